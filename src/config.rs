@@ -1,0 +1,1 @@
+//! Configuration: file lookup, JSON parsing, validation and normalisation (core.md §2).

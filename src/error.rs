@@ -1,0 +1,232 @@
+//! The one error type of the crate (decision D-22).
+//!
+//! An [`Error`] keeps what a caller needs to act on a failure and nothing secret: its [`ErrorKind`]
+//! (which maps to a stable numeric code at the C ABI), a short machine-readable `code` (a catalogue
+//! code such as `InvalidScope`, or the server's own `error`/`Code`), a human message, the HTTP status
+//! and request id when a server answered, and the cause chain. Messages are written by us and never
+//! contain a secret; server text is kept as the server sent it (servers do not echo secrets).
+
+use std::fmt;
+
+/// What went wrong, grouped the way callers react to it. Each kind has a stable numeric code at the
+/// C ABI (see `ffi`); new kinds may be added, existing ones are never renumbered.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// A caller-supplied argument is invalid (empty identifier, bad scope syntax, NULL pointer ...).
+    InvalidArgument,
+    /// The configuration (file, JSON or builder) is missing, unreadable or invalid.
+    Config,
+    /// A local credential could not be produced: unreadable private key, missing secret environment
+    /// variable, unreadable OIDC token file, signing failure, plugin failure.
+    Credential,
+    /// A server refused our authentication or authorization: token endpoint 4xx
+    /// (`invalid_client`, `invalid_scope` ...), Developer API 401/403.
+    Auth,
+    /// A server rejected the request for another client-side reason (4xx other than 401/403,
+    /// e.g. 404 not found, 400 bad parameter, 429 throttled).
+    Client,
+    /// A server failed (5xx).
+    Server,
+    /// A server answered with something we cannot use: a redirect, a 2xx other than expected,
+    /// a body that is not the JSON we expect, a body over the size limit.
+    UnexpectedResponse,
+    /// The network failed: connection refused or reset, DNS, TLS handshake or certificate failure.
+    Transport,
+    /// A connect or read timeout, or a call deadline, expired.
+    Timeout,
+    /// The call was cancelled by the caller.
+    Cancelled,
+    /// A bug or an unexpected state inside the library (including a caught panic).
+    Internal,
+}
+
+impl ErrorKind {
+    /// A short lower-case name of the kind, for logs and CLI output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidArgument => "invalid_argument",
+            ErrorKind::Config => "config",
+            ErrorKind::Credential => "credential",
+            ErrorKind::Auth => "auth",
+            ErrorKind::Client => "client",
+            ErrorKind::Server => "server",
+            ErrorKind::UnexpectedResponse => "unexpected_response",
+            ErrorKind::Transport => "transport",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Cancelled => "cancelled",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
+/// The error of every fallible operation of this crate.
+pub struct Error {
+    kind: ErrorKind,
+    code: String,
+    message: String,
+    http_status: Option<u16>,
+    request_id: Option<String>,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+/// Shorthand for `Result<T, idaas::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A new error of `kind` with a catalogue `code` and a `message` (which must not hold a secret).
+    pub fn new(kind: ErrorKind, code: impl Into<String>, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            code: code.into(),
+            message: message.into(),
+            http_status: None,
+            request_id: None,
+            source: None,
+        }
+    }
+
+    /// An [`ErrorKind::InvalidArgument`] error with code `InvalidArgument`.
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidArgument, "InvalidArgument", message)
+    }
+
+    /// An [`ErrorKind::Config`] error with a catalogue code.
+    pub fn config(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Config, code, message)
+    }
+
+    /// An [`ErrorKind::Credential`] error with a catalogue code.
+    pub fn credential(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Credential, code, message)
+    }
+
+    /// An [`ErrorKind::Internal`] error.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Internal, "InternalError", message)
+    }
+
+    /// Attach the HTTP status of the reply that caused the error.
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.http_status = Some(status);
+        self
+    }
+
+    /// Attach the server's request id.
+    pub fn with_request_id(mut self, request_id: impl Into<String>) -> Self {
+        let id = request_id.into();
+        if !id.is_empty() {
+            self.request_id = Some(id);
+        }
+        self
+    }
+
+    /// Attach the underlying cause (it must not hold a secret in its `Display`).
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The machine-readable code: a catalogue code (`InvalidScope`, `ClientSecretEnvVarNameNotFound`
+    /// ...) or the server's `error`/`Code` (`invalid_client`, `EntityNotExists.Credential` ...).
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    /// The human-readable message (never a secret).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The HTTP status of the reply, when a server answered.
+    pub fn http_status(&self) -> Option<u16> {
+        self.http_status
+    }
+
+    /// The server's request id, when it sent one.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// True for failures worth retrying later: transport errors, timeouts, 5xx and 429.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.kind, ErrorKind::Transport | ErrorKind::Timeout | ErrorKind::Server)
+            || self.http_status == Some(429)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.code.is_empty() {
+            f.write_str(&self.message)?;
+        } else {
+            write!(f, "{}: {}", self.code, self.message)?;
+        }
+        if let Some(s) = self.http_status {
+            write!(f, " (HTTP {s}")?;
+            if let Some(r) = &self.request_id {
+                write!(f, ", request id {r}")?;
+            }
+            f.write_str(")")?;
+        } else if let Some(r) = &self.request_id {
+            write!(f, " (request id {r})")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.kind)
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("http_status", &self.http_status)
+            .field("request_id", &self.request_id)
+            .field("source", &self.source.as_ref().map(|s| s.to_string()))
+            .finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_ref()
+            .map(|s| s.as_ref() as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl Clone for Error {
+    /// Clones everything but the cause, which is flattened into a string error.
+    fn clone(&self) -> Self {
+        Error {
+            kind: self.kind,
+            code: self.code.clone(),
+            message: self.message.clone(),
+            http_status: self.http_status,
+            request_id: self.request_id.clone(),
+            source: self
+                .source
+                .as_ref()
+                .map(|s| Box::new(StringError(s.to_string())) as Box<_>),
+        }
+    }
+}
+
+/// A cause reduced to its text (used when an [`Error`] is cloned, e.g. to hand one failed refresh
+/// to every waiting caller).
+#[derive(Debug)]
+struct StringError(String);
+
+impl fmt::Display for StringError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StringError {}

@@ -1,0 +1,1 @@
+//! RFC 8693 token exchange (core.md §7).

@@ -1,0 +1,1 @@
+//! The PAM client for the IDaaS Developer API (pam.md).

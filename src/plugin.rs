@@ -1,0 +1,1 @@
+//! PLUGIN authentication: application-supplied token sources (core.md §6.4, decision D-17).

@@ -1,0 +1,1 @@
+//! Scope strings: `audience|value` items (core.md §3).

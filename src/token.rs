@@ -1,0 +1,1 @@
+//! The token endpoint protocol: requests per method, responses, errors (core.md §5).
