@@ -17,6 +17,8 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod exchange;
+#[allow(unsafe_code)]
+pub mod ffi;
 pub mod http;
 pub mod pam;
 pub mod plugin;
