@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Runs every test of the project: Rust (fmt, clippy, unit + integration tests against the emulator),
+# the C ABI (header freshness, exported symbols, C tests plain / valgrind / ASan), the Go, Java and
+# Node bindings, and a quick benchmark smoke run. Each stage prints its duration.
+#
+# Usage: scripts/test-all.sh            (everything)
+#        STAGES="rust c" scripts/test-all.sh   (a subset: rust c go java node bench)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export CARGO_TERM_COLOR=never
+STAGES=${STAGES:-"lint rust c go java node bench"}
+T0=$(date +%s)
+stage() { printf '\n=== %s (%ss elapsed)\n' "$1" "$(( $(date +%s) - T0 ))"; }
+want() { [[ " $STAGES " == *" $1 "* ]]; }
+
+if want lint; then
+  stage "rustfmt + clippy"
+  cargo fmt --all -- --check
+  cargo clippy --workspace --all-targets -- -D warnings
+fi
+
+if want rust; then
+  stage "cargo test (workspace)"
+  cargo build --workspace --bins
+  cargo test --workspace
+fi
+
+if want c && [ -d tests/c ]; then
+  stage "C ABI: header, symbols, C tests (plain, valgrind, ASan)"
+  make check-header check-symbols
+  make c-test
+  make c-test-valgrind
+  make c-test-asan
+fi
+
+if want go && [ -d bindings/go ]; then
+  stage "Go binding"
+  make -C bindings/go test
+fi
+
+if want java && [ -d bindings/java ]; then
+  stage "Java binding"
+  make -C bindings/java test
+fi
+
+if want node && [ -d bindings/node ]; then
+  stage "Node binding"
+  make -C bindings/node test
+fi
+
+if want bench && [ -x scripts/bench.sh ]; then
+  stage "benchmark smoke run (figures, not assertions)"
+  scripts/bench.sh --quick
+fi
+
+stage "all stages passed"
