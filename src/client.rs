@@ -1,1 +1,453 @@
 //! The client: a configuration, one HTTP agent, one provider per scope (core.md §11).
+//!
+//! A [`Client`] replaces the reference's process-wide factory singleton: build one per
+//! configuration and share it (it is `Clone` + `Send` + `Sync`, clones share everything). Creating
+//! it does no network I/O. Providers are created lazily, one per **exact** scope string (§3.3: `a|x
+//! a|y` and `a|y a|x` are two providers), and shared; the first token is fetched on first use (the
+//! reference fetches eagerly in `init()`; a lazy fetch keeps construction infallible on the
+//! network and the first call reports the error).
+//!
+//! The default-scope provider lives in a `OnceLock`, so [`Client::bearer_token`] /
+//! [`Client::with_bearer_token`] take no lock: one `OnceLock` read, one `ArcSwap` load, one clock
+//! read, and (for `bearer_token`) one `String` copy.
+//!
+//! The private key (PRIVATE_KEY_JWT, PCA) is read from its environment variable once, when the
+//! client first needs its authentication (first provider or first exchange); rotating the key needs
+//! a new client. The client secret is read at every token request.
+
+use crate::auth::ClientAuth;
+use crate::cache::{CachePolicy, Fetched, RefreshCache};
+use crate::clock::SharedClock;
+use crate::config::{AuthnMethod, Config};
+use crate::error::{Error, Result};
+use crate::exchange::TokenExchangeRequest;
+use crate::http::HttpClient;
+use crate::plugin::SharedPlugin;
+use crate::provider::{CachedProvider, Credential, CredentialProvider, SharedProvider};
+use crate::secret::SecretString;
+use crate::token::{post_with_retries, RetryPolicy, TokenRequest, GRANT_CLIENT_CREDENTIALS};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+struct Inner {
+    config: Config,
+    http: HttpClient,
+    clock: SharedClock,
+    cache_policy: CachePolicy,
+    retry: RetryPolicy,
+    plugin: Option<SharedPlugin>,
+    auth: OnceLock<ClientAuth>,
+    auth_init: Mutex<()>,
+    default_provider: OnceLock<Arc<CachedProvider>>,
+    providers: Mutex<HashMap<String, Arc<CachedProvider>>>,
+}
+
+/// The IDaaS M2M client (module docs). Cheap to clone; `Send + Sync`.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.inner.config)
+            .field("http", &self.inner.http)
+            .field("plugin", &self.inner.plugin.as_ref().map(|_| "<plugin>"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builder of a [`Client`].
+pub struct ClientBuilder {
+    config: Config,
+    clock: Option<SharedClock>,
+    async_refresh: bool,
+    ua_suffix: Option<String>,
+    plugins: HashMap<String, SharedPlugin>,
+    retry: RetryPolicy,
+    cache_policy: CachePolicy,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("config", &self.config)
+            .field("async_refresh", &self.async_refresh)
+            .field("ua_suffix", &self.ua_suffix)
+            .field("plugins", &self.plugins.keys().collect::<Vec<_>>())
+            .field("retry", &self.retry)
+            .field("cache_policy", &self.cache_policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// Inject a clock (tests drive time with [`crate::clock::ManualClock`]).
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Refresh in the prefetch window on a background thread (default: the caller that first
+    /// enters the window refreshes inline while others are served the cached token).
+    pub fn async_refresh(mut self, on: bool) -> Self {
+        self.async_refresh = on;
+        self
+    }
+
+    /// Append ` <suffix>` to the User-Agent (D-21), e.g. `Go/1.22`.
+    pub fn user_agent_suffix(mut self, suffix: &str) -> Self {
+        let s = suffix.trim();
+        self.ua_suffix = if s.is_empty() {
+            None
+        } else {
+            Some(s.to_string())
+        };
+        self
+    }
+
+    /// Register a token plugin under `name` (for `authnMethod: PLUGIN`, `pluginName: name`).
+    pub fn plugin(mut self, name: impl Into<String>, plugin: SharedPlugin) -> Self {
+        self.plugins.insert(name.into(), plugin);
+        self
+    }
+
+    /// Token-request retry policy (default: 3 attempts, see [`crate::token`]).
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Cache tuning (jitter, backoff). `async_refresh` set here is overridden by
+    /// [`ClientBuilder::async_refresh`] only when that was called with `true`.
+    pub fn cache_policy(mut self, policy: CachePolicy) -> Self {
+        self.cache_policy = policy;
+        self
+    }
+
+    /// Validate and build (no network).
+    pub fn build(self) -> Result<Client> {
+        let config = self.config.validate()?;
+        let mut opts = config.http_options()?;
+        if let Some(s) = &self.ua_suffix {
+            opts.user_agent.push(' ');
+            opts.user_agent.push_str(s);
+        }
+        let http = HttpClient::new(opts)?;
+        let plugin = if config.authn.authn_method == AuthnMethod::Plugin {
+            let name = config.authn.plugin_name.clone().unwrap_or_default();
+            match self.plugins.get(&name) {
+                Some(p) => Some(p.clone()),
+                None => {
+                    return Err(Error::config(
+                        "PluginNotFound",
+                        format!(
+                            "authnConfiguration.pluginName: Plugin {name} not found; register it with ClientBuilder::plugin (or idaas_client_builder_set_plugin at the C ABI) before building the client"
+                        ),
+                    ))
+                }
+            }
+        } else {
+            None
+        };
+        let mut cache_policy = self.cache_policy;
+        if self.async_refresh {
+            cache_policy.async_refresh = true;
+        }
+        Ok(Client {
+            inner: Arc::new(Inner {
+                config,
+                http,
+                clock: self.clock.unwrap_or_else(crate::clock::system_clock),
+                cache_policy,
+                retry: self.retry,
+                plugin,
+                auth: OnceLock::new(),
+                auth_init: Mutex::new(()),
+                default_provider: OnceLock::new(),
+                providers: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+}
+
+impl Client {
+    /// Validate `config` and build a client with one HTTP agent; no network I/O.
+    pub fn new(config: Config) -> Result<Client> {
+        Self::builder(config).build()
+    }
+
+    /// A builder for more options.
+    pub fn builder(config: Config) -> ClientBuilder {
+        ClientBuilder {
+            config,
+            clock: None,
+            async_refresh: false,
+            ua_suffix: None,
+            plugins: HashMap::new(),
+            retry: RetryPolicy::default(),
+            cache_policy: CachePolicy::default(),
+        }
+    }
+
+    /// A client from [`Config::load`]`(None)` (env var `CLOUD_IDAAS_CONFIG_PATH` or the default path).
+    pub fn from_default() -> Result<Client> {
+        Self::new(Config::load(None)?)
+    }
+
+    /// The validated, normalised configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The client's HTTP agent (shared keep-alive pool; the PAM client reuses it).
+    pub fn http(&self) -> &HttpClient {
+        &self.inner.http
+    }
+
+    /// The client's clock.
+    pub fn clock(&self) -> &SharedClock {
+        &self.inner.clock
+    }
+
+    /// The provider for the configured default scope.
+    pub fn provider(&self) -> Result<SharedProvider> {
+        Ok(self.default_provider()?.clone())
+    }
+
+    /// The concrete provider of the default scope (exposes [`CachedProvider::with_bearer_token`]).
+    pub fn default_cached_provider(&self) -> Result<Arc<CachedProvider>> {
+        Ok(self.default_provider()?.clone())
+    }
+
+    /// The provider for `scope` (validated first, §3.2), created once per exact string and shared.
+    pub fn provider_for_scope(&self, scope: &str) -> Result<SharedProvider> {
+        Ok(self.cached_provider_for_scope(scope)?)
+    }
+
+    /// The concrete provider for `scope`.
+    pub fn cached_provider_for_scope(&self, scope: &str) -> Result<Arc<CachedProvider>> {
+        crate::scope::validate(scope)?;
+        if scope == self.inner.config.scope {
+            return Ok(self.default_provider()?.clone());
+        }
+        let mut map = self
+            .inner
+            .providers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = map.get(scope) {
+            return Ok(p.clone());
+        }
+        let p = Arc::new(self.make_provider(scope)?);
+        map.insert(scope.to_string(), p.clone());
+        Ok(p)
+    }
+
+    /// The bearer token for the default scope (cached; refreshed ahead of expiry). The hot path.
+    #[inline]
+    pub fn bearer_token(&self) -> Result<SecretString> {
+        self.default_provider()?.bearer_token()
+    }
+
+    /// Call `f` with the default-scope bearer token without copying it (the C ABI copies it into
+    /// its own buffer from here).
+    #[inline]
+    pub fn with_bearer_token<R>(&self, f: impl FnOnce(&str) -> R) -> Result<R> {
+        self.default_provider()?.with_bearer_token(f)
+    }
+
+    /// The bearer token for `scope`.
+    pub fn bearer_token_for_scope(&self, scope: &str) -> Result<SecretString> {
+        self.cached_provider_for_scope(scope)?.bearer_token()
+    }
+
+    /// Call `f` with the bearer token for `scope` without copying it.
+    pub fn with_bearer_token_for_scope<R>(
+        &self,
+        scope: &str,
+        f: impl FnOnce(&str) -> R,
+    ) -> Result<R> {
+        self.cached_provider_for_scope(scope)?.with_bearer_token(f)
+    }
+
+    /// The full credential for the default scope.
+    pub fn credential(&self) -> Result<Arc<Credential>> {
+        self.default_provider()?.credential()
+    }
+
+    /// RFC 8693 token exchange (core.md §7): one request, never cached.
+    pub fn exchange_token(&self, req: &TokenExchangeRequest) -> Result<Credential> {
+        req.validate()?;
+        if self.inner.config.authn.authn_method == AuthnMethod::Plugin {
+            return Err(Error::config(
+                "UnsupportedAuthenticationMethod",
+                "Unsupported authentication method: PLUGIN for token exchange",
+            ));
+        }
+        let auth = self.auth()?;
+        let inner = &self.inner;
+        let clock = inner.clock.clone();
+        let now = move || clock.now_secs();
+        post_with_retries(
+            &inner.http,
+            &inner.config.token_endpoint,
+            &inner.retry,
+            &now,
+            &|| {
+                crate::exchange::build_request(
+                    auth,
+                    &inner.config.client_id,
+                    &inner.config.token_endpoint,
+                    inner.clock.now_secs(),
+                    req,
+                    &inner.config.scope,
+                )
+            },
+        )
+    }
+
+    #[inline]
+    fn default_provider(&self) -> Result<&Arc<CachedProvider>> {
+        if let Some(p) = self.inner.default_provider.get() {
+            return Ok(p);
+        }
+        self.init_default_provider()
+    }
+
+    #[cold]
+    fn init_default_provider(&self) -> Result<&Arc<CachedProvider>> {
+        // Serialise creation so the private key is read once.
+        let _g = self
+            .inner
+            .auth_init
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = self.inner.default_provider.get() {
+            return Ok(p);
+        }
+        let p = Arc::new(self.make_provider_locked(&self.inner.config.scope)?);
+        let _ = self.inner.default_provider.set(p);
+        self.inner
+            .default_provider
+            .get()
+            .ok_or_else(|| Error::internal("default provider vanished"))
+    }
+
+    fn auth(&self) -> Result<&ClientAuth> {
+        if let Some(a) = self.inner.auth.get() {
+            return Ok(a);
+        }
+        let _g = self
+            .inner
+            .auth_init
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        self.auth_locked()
+    }
+
+    fn auth_locked(&self) -> Result<&ClientAuth> {
+        if let Some(a) = self.inner.auth.get() {
+            return Ok(a);
+        }
+        let i = &self.inner;
+        let a = ClientAuth::from_config(&i.config, &i.http, &i.clock, &i.cache_policy)?;
+        let _ = i.auth.set(a);
+        i.auth
+            .get()
+            .ok_or_else(|| Error::internal("client authentication vanished"))
+    }
+
+    fn make_provider(&self, scope: &str) -> Result<CachedProvider> {
+        let _g = self
+            .inner
+            .auth_init
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        self.make_provider_locked(scope)
+    }
+
+    fn make_provider_locked(&self, scope: &str) -> Result<CachedProvider> {
+        let i = &self.inner;
+        let name = format!("IDaaS token for scope {scope}");
+        let scope_owned = scope.to_string();
+        let cache = if let Some(plugin) = &i.plugin {
+            let plugin = plugin.clone();
+            let clock = i.clock.clone();
+            RefreshCache::new(
+                name,
+                move || {
+                    let mut c = plugin.fetch_token(&scope_owned)?;
+                    if c.expires_at == 0 && c.expires_in > 0 {
+                        c.expires_at = clock.now_secs() + c.expires_in;
+                    }
+                    let expires_at_ms = c.expires_at.saturating_mul(1000);
+                    Ok(Fetched {
+                        value: c,
+                        expires_at_ms,
+                    })
+                },
+                i.clock.clone(),
+                i.cache_policy.clone(),
+            )
+        } else {
+            let auth = self.auth_locked()?.clone();
+            let http = i.http.clone();
+            let endpoint = i.config.token_endpoint.clone();
+            let client_id = i.config.client_id.clone();
+            let retry = i.retry.clone();
+            let clock = i.clock.clone();
+            RefreshCache::new(
+                name,
+                move || {
+                    let now = || clock.now_secs();
+                    let c = post_with_retries(&http, &endpoint, &retry, &now, &|| {
+                        client_credentials_request(
+                            &auth,
+                            &client_id,
+                            &endpoint,
+                            clock.now_secs(),
+                            &scope_owned,
+                        )
+                    })?;
+                    let expires_at_ms = c.expires_at.saturating_mul(1000);
+                    Ok(Fetched {
+                        value: c,
+                        expires_at_ms,
+                    })
+                },
+                i.clock.clone(),
+                i.cache_policy.clone(),
+            )
+        };
+        Ok(CachedProvider::new(scope, cache))
+    }
+}
+
+/// The client-credentials request of §5.2: authentication fields, `grant_type`, `scope`.
+pub fn client_credentials_request(
+    auth: &ClientAuth,
+    client_id: &str,
+    token_endpoint: &str,
+    now_secs: u64,
+    scope: &str,
+) -> Result<TokenRequest> {
+    let mut req = TokenRequest::default();
+    auth.apply(client_id, token_endpoint, now_secs, &mut req)?;
+    req.form
+        .push("grant_type", GRANT_CLIENT_CREDENTIALS)
+        .push("scope", scope);
+    Ok(req)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_is_send_sync_clone() {
+        fn check<T: Send + Sync + Clone>() {}
+        check::<Client>();
+    }
+}

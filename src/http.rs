@@ -117,7 +117,9 @@ pub struct HttpClient {
 
 impl std::fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpClient").field("opts", &self.opts).finish()
+        f.debug_struct("HttpClient")
+            .field("opts", &self.opts)
+            .finish()
     }
 }
 
@@ -155,6 +157,23 @@ impl HttpClient {
     /// failures, timeouts and over-long bodies are errors.
     pub fn send(&self, req: HttpRequest<'_>) -> Result<HttpResponse> {
         check_url(req.url)?;
+        self.send_unchecked(req)
+    }
+
+    /// Like [`HttpClient::send`] but also allows plain `http://` to any host. Only for link-local
+    /// metadata services that have no TLS (the ECS metadata service `http://100.100.100.200`, core.md
+    /// §6.2); never for the token endpoint or the Developer API.
+    pub fn send_allow_plain_http(&self, req: HttpRequest<'_>) -> Result<HttpResponse> {
+        if !(req.url.starts_with("http://") || req.url.starts_with("https://")) {
+            return Err(Error::invalid_argument(format!(
+                "unsupported URL (expected http:// or https://): {}",
+                url_without_query(req.url)
+            )));
+        }
+        self.send_unchecked(req)
+    }
+
+    fn send_unchecked(&self, req: HttpRequest<'_>) -> Result<HttpResponse> {
         let result = match req.method {
             Method::Get => {
                 let mut b = self.agent.get(req.url);
@@ -178,7 +197,21 @@ impl HttpClient {
                 }
             }
         };
-        let mut resp = result.map_err(|e| map_ureq_error(e, req.url))?;
+        // The body and header values may carry secrets (client secret, assertion, API key): zero
+        // our copies now that they are sent.
+        let HttpRequest {
+            url,
+            mut headers,
+            body,
+            ..
+        } = req;
+        if let Some(mut b) = body {
+            zeroize::Zeroize::zeroize(&mut b);
+        }
+        for (_, v) in headers.iter_mut() {
+            zeroize::Zeroize::zeroize(v);
+        }
+        let mut resp = result.map_err(|e| map_ureq_error(e, url))?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -195,7 +228,7 @@ impl HttpClient {
             .with_config()
             .limit(self.opts.max_body_bytes)
             .read_to_vec()
-            .map_err(|e| map_ureq_error(e, req.url).with_status(status))?;
+            .map_err(|e| map_ureq_error(e, url).with_status(status))?;
         Ok(HttpResponse {
             status,
             headers,
@@ -230,7 +263,10 @@ pub fn is_loopback_authority(rest: &str) -> bool {
     let host = if let Some(v6) = authority.strip_prefix('[') {
         v6.split(']').next().unwrap_or("")
     } else {
-        authority.rsplit_once(':').map(|(h, _)| h).unwrap_or(authority)
+        authority
+            .rsplit_once(':')
+            .map(|(h, _)| h)
+            .unwrap_or(authority)
     };
     if host.eq_ignore_ascii_case("localhost") {
         return true;

@@ -31,5 +31,11 @@ pub use error::{Error, ErrorKind, Result};
 pub use provider::{Credential, CredentialProvider, SharedProvider};
 pub use secret::SecretString;
 
+pub use client::{Client, ClientBuilder};
+pub use config::{AuthnMethod, Config, ConfigBuilder};
+pub use exchange::TokenExchangeRequest;
+pub use plugin::TokenPlugin;
+pub use provider::{CachedProvider, StaticProvider};
+
 /// The crate version (`CARGO_PKG_VERSION`), also returned by `idaas_version()` at the C ABI.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,1 +1,34 @@
 //! PLUGIN authentication: application-supplied token sources (core.md §6.4, decision D-17).
+//!
+//! Decision D-17: instead of the reference's entry-point / ServiceLoader registry and the Alibaba
+//! Cloud OpenAPI plugin, the application registers a [`TokenPlugin`] under a name with
+//! [`crate::client::ClientBuilder::plugin`] (the C ABI registers a callback the same way). A
+//! configuration with `authnMethod: PLUGIN` and `pluginName: X` uses the plugin registered as `X`;
+//! an unregistered name fails when the client is built (`PluginNotFound`, naming it).
+//!
+//! The plugin is asked for a token per scope; its [`Credential`] is cached exactly like a
+//! token-endpoint reply (refresh ahead, single flight, backoff). It should set `expires_at`
+//! (absolute epoch seconds) or `expires_in`; with neither the token is not cached. A panicking plugin
+//! becomes an `Internal` error. PLUGIN is not available for token exchange (§7.1).
+
+use crate::error::Result;
+use crate::provider::Credential;
+use std::sync::Arc;
+
+/// An application token source for `authnMethod: PLUGIN`.
+pub trait TokenPlugin: Send + Sync {
+    /// A fresh token for `scope` (the scope string verbatim, already validated).
+    fn fetch_token(&self, scope: &str) -> Result<Credential>;
+}
+
+impl<F> TokenPlugin for F
+where
+    F: Fn(&str) -> Result<Credential> + Send + Sync,
+{
+    fn fetch_token(&self, scope: &str) -> Result<Credential> {
+        self(scope)
+    }
+}
+
+/// Shared handle to a plugin.
+pub type SharedPlugin = Arc<dyn TokenPlugin>;

@@ -48,3 +48,98 @@ pub trait CredentialProvider: Send + Sync {
 
 /// Shared handle to a provider.
 pub type SharedProvider = Arc<dyn CredentialProvider>;
+
+/// A provider that returns one credential forever and never refreshes (e.g. a token-exchange
+/// result handed to the PAM client). Once the credential's `expires_at` (if non-zero) has passed
+/// it still returns it: the server will reject it, and the caller decides what to do.
+#[derive(Clone, Debug)]
+pub struct StaticProvider {
+    credential: Arc<Credential>,
+}
+
+impl StaticProvider {
+    /// Wrap `credential`.
+    pub fn new(credential: Credential) -> Self {
+        StaticProvider {
+            credential: Arc::new(credential),
+        }
+    }
+
+    /// A provider for a bare bearer token (no expiry known).
+    pub fn from_token(token: impl Into<SecretString>) -> Self {
+        Self::new(Credential {
+            access_token: token.into(),
+            token_type: "Bearer".to_string(),
+            ..Credential::default()
+        })
+    }
+
+    /// Shared handle.
+    pub fn shared(self) -> SharedProvider {
+        Arc::new(self)
+    }
+}
+
+impl CredentialProvider for StaticProvider {
+    fn credential(&self) -> Result<Arc<Credential>> {
+        Ok(self.credential.clone())
+    }
+}
+
+/// A provider backed by a [`crate::cache::RefreshCache`] of credentials: the token-endpoint provider
+/// of a [`crate::Client`] scope, or a PLUGIN provider. Created by the client.
+pub struct CachedProvider {
+    scope: String,
+    cache: crate::cache::RefreshCache<Credential>,
+}
+
+impl std::fmt::Debug for CachedProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedProvider")
+            .field("scope", &self.scope)
+            .field("cache", &self.cache)
+            .finish()
+    }
+}
+
+impl CachedProvider {
+    /// A provider for `scope` over `cache`.
+    pub fn new(scope: impl Into<String>, cache: crate::cache::RefreshCache<Credential>) -> Self {
+        CachedProvider {
+            scope: scope.into(),
+            cache,
+        }
+    }
+
+    /// The scope this provider fetches tokens for.
+    pub fn scope(&self) -> &str {
+        &self.scope
+    }
+
+    /// The underlying cache (timing inspection, tests).
+    pub fn cache(&self) -> &crate::cache::RefreshCache<Credential> {
+        &self.cache
+    }
+
+    /// Call `f` with the current bearer token without copying it (the hot path of the C ABI).
+    #[inline]
+    pub fn with_bearer_token<R>(&self, f: impl FnOnce(&str) -> R) -> Result<R> {
+        self.cache.with(|c| f(c.access_token.expose()))
+    }
+}
+
+impl CredentialProvider for CachedProvider {
+    fn credential(&self) -> Result<Arc<Credential>> {
+        self.cache.get()
+    }
+
+    #[inline]
+    fn bearer_token(&self) -> Result<SecretString> {
+        self.cache.with(|c| c.access_token.clone())
+    }
+
+    fn invalidate(&self, token: &str) {
+        self.cache
+            .invalidate_if(|c| c.access_token.expose() == token);
+    }
+}
