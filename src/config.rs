@@ -706,6 +706,11 @@ struct Obj<'a> {
     file: String,
 }
 
+fn with_article(noun: &str) -> String {
+    let vowel = noun.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {noun}", if vowel { "an" } else { "a" })
+}
+
 fn json_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -752,10 +757,11 @@ impl<'a> Obj<'a> {
         Error::config(
             "InvalidConfigValue",
             format!(
-                "{}{}: expected a {expected}, got a {}; fix the value in the configuration",
+                "{}{}: expected {}, got {}; fix the value in the configuration",
                 self.file,
                 self.field_name(camel),
-                json_type(got)
+                with_article(expected),
+                with_article(json_type(got))
             ),
         )
     }
@@ -851,8 +857,8 @@ fn parse_value(value: &Value, path: Option<&Path>) -> Result<Config> {
             return Err(Error::config(
                 "LoadConfigFileFailed",
                 format!(
-                    "{file}the IDaaS config must be a JSON object, got a {}",
-                    json_type(other)
+                    "{file}the IDaaS config must be a JSON object, got {}",
+                    with_article(json_type(other))
                 ),
             ))
         }

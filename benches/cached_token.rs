@@ -1,0 +1,109 @@
+//! Cost of a cached `Client::bearer_token()` (the hot path) and of the zero-copy
+//! `Client::with_bearer_token`, single-threaded (criterion) and with 8 threads (custom loop printing
+//! the median and p99 per call).
+//!
+//! The token comes from a PLUGIN source (no network); after the first call every read is a cache hit,
+//! which is exactly the path a token-endpoint-backed client takes. The token is 1,100 bytes, like a
+//! real IDaaS JWT.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use idaas::config::{AuthnMethod, Config};
+use idaas::provider::Credential;
+use idaas::{Client, SecretString};
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Instant;
+
+fn client() -> Client {
+    let cfg = Config::builder()
+        .idaas_instance_id("idaas_bench")
+        .client_id("app_bench")
+        .issuer("https://idp.example.com")
+        .token_endpoint("https://idp.example.com/token")
+        .authn_method(AuthnMethod::Plugin)
+        .plugin_name("bench")
+        .build()
+        .expect("config");
+    let token = "x".repeat(1100);
+    Client::builder(cfg)
+        .plugin(
+            "bench",
+            Arc::new(move |_: &str| -> idaas::Result<Credential> {
+                Ok(Credential {
+                    access_token: SecretString::new(token.clone()),
+                    token_type: "Bearer".into(),
+                    expires_in: 86_400,
+                    ..Credential::default()
+                })
+            }),
+        )
+        .build()
+        .expect("client")
+}
+
+fn bench_single(c: &mut Criterion) {
+    let client = client();
+    client.bearer_token().expect("first fetch");
+    c.bench_function("bearer_token (cached, 1 thread)", |b| {
+        b.iter(|| black_box(client.bearer_token().unwrap()))
+    });
+    let mut buf = vec![0u8; 2048];
+    c.bench_function(
+        "with_bearer_token copy into buffer (cached, 1 thread)",
+        |b| {
+            b.iter(|| {
+                client
+                    .with_bearer_token(|t| {
+                        buf[..t.len()].copy_from_slice(t.as_bytes());
+                        black_box(t.len())
+                    })
+                    .unwrap()
+            })
+        },
+    );
+}
+
+/// Per-call latency with 8 threads: each thread times batches of 64 calls (clock overhead
+/// amortised) and records ns/call per batch; prints median and p99 over all batches.
+fn eight_threads() {
+    const THREADS: usize = 8;
+    const BATCHES: usize = 20_000;
+    const BATCH: u32 = 64;
+    let client = client();
+    client.bearer_token().expect("first fetch");
+    let handles: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let c = client.clone();
+            std::thread::spawn(move || {
+                let mut samples = Vec::with_capacity(BATCHES);
+                for _ in 0..BATCHES {
+                    let t = Instant::now();
+                    for _ in 0..BATCH {
+                        black_box(c.bearer_token().unwrap());
+                    }
+                    samples.push(t.elapsed().as_nanos() as f64 / BATCH as f64);
+                }
+                samples
+            })
+        })
+        .collect();
+    let mut all: Vec<f64> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    all.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let pct = |p: f64| all[((all.len() as f64 - 1.0) * p) as usize];
+    println!(
+        "bearer_token (cached, {THREADS} threads): median {:.1} ns/call, p99 {:.1} ns/call ({} batches of {BATCH})",
+        pct(0.5),
+        pct(0.99),
+        all.len()
+    );
+}
+
+fn bench_eight(_c: &mut Criterion) {
+    eight_threads();
+}
+
+criterion_group!(benches, bench_single, bench_eight);
+criterion_main!(benches);
