@@ -1,0 +1,767 @@
+//! Developer API transport (pam.md §2, §3): URL and query building, the header set, compact JSON
+//! bodies, the success rules, the error mapping and the retry policy.
+
+use crate::clock::SharedClock;
+use crate::error::{Error, ErrorKind, Result};
+use crate::http::{HttpClient, HttpRequest, HttpResponse, Method};
+use crate::provider::SharedProvider;
+use crate::secret::SecretString;
+use serde::de::DeserializeOwned;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+/// `x-acs-version` of the Developer API.
+pub const API_VERSION: &str = "2022-02-25";
+
+/// Longest error-body excerpt kept in an error message.
+const ERROR_SNIPPET_CHARS: usize = 300;
+
+/// The Developer API operations (pam.md §4.15).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Op {
+    ObtainCredential,
+    FetchOAuthAuthenticationToken,
+    GetOAuthAuthorizationSession,
+    GenerateJwtAuthenticationToken,
+    ObtainJwtAuthenticationToken,
+    ObtainJwtAuthenticationTokenByDerivedShortToken,
+    ListAuthenticationTokens,
+    ValidateAuthenticationToken,
+    RevokeAuthenticationToken,
+    RevokeAuthenticationTokenByConsumer,
+    ReinstateAuthenticationToken,
+    ReinstateAuthenticationTokenByConsumer,
+}
+
+impl Op {
+    /// The `x-acs-action` value.
+    pub(crate) fn action(self) -> &'static str {
+        match self {
+            Op::ObtainCredential => "ObtainCredential",
+            Op::FetchOAuthAuthenticationToken => "FetchOAuthAuthenticationToken",
+            Op::GetOAuthAuthorizationSession => "GetOAuthAuthorizationSession",
+            Op::GenerateJwtAuthenticationToken => "GenerateJwtAuthenticationToken",
+            Op::ObtainJwtAuthenticationToken => "ObtainJwtAuthenticationToken",
+            Op::ObtainJwtAuthenticationTokenByDerivedShortToken => {
+                "ObtainJwtAuthenticationTokenByDerivedShortToken"
+            }
+            Op::ListAuthenticationTokens => "ListAuthenticationTokens",
+            Op::ValidateAuthenticationToken => "ValidateAuthenticationToken",
+            Op::RevokeAuthenticationToken => "RevokeAuthenticationToken",
+            Op::RevokeAuthenticationTokenByConsumer => "RevokeAuthenticationTokenByConsumer",
+            Op::ReinstateAuthenticationToken => "ReinstateAuthenticationToken",
+            Op::ReinstateAuthenticationTokenByConsumer => "ReinstateAuthenticationTokenByConsumer",
+        }
+    }
+
+    /// The path after `/v2/{instanceId}`.
+    fn path(self) -> &'static str {
+        match self {
+            Op::ObtainCredential => "/credentials/_/actions/obtain",
+            Op::FetchOAuthAuthenticationToken => {
+                "/authenticationTokens/_/actions/fetchOAuthAccessToken"
+            }
+            Op::GetOAuthAuthorizationSession => "/oauthAuthorizationSessions/_/actions/get",
+            Op::GenerateJwtAuthenticationToken => "/authenticationTokens/_/actions/generateJwt",
+            Op::ObtainJwtAuthenticationToken => "/authenticationTokens/_/actions/obtainJwt",
+            Op::ObtainJwtAuthenticationTokenByDerivedShortToken => {
+                "/authenticationTokens/_/actions/obtainJwtByDerivedShortToken"
+            }
+            Op::ListAuthenticationTokens => "/authenticationTokens",
+            Op::ValidateAuthenticationToken => "/authenticationTokens/_/actions/validate",
+            Op::RevokeAuthenticationToken => "/authenticationTokens/_/actions/revoke",
+            Op::RevokeAuthenticationTokenByConsumer => {
+                "/authenticationTokens/_/actions/revokeByConsumer"
+            }
+            Op::ReinstateAuthenticationToken => "/authenticationTokens/_/actions/reinstate",
+            Op::ReinstateAuthenticationTokenByConsumer => {
+                "/authenticationTokens/_/actions/reinstateByConsumer"
+            }
+        }
+    }
+
+    fn method(self) -> Method {
+        match self {
+            Op::ObtainCredential | Op::ListAuthenticationTokens => Method::Get,
+            _ => Method::Post,
+        }
+    }
+
+    /// Whether the request carries `Authorization: Bearer` (pam.md §4.15; D-30).
+    pub(crate) fn sends_bearer(self) -> bool {
+        !matches!(
+            self,
+            Op::ValidateAuthenticationToken | Op::ObtainJwtAuthenticationTokenByDerivedShortToken
+        )
+    }
+
+    /// Whether transport errors, 429 and 5xx may be retried: only read-only / idempotent operations.
+    pub(crate) fn is_safe_to_retry(self) -> bool {
+        matches!(
+            self,
+            Op::ObtainCredential
+                | Op::ListAuthenticationTokens
+                | Op::ValidateAuthenticationToken
+                | Op::GetOAuthAuthorizationSession
+                | Op::ObtainJwtAuthenticationToken
+                | Op::ObtainJwtAuthenticationTokenByDerivedShortToken
+        )
+    }
+
+    /// Whether the operation has no result (any 2xx is success, D-26).
+    fn is_void(self) -> bool {
+        matches!(
+            self,
+            Op::RevokeAuthenticationToken
+                | Op::RevokeAuthenticationTokenByConsumer
+                | Op::ReinstateAuthenticationToken
+                | Op::ReinstateAuthenticationTokenByConsumer
+        )
+    }
+
+    /// The operation name used in `Failed to <name>, status code: N` (pam.md §2.5).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Op::ObtainCredential => "obtain credential",
+            Op::FetchOAuthAuthenticationToken => "fetch OAuth authentication token",
+            Op::GetOAuthAuthorizationSession => "get OAuth authorization session",
+            Op::GenerateJwtAuthenticationToken => "generate JWT authentication token",
+            Op::ObtainJwtAuthenticationToken => "obtain JWT authentication token",
+            Op::ObtainJwtAuthenticationTokenByDerivedShortToken => {
+                "obtain JWT authentication token by derived short token"
+            }
+            Op::ListAuthenticationTokens => "list authentication tokens",
+            Op::ValidateAuthenticationToken => "validate authentication token",
+            Op::RevokeAuthenticationToken => "revoke authentication token",
+            Op::RevokeAuthenticationTokenByConsumer => "revoke authentication token by consumer",
+            Op::ReinstateAuthenticationToken => "reinstate authentication token",
+            Op::ReinstateAuthenticationTokenByConsumer => {
+                "reinstate authentication token by consumer"
+            }
+        }
+    }
+}
+
+/// Retry policy for transport failures, 429 and 5xx of safe operations (see the module docs of
+/// [`crate::pam`]). Delays are capped and jittered ("equal jitter": half fixed, half random).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Total attempts including the first (1 = no retry). Capped at 3.
+    pub max_attempts: u32,
+    /// Delay before the first retry (doubled for each further retry).
+    pub base_delay: Duration,
+    /// Upper bound of one delay (also caps a server's `Retry-After`).
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 3 attempts, 200 ms base delay, 2 s cap.
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(2),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// A policy that never retries (the references' behaviour, pam.md §2.6).
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..Default::default()
+        }
+    }
+
+    fn delay(&self, retry_no: u32, retry_after: Option<Duration>) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << retry_no.saturating_sub(1).min(16));
+        let capped = exp.min(self.max_delay);
+        let half = capped / 2;
+        let jitter = half.mul_f64(random_unit());
+        let d = half + jitter;
+        match retry_after {
+            Some(ra) => ra.min(self.max_delay).max(d),
+            None => d,
+        }
+    }
+}
+
+fn random_unit() -> f64 {
+    let b = uuid::Uuid::new_v4();
+    let bytes = b.as_bytes();
+    let v = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    v as f64 / u32::MAX as f64
+}
+
+/// Request parameters: a query (GET) or a JSON body (POST).
+pub(crate) enum Payload {
+    /// Query parameters, already in alphabetical order by wire name (only non-null ones).
+    Query(Vec<(&'static str, String)>),
+    /// A compact JSON object body.
+    Json(Vec<u8>),
+}
+
+/// The transport shared by all operations.
+pub(crate) struct Transport {
+    /// `https://host[:port]` or `http://loopback[:port]`.
+    pub(crate) origin: String,
+    /// The `host` header value (`host[:port]` as configured).
+    pub(crate) host: String,
+    /// `/v2/<percent-encoded instance id>`.
+    pub(crate) path_prefix: String,
+    pub(crate) provider: SharedProvider,
+    pub(crate) http: HttpClient,
+    pub(crate) clock: SharedClock,
+    pub(crate) user_agent: String,
+    pub(crate) retry: RetryPolicy,
+}
+
+impl Transport {
+    /// The full URL of `op` with its query.
+    pub(crate) fn url(&self, op: Op, query: Option<&[(&'static str, String)]>) -> String {
+        let mut url = String::with_capacity(128);
+        url.push_str(&self.origin);
+        url.push_str(&self.path_prefix);
+        url.push_str(op.path());
+        if let Some(q) = query {
+            let mut first = true;
+            for (k, v) in q {
+                url.push(if first { '?' } else { '&' });
+                first = false;
+                form_encode_into(&mut url, k);
+                url.push('=');
+                form_encode_into(&mut url, v);
+            }
+        }
+        url
+    }
+
+    /// The header set of pam.md §2.2, in order.
+    pub(crate) fn headers(
+        &self,
+        op: Op,
+        bearer: Option<&SecretString>,
+    ) -> Vec<(&'static str, String)> {
+        let now = std::time::UNIX_EPOCH + Duration::from_millis(self.clock.now_millis());
+        let mut h: Vec<(&'static str, String)> = Vec::with_capacity(11);
+        h.push(("date", httpdate::fmt_http_date(now)));
+        h.push(("host", self.host.clone()));
+        h.push(("accept", "application/json".into()));
+        h.push((
+            "x-acs-signature-nonce",
+            uuid::Uuid::new_v4().simple().to_string(),
+        ));
+        h.push(("x-acs-signature-method", "HMAC-SHA1".into()));
+        h.push(("x-acs-signature-version", "1.0".into()));
+        h.push(("x-acs-version", API_VERSION.into()));
+        h.push(("x-acs-action", op.action().into()));
+        h.push(("user-agent", self.user_agent.clone()));
+        if let Some(t) = bearer {
+            h.push(("Authorization", format!("Bearer {}", t.expose())));
+        }
+        if op.method() == Method::Post {
+            h.push(("content-type", "application/json; charset=utf-8".into()));
+        }
+        h
+    }
+
+    fn bearer(&self) -> Result<SecretString> {
+        let t = self.provider.bearer_token()?;
+        if t.is_empty() {
+            return Err(Error::credential(
+                "EmptyBearerToken",
+                "the credential provider returned an empty bearer token",
+            ));
+        }
+        Ok(t)
+    }
+
+    /// Send `op` with retries (see [`RetryPolicy`]) and the 401 refresh; returns a 2xx reply.
+    pub(crate) fn execute(&self, op: Op, payload: &Payload) -> Result<HttpResponse> {
+        let (url, body) = match payload {
+            Payload::Query(q) => (self.url(op, Some(q)), None),
+            Payload::Json(b) => (self.url(op, None), Some(b)),
+        };
+        let max_attempts = if op.is_safe_to_retry() {
+            self.retry.max_attempts.clamp(1, 3)
+        } else {
+            1
+        };
+        let mut attempt = 0u32;
+        let mut refreshed_after_401 = false;
+        loop {
+            attempt += 1;
+            let token = if op.sends_bearer() {
+                Some(self.bearer()?)
+            } else {
+                None
+            };
+            let req = HttpRequest {
+                method: op.method(),
+                url: &url,
+                headers: self.headers(op, token.as_ref()),
+                body: body.cloned(),
+            };
+            match self.http.send(req) {
+                Err(e) => {
+                    if attempt < max_attempts
+                        && matches!(e.kind(), ErrorKind::Transport | ErrorKind::Timeout)
+                    {
+                        let d = self.retry.delay(attempt, None);
+                        log::debug!(
+                            "{}: {} (attempt {attempt}), retrying in {d:?}",
+                            op.action(),
+                            e.code()
+                        );
+                        std::thread::sleep(d);
+                        continue;
+                    }
+                    return Err(e);
+                }
+                Ok(resp) => {
+                    let status = resp.status;
+                    log::debug!("{}: HTTP {status}", op.action());
+                    if (200..300).contains(&status) {
+                        return Ok(resp);
+                    }
+                    if status == 401 && !refreshed_after_401 {
+                        if let Some(t) = &token {
+                            // The server rejected our bearer token (invalid or expired): drop it
+                            // from the provider's cache and retry once with a fresh one. A 401 means
+                            // the request was not processed, so this is safe for every operation.
+                            refreshed_after_401 = true;
+                            attempt -= 1;
+                            log::info!(
+                                "{}: bearer token rejected (401); refreshing it and retrying once",
+                                op.action()
+                            );
+                            self.provider.invalidate(t.expose());
+                            continue;
+                        }
+                    }
+                    if (status == 429 || (500..600).contains(&status)) && attempt < max_attempts {
+                        let d = self.retry.delay(attempt, retry_after(&resp));
+                        log::debug!(
+                            "{}: HTTP {status} (attempt {attempt}), retrying in {d:?}",
+                            op.action()
+                        );
+                        std::thread::sleep(d);
+                        continue;
+                    }
+                    return Err(map_error(op, &resp));
+                }
+            }
+        }
+    }
+
+    /// Call an operation with a JSON result: status exactly 200 and a JSON object body (D-26).
+    pub(crate) fn call_json<T: DeserializeOwned>(&self, op: Op, payload: &Payload) -> Result<T> {
+        debug_assert!(!op.is_void());
+        let resp = self.execute(op, payload)?;
+        if resp.status != 200 {
+            return Err(unexpected(op, resp.status, "UnexpectedStatus"));
+        }
+        let value: serde_json::Value = serde_json::from_slice(&resp.body)
+            .map_err(|_| unexpected(op, resp.status, "InvalidResponseBody"))?;
+        if !value.is_object() {
+            return Err(unexpected(op, resp.status, "InvalidResponseBody"));
+        }
+        serde_json::from_value(value).map_err(|e| {
+            // serde's message names the field and the expected type, never the value.
+            unexpected(op, resp.status, "InvalidResponseBody")
+                .with_source(StrError(format!("reply does not match the schema: {e}")))
+        })
+    }
+
+    /// Call a void operation: any 2xx is success and the body is not read (D-26).
+    pub(crate) fn call_void(&self, op: Op, payload: &Payload) -> Result<()> {
+        debug_assert!(op.is_void());
+        self.execute(op, payload).map(|_| ())
+    }
+}
+
+#[derive(Debug)]
+struct StrError(String);
+impl std::fmt::Display for StrError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for StrError {}
+
+/// `Failed to <operation>, status code: N` as an [`ErrorKind::UnexpectedResponse`] error.
+pub(crate) fn unexpected(op: Op, status: u16, code: &str) -> Error {
+    Error::new(
+        ErrorKind::UnexpectedResponse,
+        code,
+        format!("Failed to {}, status code: {status}", op.name()),
+    )
+    .with_status(status)
+}
+
+fn retry_after(resp: &HttpResponse) -> Option<Duration> {
+    resp.header("x-acs-retry-after")
+        .or_else(|| resp.header("retry-after"))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .map(Duration::from_secs)
+}
+
+/// Map a non-2xx reply to an [`Error`] (pam.md §3.4, decision D-28).
+pub(crate) fn map_error(op: Op, resp: &HttpResponse) -> Error {
+    let status = resp.status;
+    if !(400..600).contains(&status) {
+        // 1xx/3xx (redirects are never followed, D-27) and anything else.
+        let code = if (300..400).contains(&status) {
+            "UnexpectedRedirect"
+        } else {
+            "UnexpectedStatus"
+        };
+        return unexpected(op, status, code);
+    }
+    let kind = match status {
+        401 | 403 => ErrorKind::Auth,
+        400..=499 => ErrorKind::Client,
+        _ => ErrorKind::Server,
+    };
+    let header_rid = resp
+        .header("x-acs-request-id")
+        .or_else(|| resp.header("x-request-id"))
+        .map(str::to_owned);
+    let parsed = serde_json::from_slice::<serde_json::Value>(&resp.body)
+        .ok()
+        .filter(|v| v.is_object());
+    let (code, message, rid) = match &parsed {
+        Some(v) => {
+            let pick = |keys: &[&str]| -> Option<String> {
+                keys.iter().find_map(|k| match v.get(*k) {
+                    Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
+                    Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+                    _ => None,
+                })
+            };
+            (
+                pick(&["error", "Code", "code"]).unwrap_or_else(|| status.to_string()),
+                pick(&["error_description", "Message", "message"])
+                    .unwrap_or_else(|| format!("Failed to {}", op.name())),
+                pick(&["request_id", "RequestId", "requestId", "requestid"]),
+            )
+        }
+        None => {
+            let snippet = resp.body_snippet(ERROR_SNIPPET_CHARS);
+            let message = if snippet.is_empty() {
+                format!("Failed to {}, status code: {status}", op.name())
+            } else {
+                snippet
+            };
+            (status.to_string(), message, None)
+        }
+    };
+    let mut err = Error::new(kind, code, message).with_status(status);
+    if let Some(r) = rid.or(header_rid) {
+        err = err.with_request_id(r);
+    }
+    err
+}
+
+/// Append `s` percent-encoded for a path segment (pam.md §2.1): `A-Za-z0-9-._~` kept, every other
+/// byte `%XX` (upper-case hex).
+pub(crate) fn path_encode_into(out: &mut String, s: &str) {
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+}
+
+/// Append `s` form-encoded (pam.md §2.3): unreserved kept, space → `+`, other bytes `%XX`.
+pub(crate) fn form_encode_into(out: &mut String, s: &str) {
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else if b == b' ' {
+            out.push('+');
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+}
+
+/// A compact JSON object writer with keys in the order written (pam.md §2.4).
+///
+/// Why not `serde_json::Map`: its key order depends on the `preserve_order` feature, which Cargo
+/// unifies across the workspace (the emulator enables it), so the library's wire bytes would differ
+/// between a test build and a production build. Writing the object by hand makes the order explicit:
+/// top-level keys alphabetical by wire name, nested maps in the caller's order.
+pub(crate) struct JsonWriter {
+    buf: String,
+    empty: bool,
+    #[cfg(debug_assertions)]
+    last_key: Option<&'static str>,
+}
+
+impl JsonWriter {
+    pub(crate) fn new() -> Self {
+        JsonWriter {
+            buf: String::from("{"),
+            empty: true,
+            #[cfg(debug_assertions)]
+            last_key: None,
+        }
+    }
+
+    fn key(&mut self, k: &'static str) {
+        #[cfg(debug_assertions)]
+        {
+            if let Some(prev) = self.last_key {
+                debug_assert!(prev < k, "JSON keys must be written in alphabetical order");
+            }
+            self.last_key = Some(k);
+        }
+        if !self.empty {
+            self.buf.push(',');
+        }
+        self.empty = false;
+        push_json_str(&mut self.buf, k);
+        self.buf.push(':');
+    }
+
+    pub(crate) fn str(&mut self, k: &'static str, v: &str) -> &mut Self {
+        self.key(k);
+        push_json_str(&mut self.buf, v);
+        self
+    }
+
+    pub(crate) fn opt_str(&mut self, k: &'static str, v: Option<&str>) -> &mut Self {
+        if let Some(v) = v {
+            self.str(k, v);
+        }
+        self
+    }
+
+    pub(crate) fn opt_bool(&mut self, k: &'static str, v: Option<bool>) -> &mut Self {
+        if let Some(v) = v {
+            self.key(k);
+            self.buf.push_str(if v { "true" } else { "false" });
+        }
+        self
+    }
+
+    pub(crate) fn opt_u64(&mut self, k: &'static str, v: Option<u64>) -> &mut Self {
+        if let Some(v) = v {
+            self.key(k);
+            let _ = write!(self.buf, "{v}");
+        }
+        self
+    }
+
+    pub(crate) fn str_array(&mut self, k: &'static str, v: &[String]) -> &mut Self {
+        self.key(k);
+        self.buf.push('[');
+        for (i, s) in v.iter().enumerate() {
+            if i > 0 {
+                self.buf.push(',');
+            }
+            push_json_str(&mut self.buf, s);
+        }
+        self.buf.push(']');
+        self
+    }
+
+    /// A nested object written in the given order; values are any JSON.
+    pub(crate) fn opt_object<'a, I>(&mut self, k: &'static str, v: Option<I>) -> &mut Self
+    where
+        I: IntoIterator<Item = (&'a str, JsonValueRef<'a>)>,
+    {
+        if let Some(items) = v {
+            self.key(k);
+            self.buf.push('{');
+            for (i, (ik, iv)) in items.into_iter().enumerate() {
+                if i > 0 {
+                    self.buf.push(',');
+                }
+                push_json_str(&mut self.buf, ik);
+                self.buf.push(':');
+                match iv {
+                    JsonValueRef::Str(s) => push_json_str(&mut self.buf, s),
+                    JsonValueRef::Value(v) => {
+                        // serde_json writes compact JSON with raw (unescaped) non-ASCII text.
+                        self.buf
+                            .push_str(&serde_json::to_string(v).unwrap_or_else(|_| "null".into()))
+                    }
+                }
+            }
+            self.buf.push('}');
+        }
+        self
+    }
+
+    pub(crate) fn finish(&mut self) -> Vec<u8> {
+        let mut s = std::mem::take(&mut self.buf);
+        s.push('}');
+        s.into_bytes()
+    }
+}
+
+/// A value of a nested map written by [`JsonWriter::opt_object`].
+pub(crate) enum JsonValueRef<'a> {
+    Str(&'a str),
+    Value(&'a serde_json::Value),
+}
+
+fn push_json_str(out: &mut String, s: &str) {
+    // serde_json's string escaping: `"`, `\` and control characters; non-ASCII kept raw.
+    out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings() {
+        let mut s = String::new();
+        path_encode_into(&mut s, "idaas_a b*ü/x~.-");
+        assert_eq!(s, "idaas_a%20b%2A%C3%BC%2Fx~.-");
+        let mut s = String::new();
+        form_encode_into(&mut s, "cred/ident ü");
+        assert_eq!(s, "cred%2Fident+%C3%BC");
+    }
+
+    #[test]
+    fn json_writer_is_compact_ordered_and_raw_utf8() {
+        let claims = [
+            ("tenant".to_string(), serde_json::json!("acmé")),
+            ("tier".to_string(), serde_json::json!(2)),
+        ];
+        let body = JsonWriter::new()
+            .str_array("audiences", &["https://a".to_string()])
+            .str("credentialProviderIdentifier", "p\"1")
+            .opt_object(
+                "customClaims",
+                Some(
+                    claims
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), JsonValueRef::Value(v))),
+                ),
+            )
+            .opt_u64("expiration", Some(900))
+            .opt_bool("includeDerivedShortToken", Some(true))
+            .opt_str("issuer", None)
+            .str("subject", "s")
+            .finish();
+        assert_eq!(
+            String::from_utf8(body).unwrap(),
+            r#"{"audiences":["https://a"],"credentialProviderIdentifier":"p\"1","customClaims":{"tenant":"acmé","tier":2},"expiration":900,"includeDerivedShortToken":true,"subject":"s"}"#
+        );
+        assert_eq!(JsonWriter::new().finish(), b"{}");
+    }
+
+    #[test]
+    fn error_mapping() {
+        let resp = |status: u16, body: &str, headers: Vec<(String, String)>| HttpResponse {
+            status,
+            headers,
+            body: body.as_bytes().to_vec(),
+        };
+        let op = Op::ObtainCredential;
+        let e = map_error(
+            op,
+            &resp(
+                401,
+                r#"{"error":"invalid_token","error_description":"token expired","request_id":"r1"}"#,
+                vec![],
+            ),
+        );
+        assert_eq!(
+            (
+                e.kind(),
+                e.code(),
+                e.message(),
+                e.request_id(),
+                e.http_status()
+            ),
+            (
+                ErrorKind::Auth,
+                "invalid_token",
+                "token expired",
+                Some("r1"),
+                Some(401)
+            )
+        );
+        let e = map_error(
+            op,
+            &resp(
+                404,
+                r#"{"Code":"EntityNotExists.Credential","Message":"credential not found","RequestId":"r2"}"#,
+                vec![],
+            ),
+        );
+        assert_eq!(
+            (e.kind(), e.code(), e.message(), e.request_id()),
+            (
+                ErrorKind::Client,
+                "EntityNotExists.Credential",
+                "credential not found",
+                Some("r2")
+            )
+        );
+        let e = map_error(
+            op,
+            &resp(
+                500,
+                r#"{"code":"X","message":"m","requestid":"r3"}"#,
+                vec![],
+            ),
+        );
+        assert_eq!(
+            (e.kind(), e.code(), e.message(), e.request_id()),
+            (ErrorKind::Server, "X", "m", Some("r3"))
+        );
+        let e = map_error(
+            op,
+            &resp(
+                502,
+                "<html>bad gateway</html>",
+                vec![("x-acs-request-id".into(), "r4".into())],
+            ),
+        );
+        assert_eq!(
+            (e.kind(), e.code(), e.message(), e.request_id()),
+            (
+                ErrorKind::Server,
+                "502",
+                "<html>bad gateway</html>",
+                Some("r4")
+            )
+        );
+        let e = map_error(op, &resp(302, "", vec![]));
+        assert_eq!(
+            (e.kind(), e.message()),
+            (
+                ErrorKind::UnexpectedResponse,
+                "Failed to obtain credential, status code: 302"
+            )
+        );
+        let e = map_error(op, &resp(403, "", vec![]));
+        assert_eq!((e.kind(), e.code()), (ErrorKind::Auth, "403"));
+    }
+
+    #[test]
+    fn retry_delays_are_capped() {
+        let p = RetryPolicy::default();
+        for n in 1..10 {
+            let d = p.delay(n, None);
+            assert!(
+                d <= p.max_delay && d >= p.base_delay.min(p.max_delay) / 2,
+                "{d:?}"
+            );
+        }
+        assert_eq!(p.delay(1, Some(Duration::from_secs(60))), p.max_delay);
+    }
+}
