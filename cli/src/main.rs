@@ -1,1 +1,643 @@
-fn main() {}
+//! `idaas`: the IDaaS command-line tool — bearer tokens, token exchange, API keys, OAuth tokens and
+//! JWT authentication tokens, from a client configuration file.
+//!
+//! Secrets are written only to stdout; diagnostics and errors go to stderr. Exit codes are listed
+//! in `idaas --help` (see [`EXIT_CODES_HELP`]).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use idaas::client::Client;
+use idaas::config::Config;
+use idaas::exchange::{TokenExchangeRequest, TOKEN_TYPE_ACCESS_TOKEN};
+use idaas::pam::{
+    AuthenticationToken, FetchOAuthOptions, GenerateJwtOptions, JwtContent,
+    ListAuthenticationTokensOptions, PamClient, PollOptions,
+};
+use idaas::provider::StaticProvider;
+use idaas::{Credential, CredentialProvider, Error, ErrorKind, SecretString};
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success
+  1  other failure (e.g. the credential has no API key, cancelled, internal error)
+  2  usage error or invalid argument
+  3  configuration error (file missing or invalid)
+  4  authentication/authorization failure (credential, 401, 403)
+  5  server rejected or failed the request (other 4xx, 5xx, unexpected response)
+  6  network failure or timeout
+
+Secrets are printed only on stdout; errors go to stderr.
+The configuration is read from --config, else $CLOUD_IDAAS_CONFIG_PATH, else ~/.cloud_idaas/client-config.json.";
+
+/// Command-line access to IDaaS machine credentials and the PAM Developer API.
+#[derive(Parser, Debug)]
+#[command(name = "idaas", version, about, after_help = EXIT_CODES_HELP)]
+struct Cli {
+    /// Client configuration file (default: $CLOUD_IDAAS_CONFIG_PATH, else
+    /// ~/.cloud_idaas/client-config.json).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+
+    /// Output format of structured results.
+    #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
+    output: Output,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum Output {
+    /// Plain values (the secret alone on stdout).
+    Text,
+    /// One JSON document on stdout.
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print a bearer token of the configured client (client credentials, cached per run).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Token {
+        /// Scope of the token (default: the configured scope).
+        #[arg(long)]
+        scope: Option<String>,
+    },
+    /// RFC 8693 token exchange: print the issued token.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Exchange {
+        /// The token to exchange ("-" reads it from stdin).
+        subject_token: String,
+        /// Type URN of the subject token.
+        #[arg(long, default_value = TOKEN_TYPE_ACCESS_TOKEN)]
+        subject_token_type: String,
+        /// Requested type URN (default: access token).
+        #[arg(long)]
+        requested_token_type: Option<String>,
+        /// Scope of the issued token (default: the configured scope).
+        #[arg(long)]
+        scope: Option<String>,
+    },
+    /// Print the API key of a credential (ObtainCredential).
+    #[command(name = "api-key", after_help = EXIT_CODES_HELP)]
+    ApiKey {
+        /// The credential identifier.
+        id: String,
+    },
+    /// Print an OAuth access token held by IDaaS for a credential provider (FetchOAuthAuthenticationToken).
+    #[command(name = "oauth-token", after_help = EXIT_CODES_HELP)]
+    OauthToken {
+        /// The credential provider identifier.
+        provider: String,
+        /// OAuth scopes, space-separated (default: the provider's).
+        #[arg(long)]
+        scope: Option<String>,
+        /// Expected authorization flow. With user_federation the tool prints the authorization URL
+        /// on stderr and waits until the user has authorized (3LO poll).
+        #[arg(long, value_enum, default_value_t = Flow::M2m)]
+        flow: Flow,
+        /// Ignore an existing valid token.
+        #[arg(long)]
+        force_authentication: bool,
+        /// Extra authorization-URL parameter KEY=VALUE (repeatable, order kept).
+        #[arg(long = "custom-parameter", value_name = "KEY=VALUE")]
+        custom_parameters: Vec<String>,
+        /// A user token to exchange first (RFC 8693) so the call is user-bound (needed for 3LO);
+        /// "-" reads it from stdin.
+        #[arg(long, value_name = "TOKEN")]
+        user_token: Option<String>,
+        /// Seconds between two session polls (3LO).
+        #[arg(long, default_value_t = 3.0)]
+        poll_interval: f64,
+        /// Most session polls (3LO).
+        #[arg(long, default_value_t = 60)]
+        max_polls: u32,
+    },
+    /// JWT authentication tokens.
+    #[command(subcommand)]
+    Jwt(JwtCommand),
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum Flow {
+    /// Machine-to-machine (2LO).
+    M2m,
+    /// User federation (3LO).
+    #[value(name = "user_federation", alias = "user-federation")]
+    UserFederation,
+}
+
+#[derive(Subcommand, Debug)]
+enum JwtCommand {
+    /// Generate a JWT (GenerateJwtAuthenticationToken); text output: the JWT, then the derived
+    /// short token on a second line when requested.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Generate {
+        /// JWT credential provider identifier.
+        #[arg(long)]
+        provider: String,
+        /// JWT `sub`.
+        #[arg(long)]
+        subject: String,
+        /// JWT `aud` (repeatable; must not start with urn:cloud:idaas).
+        #[arg(long = "audience", required = true)]
+        audiences: Vec<String>,
+        /// JWT `iss`.
+        #[arg(long)]
+        issuer: Option<String>,
+        /// Extra claim KEY=VALUE; VALUE is parsed as JSON when it is valid JSON, else taken as a
+        /// string (repeatable, order kept).
+        #[arg(long = "claim", value_name = "KEY=VALUE")]
+        claims: Vec<String>,
+        /// Lifetime in seconds.
+        #[arg(long)]
+        expiration: Option<u64>,
+        /// Also issue a derived short token.
+        #[arg(long)]
+        derived_short_token: bool,
+    },
+    /// Print the JWT of an existing authentication token (ObtainJwtAuthenticationToken).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Obtain {
+        /// Consumer id.
+        #[arg(long)]
+        consumer_id: String,
+        /// Authentication token id (atntkn_…).
+        #[arg(long)]
+        token_id: String,
+    },
+    /// Print the JWT of a derived short token (ObtainJwtAuthenticationTokenByDerivedShortToken).
+    #[command(name = "obtain-by-short-token", after_help = EXIT_CODES_HELP)]
+    ObtainByShortToken {
+        /// The derived short token ("-" reads it from stdin).
+        short_token: String,
+    },
+    /// List authentication tokens (ListAuthenticationTokens); text: one token per line.
+    #[command(after_help = EXIT_CODES_HELP)]
+    List {
+        /// Consumer id.
+        #[arg(long)]
+        consumer_id: String,
+        /// Credential provider identifier.
+        #[arg(long)]
+        provider: String,
+        /// Cursor of the page to fetch.
+        #[arg(long)]
+        next_token: Option<String>,
+        /// Page size.
+        #[arg(long)]
+        max_results: Option<u32>,
+        /// Filter on the revoked flag.
+        #[arg(long)]
+        revoked: Option<bool>,
+        /// Filter on expiry.
+        #[arg(long)]
+        expired: Option<bool>,
+        /// Fetch every page (JSON output: an array of tokens).
+        #[arg(long)]
+        all: bool,
+    },
+    /// Check a JWT or derived short token (ValidateAuthenticationToken); prints true or false.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Validate {
+        /// The token ("-" reads it from stdin).
+        token: String,
+        /// Token type hint.
+        #[arg(long)]
+        token_type_hint: Option<String>,
+    },
+    /// Revoke a token, or every token of a consumer under a provider.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Revoke(TokenTarget),
+    /// Reinstate a token, or every token of a consumer under a provider.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Reinstate(TokenTarget),
+}
+
+#[derive(Args, Debug)]
+struct TokenTarget {
+    /// The token ("-" reads it from stdin); omit it with --consumer-id and --provider.
+    #[arg(
+        required_unless_present = "consumer_id",
+        conflicts_with = "consumer_id"
+    )]
+    token: Option<String>,
+    /// Token type hint (with TOKEN).
+    #[arg(long, requires = "token")]
+    token_type_hint: Option<String>,
+    /// Consumer id (with --provider): act on every token of that consumer.
+    #[arg(long, requires = "provider")]
+    consumer_id: Option<String>,
+    /// Credential provider identifier (with --consumer-id).
+    #[arg(long, requires = "consumer_id")]
+    provider: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => 2,
+            });
+        }
+    };
+    let output = cli.output;
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            report(&e, output);
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+/// The exit code of an error (see [`EXIT_CODES_HELP`]).
+fn exit_code(e: &Error) -> u8 {
+    match e.kind() {
+        ErrorKind::InvalidArgument => 2,
+        ErrorKind::Config => 3,
+        ErrorKind::Credential | ErrorKind::Auth => 4,
+        ErrorKind::Client | ErrorKind::Server | ErrorKind::UnexpectedResponse => 5,
+        ErrorKind::Transport | ErrorKind::Timeout => 6,
+        _ => 1,
+    }
+}
+
+fn report(e: &Error, output: Output) {
+    let mut err = std::io::stderr().lock();
+    match output {
+        Output::Text => {
+            let _ = writeln!(err, "idaas: error ({}): {e}", e.kind().as_str());
+        }
+        Output::Json => {
+            let v = json!({"error": {
+                "kind": e.kind().as_str(),
+                "code": e.code(),
+                "message": e.message(),
+                "httpStatus": e.http_status(),
+                "requestId": e.request_id(),
+            }});
+            let _ = writeln!(err, "{v}");
+        }
+    }
+}
+
+fn client(config: Option<&PathBuf>) -> idaas::Result<Client> {
+    Client::new(Config::load(config.map(|p| p.as_path()))?)
+}
+
+/// A secret argument; "-" reads it from stdin (trailing newline removed), so it stays out of `ps`.
+fn secret_arg(v: &str, name: &str) -> idaas::Result<SecretString> {
+    if v == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| Error::invalid_argument(format!("cannot read {name} from stdin: {e}")))?;
+        let t = s.trim_end_matches(['\r', '\n']).to_string();
+        if t.is_empty() {
+            return Err(Error::invalid_argument(format!(
+                "{name} read from stdin is empty"
+            )));
+        }
+        Ok(SecretString::new(t))
+    } else {
+        Ok(SecretString::new(v))
+    }
+}
+
+fn split_kv(s: &str, what: &str) -> idaas::Result<(String, String)> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(Error::invalid_argument(format!(
+            "{what} must be KEY=VALUE: {s:?}"
+        ))),
+    }
+}
+
+fn print_line(s: &str) -> idaas::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{s}").map_err(|e| Error::internal(format!("cannot write to stdout: {e}")))
+}
+
+fn print_json(v: &Value) -> idaas::Result<()> {
+    print_line(&v.to_string())
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> idaas::Result<Value> {
+    serde_json::to_value(v)
+        .map_err(|e| Error::internal(format!("cannot serialize the result: {e}")))
+}
+
+fn credential_json(c: &Credential) -> Value {
+    json!({
+        "access_token": c.access_token.expose(),
+        "token_type": c.token_type,
+        "expires_in": c.expires_in,
+        "expires_at": c.expires_at,
+        "issued_token_type": c.issued_token_type,
+        "scope": c.scope,
+    })
+}
+
+fn print_jwt(output: Output, value: &Value, content: &JwtContent) -> idaas::Result<()> {
+    match output {
+        Output::Json => print_json(value),
+        Output::Text => {
+            print_line(content.jwt_value.expose())?;
+            if let Some(d) = &content.derived_short_token {
+                print_line(d.expose())?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn token_line(t: &AuthenticationToken) -> String {
+    let s = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
+    format!(
+        "{}\t{}\trevoked={}\tconsumer={}\texpiration={}",
+        s(&t.authentication_token_id),
+        s(&t.authentication_token_type),
+        t.revoked
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "-".into()),
+        s(&t.consumer_id),
+        t.expiration_time
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| "-".into()),
+    )
+}
+
+fn run(cli: Cli) -> idaas::Result<()> {
+    let output = cli.output;
+    let config = cli.config.as_ref();
+    match cli.command {
+        Command::Token { scope } => {
+            let c = client(config)?;
+            let cred = match &scope {
+                Some(s) => c.cached_provider_for_scope(s)?.credential()?,
+                None => c.credential()?,
+            };
+            match output {
+                Output::Text => print_line(cred.access_token.expose()),
+                Output::Json => print_json(&credential_json(&cred)),
+            }
+        }
+        Command::Exchange {
+            subject_token,
+            subject_token_type,
+            requested_token_type,
+            scope,
+        } => {
+            let mut req = TokenExchangeRequest::new(
+                secret_arg(&subject_token, "SUBJECT_TOKEN")?,
+                subject_token_type,
+            );
+            if let Some(t) = requested_token_type {
+                req = req.requested_token_type(t);
+            }
+            if let Some(s) = scope {
+                req = req.scope(s);
+            }
+            req.validate()?;
+            let cred = client(config)?.exchange_token(&req)?;
+            match output {
+                Output::Text => print_line(cred.access_token.expose()),
+                Output::Json => print_json(&credential_json(&cred)),
+            }
+        }
+        Command::ApiKey { id } => {
+            if id.trim().is_empty() {
+                return Err(Error::invalid_argument(
+                    "credential identifier must not be empty",
+                ));
+            }
+            let pam = PamClient::from_client(&client(config)?)?;
+            match pam.get_api_key(&id)? {
+                Some(key) => match output {
+                    Output::Text => print_line(key.expose()),
+                    Output::Json => print_json(&json!({"credentialIdentifier": id, "apiKey": key.expose()})),
+                },
+                None => Err(Error::new(
+                    ErrorKind::Internal,
+                    "NoApiKey",
+                    format!("credential {id:?} has no API key content (e.g. an OAuth client credential)"),
+                )),
+            }
+        }
+        Command::OauthToken {
+            provider,
+            scope,
+            flow,
+            force_authentication,
+            custom_parameters,
+            user_token,
+            poll_interval,
+            max_polls,
+        } => {
+            let params = custom_parameters
+                .iter()
+                .map(|p| split_kv(p, "--custom-parameter"))
+                .collect::<idaas::Result<Vec<_>>>()?;
+            let params = (!params.is_empty()).then_some(params);
+            if !(poll_interval.is_finite() && poll_interval > 0.0) {
+                return Err(Error::invalid_argument(
+                    "--poll-interval must be a positive number of seconds",
+                ));
+            }
+            let c = client(config)?;
+            let pam = match user_token {
+                Some(t) => {
+                    let req = TokenExchangeRequest::new(
+                        secret_arg(&t, "--user-token")?,
+                        TOKEN_TYPE_ACCESS_TOKEN,
+                    )
+                    .scope(idaas::pam::SCOPE);
+                    let cred = c.exchange_token(&req)?;
+                    PamClient::from_client_with_provider(&c, Arc::new(StaticProvider::new(cred)))?
+                }
+                None => PamClient::from_client(&c)?,
+            };
+            let force = force_authentication.then_some(true);
+            let resp = match flow {
+                Flow::M2m => pam.fetch_oauth_authentication_token_v2(
+                    &provider,
+                    "m2m",
+                    &FetchOAuthOptions {
+                        scope,
+                        force_authentication: force,
+                        custom_parameters: params,
+                    },
+                )?,
+                Flow::UserFederation => pam.poll_oauth_authentication_token(
+                    &provider,
+                    |url| {
+                        eprintln!("Open this URL to authorize access, then wait here:\n  {url}");
+                        Ok(())
+                    },
+                    &PollOptions {
+                        scope,
+                        force_authentication: force,
+                        custom_parameters: params,
+                        max_polls,
+                        interval: Duration::from_secs_f64(poll_interval),
+                        ..PollOptions::default()
+                    },
+                )?,
+            };
+            match output {
+                Output::Json => print_json(&to_json(&resp)?),
+                Output::Text => match &resp.oauth_access_token_content {
+                    Some(c) => print_line(c.access_token_value.expose()),
+                    None => Err(Error::new(
+                        ErrorKind::UnexpectedResponse,
+                        "MissingAccessToken",
+                        "the reply carries no access token",
+                    )),
+                },
+            }
+        }
+        Command::Jwt(cmd) => run_jwt(cmd, output, config),
+    }
+}
+
+fn run_jwt(cmd: JwtCommand, output: Output, config: Option<&PathBuf>) -> idaas::Result<()> {
+    let pam = || -> idaas::Result<PamClient> { PamClient::from_client(&client(config)?) };
+    match cmd {
+        JwtCommand::Generate {
+            provider,
+            subject,
+            audiences,
+            issuer,
+            claims,
+            expiration,
+            derived_short_token,
+        } => {
+            let claims = claims
+                .iter()
+                .map(|c| {
+                    let (k, v) = split_kv(c, "--claim")?;
+                    let v = serde_json::from_str::<Value>(&v).unwrap_or(Value::String(v));
+                    Ok((k, v))
+                })
+                .collect::<idaas::Result<Vec<_>>>()?;
+            let opts = GenerateJwtOptions {
+                issuer,
+                custom_claims: (!claims.is_empty()).then_some(claims),
+                expiration,
+                include_derived_short_token: derived_short_token.then_some(true),
+            };
+            let r =
+                pam()?.generate_jwt_authentication_token(&provider, &subject, &audiences, &opts)?;
+            print_jwt(output, &to_json(&r)?, &r.jwt_content)
+        }
+        JwtCommand::Obtain {
+            consumer_id,
+            token_id,
+        } => {
+            let c = pam()?.obtain_jwt_authentication_token(&consumer_id, &token_id)?;
+            print_jwt(output, &to_json(&c)?, &c)
+        }
+        JwtCommand::ObtainByShortToken { short_token } => {
+            let t = secret_arg(&short_token, "SHORT_TOKEN")?;
+            let c = pam()?.obtain_jwt_authentication_token_by_derived_short_token(&t)?;
+            print_jwt(output, &to_json(&c)?, &c)
+        }
+        JwtCommand::List {
+            consumer_id,
+            provider,
+            next_token,
+            max_results,
+            revoked,
+            expired,
+            all,
+        } => {
+            let opts = ListAuthenticationTokensOptions {
+                next_token,
+                max_results,
+                revoked,
+                expired,
+            };
+            let pam = pam()?;
+            if all {
+                let tokens = pam
+                    .list_all(&consumer_id, &provider, opts)
+                    .collect::<idaas::Result<Vec<_>>>()?;
+                match output {
+                    Output::Json => print_json(&to_json(&tokens)?),
+                    Output::Text => tokens.iter().try_for_each(|t| print_line(&token_line(t))),
+                }
+            } else {
+                let page = pam.list_authentication_tokens(&consumer_id, &provider, &opts)?;
+                match output {
+                    Output::Json => print_json(&to_json(&page)?),
+                    Output::Text => {
+                        page.entities
+                            .iter()
+                            .try_for_each(|t| print_line(&token_line(t)))?;
+                        if let Some(n) = page.next_page_token() {
+                            eprintln!("more results: --next-token {n}");
+                        }
+                        Ok(())
+                    }
+                }
+            }
+        }
+        JwtCommand::Validate {
+            token,
+            token_type_hint,
+        } => {
+            let t = secret_arg(&token, "TOKEN")?;
+            let active = pam()?.validate_authentication_token(&t, token_type_hint.as_deref())?;
+            match output {
+                Output::Json => print_json(&json!({ "active": active })),
+                Output::Text => print_line(if active { "true" } else { "false" }),
+            }
+        }
+        JwtCommand::Revoke(target) => token_target(target, output, pam, true),
+        JwtCommand::Reinstate(target) => token_target(target, output, pam, false),
+    }
+}
+
+fn token_target(
+    target: TokenTarget,
+    output: Output,
+    pam: impl Fn() -> idaas::Result<PamClient>,
+    revoke: bool,
+) -> idaas::Result<()> {
+    match (target.token, target.consumer_id, target.provider) {
+        (Some(t), None, None) => {
+            let t = secret_arg(&t, "TOKEN")?;
+            let hint = target.token_type_hint.as_deref();
+            if revoke {
+                pam()?.revoke_authentication_token(&t, hint)?
+            } else {
+                pam()?.reinstate_authentication_token(&t, hint)?
+            }
+        }
+        (None, Some(c), Some(p)) => {
+            if revoke {
+                pam()?.revoke_authentication_token_by_consumer(&c, &p)?
+            } else {
+                pam()?.reinstate_authentication_token_by_consumer(&c, &p)?
+            }
+        }
+        _ => {
+            return Err(Error::invalid_argument(
+                "give either TOKEN or both --consumer-id and --provider",
+            ))
+        }
+    }
+    match output {
+        Output::Json => print_json(&json!({ "ok": true })),
+        Output::Text => Ok(()),
+    }
+}

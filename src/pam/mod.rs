@@ -323,6 +323,45 @@ impl PamClient {
         PamClientBuilder::default()
     }
 
+    /// A PAM client configured from a core [`Client`](crate::client::Client): endpoint and instance
+    /// id from its configuration (`developerApiEndpoint`, `idaasInstanceId`), bearer tokens from its
+    /// provider for scope [`SCOPE`] (`urn:cloud:idaas:pam|.all`), and its HTTP agent (keep-alive pool,
+    /// timeouts and CA settings of the configuration) and clock. No network I/O: the first token is
+    /// fetched by the first call. Error [`crate::ErrorKind::Config`] when the configuration has no
+    /// `developerApiEndpoint`.
+    pub fn from_client(client: &crate::client::Client) -> Result<PamClient> {
+        let provider = client.provider_for_scope(SCOPE)?;
+        Self::from_client_with_provider(client, provider)
+    }
+
+    /// Like [`PamClient::from_client`] with an explicit provider, e.g. a
+    /// [`StaticProvider`](crate::provider::StaticProvider) wrapping a token-exchange result — the
+    /// user-bound token the 3LO operations need.
+    pub fn from_client_with_provider(
+        client: &crate::client::Client,
+        provider: SharedProvider,
+    ) -> Result<PamClient> {
+        Self::builder_from_client(client, provider).build()
+    }
+
+    /// A builder preset from a core client (see [`PamClient::from_client`]) for further options, e.g.
+    /// the API-key cache.
+    pub fn builder_from_client(
+        client: &crate::client::Client,
+        provider: SharedProvider,
+    ) -> PamClientBuilder {
+        let config = client.config();
+        let mut b = PamClient::builder()
+            .instance_id(config.idaas_instance_id.clone())
+            .provider(provider)
+            .http_client(client.http().clone())
+            .clock(client.clock().clone());
+        if let Some(e) = &config.developer_api_endpoint {
+            b = b.endpoint(e.clone());
+        }
+        b
+    }
+
     /// The Developer API origin in use (`https://host[:port]`).
     pub fn endpoint(&self) -> &str {
         &self.inner.endpoint
