@@ -36,6 +36,7 @@ struct Inner {
     cache_policy: CachePolicy,
     retry: RetryPolicy,
     plugin: Option<SharedPlugin>,
+    ecs_metadata_base: Option<String>,
     auth: OnceLock<ClientAuth>,
     auth_init: Mutex<()>,
     default_provider: OnceLock<Arc<CachedProvider>>,
@@ -67,6 +68,7 @@ pub struct ClientBuilder {
     plugins: HashMap<String, SharedPlugin>,
     retry: RetryPolicy,
     cache_policy: CachePolicy,
+    ecs_metadata_base: Option<String>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -126,6 +128,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Base URL of the ECS metadata service for `PKCS7` (default: the environment variable
+    /// `IDAAS_ECS_METADATA_ENDPOINT`, else `http://100.100.100.200`); e.g. the emulator's
+    /// `metadata_base_url()`.
+    pub fn ecs_metadata_endpoint(mut self, base_url: impl Into<String>) -> Self {
+        self.ecs_metadata_base = Some(base_url.into());
+        self
+    }
+
     /// Validate and build (no network).
     pub fn build(self) -> Result<Client> {
         let config = self.config.validate()?;
@@ -163,6 +173,7 @@ impl ClientBuilder {
                 cache_policy,
                 retry: self.retry,
                 plugin,
+                ecs_metadata_base: self.ecs_metadata_base,
                 auth: OnceLock::new(),
                 auth_init: Mutex::new(()),
                 default_provider: OnceLock::new(),
@@ -188,6 +199,7 @@ impl Client {
             plugins: HashMap::new(),
             retry: RetryPolicy::default(),
             cache_policy: CachePolicy::default(),
+            ecs_metadata_base: None,
         }
     }
 
@@ -352,7 +364,13 @@ impl Client {
             return Ok(a);
         }
         let i = &self.inner;
-        let a = ClientAuth::from_config(&i.config, &i.http, &i.clock, &i.cache_policy)?;
+        let a = ClientAuth::from_config(
+            &i.config,
+            &i.http,
+            &i.clock,
+            &i.cache_policy,
+            i.ecs_metadata_base.as_deref(),
+        )?;
         let _ = i.auth.set(a);
         i.auth
             .get()

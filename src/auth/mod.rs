@@ -142,11 +142,15 @@ impl ClientAuth {
     /// Build the authentication of `cfg` (reads the private key now). `NONE`, `PLUGIN` and
     /// `identityType: HUMAN` have no client authentication and fail with
     /// `UnsupportedAuthenticationMethod`.
+    ///
+    /// `ecs_metadata_base` overrides the ECS metadata base URL for `PKCS7` (else the environment
+    /// variable `IDAAS_ECS_METADATA_ENDPOINT`, else `http://100.100.100.200`).
     pub fn from_config(
         cfg: &Config,
         http: &HttpClient,
         clock: &SharedClock,
         policy: &CachePolicy,
+        ecs_metadata_base: Option<&str>,
     ) -> Result<ClientAuth> {
         let a = &cfg.authn;
         if a.identity_type == IdentityType::Human {
@@ -179,18 +183,31 @@ impl ClientAuth {
                 certificate: a.client_x509_certificate.clone().unwrap_or_default(),
                 chain: a.x509_cert_chains.clone().unwrap_or_default(),
             },
-            AuthnMethod::Pkcs7 => ClientAuth::Pkcs7 {
-                federated_credential_name: fcn(),
-                source: Arc::new(EcsDocumentSource::new(
-                    http.clone(),
-                    &cfg.idaas_instance_id,
-                    clock.clone(),
-                    CachePolicy {
-                        async_refresh: false,
-                        ..policy.clone()
-                    },
-                )),
-            },
+            AuthnMethod::Pkcs7 => {
+                let policy = CachePolicy {
+                    async_refresh: false,
+                    ..policy.clone()
+                };
+                let source = match ecs_metadata_base {
+                    Some(base) => EcsDocumentSource::with_base(
+                        http.clone(),
+                        &cfg.idaas_instance_id,
+                        clock.clone(),
+                        policy,
+                        base,
+                    ),
+                    None => EcsDocumentSource::new(
+                        http.clone(),
+                        &cfg.idaas_instance_id,
+                        clock.clone(),
+                        policy,
+                    ),
+                };
+                ClientAuth::Pkcs7 {
+                    federated_credential_name: fcn(),
+                    source: Arc::new(source),
+                }
+            }
             AuthnMethod::Oidc => ClientAuth::Oidc {
                 federated_credential_name: fcn(),
                 source: Arc::new(OidcFileSource::from_config(a, clock.clone())),
