@@ -53,7 +53,7 @@ impl CancelToken {
 
 /// Creates a cancellation token (not cancelled). Free it with `idaas_cancel_free`.
 #[no_mangle]
-pub extern "C" fn idaas_cancel_new(
+pub unsafe extern "C" fn idaas_cancel_new(
     cancel_out: *mut *mut idaas_cancel,
     err_out: *mut *mut idaas_error,
 ) -> idaas_code {
@@ -76,7 +76,7 @@ pub extern "C" fn idaas_cancel_new(
 /// poll wakes at once; an HTTP request in flight is finished first). Thread-safe; idempotent; NULL is a
 /// no-op.
 #[no_mangle]
-pub extern "C" fn idaas_cancel_cancel(cancel: *const idaas_cancel) {
+pub unsafe extern "C" fn idaas_cancel_cancel(cancel: *const idaas_cancel) {
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         // SAFETY: `cancel` is NULL or a live token (contract).
         if let Some(c) = unsafe { cancel.as_ref() } {
@@ -87,7 +87,7 @@ pub extern "C" fn idaas_cancel_cancel(cancel: *const idaas_cancel) {
 
 /// True once `idaas_cancel_cancel` was called on `cancel` (false for NULL).
 #[no_mangle]
-pub extern "C" fn idaas_cancel_is_cancelled(cancel: *const idaas_cancel) -> bool {
+pub unsafe extern "C" fn idaas_cancel_is_cancelled(cancel: *const idaas_cancel) -> bool {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         // SAFETY: `cancel` is NULL or a live token (contract).
         unsafe { cancel.as_ref() }.is_some_and(|c| c.token.is_cancelled())
@@ -97,6 +97,6 @@ pub extern "C" fn idaas_cancel_is_cancelled(cancel: *const idaas_cancel) -> bool
 
 /// Frees a cancellation token. It must not be in use by a running call. NULL is a no-op.
 #[no_mangle]
-pub extern "C" fn idaas_cancel_free(cancel: *mut idaas_cancel) {
+pub unsafe extern "C" fn idaas_cancel_free(cancel: *mut idaas_cancel) {
     super::free_guarded(cancel);
 }

@@ -194,7 +194,7 @@ impl FfiError {
 
 /// The code of `err`; `IDAAS_CODE_OK` when `err` is NULL.
 #[no_mangle]
-pub extern "C" fn idaas_error_code(err: *const idaas_error) -> idaas_code {
+pub unsafe extern "C" fn idaas_error_code(err: *const idaas_error) -> idaas_code {
     // SAFETY: the caller passes NULL or a live error handle from this library.
     match unsafe { err.as_ref() } {
         Some(e) => e.code,
@@ -206,7 +206,7 @@ pub extern "C" fn idaas_error_code(err: *const idaas_error) -> idaas_code {
 /// server code, HTTP status and request id when there were any. Never contains a secret. Borrowed:
 /// valid until `idaas_error_free(err)`. Returns "" when `err` is NULL (never NULL).
 #[no_mangle]
-pub extern "C" fn idaas_error_message(err: *const idaas_error) -> *const c_char {
+pub unsafe extern "C" fn idaas_error_message(err: *const idaas_error) -> *const c_char {
     // SAFETY: the caller passes NULL or a live error handle from this library.
     match unsafe { err.as_ref() } {
         Some(e) => e.message.as_ptr(),
@@ -217,7 +217,7 @@ pub extern "C" fn idaas_error_message(err: *const idaas_error) -> *const c_char 
 /// The HTTP status of the server reply that caused `err`, or 0 when no server answered (or `err` is
 /// NULL).
 #[no_mangle]
-pub extern "C" fn idaas_error_http_status(err: *const idaas_error) -> u16 {
+pub unsafe extern "C" fn idaas_error_http_status(err: *const idaas_error) -> u16 {
     // SAFETY: the caller passes NULL or a live error handle from this library.
     match unsafe { err.as_ref() } {
         Some(e) => e.http_status,
@@ -230,7 +230,7 @@ pub extern "C" fn idaas_error_http_status(err: *const idaas_error) -> u16 {
 /// `ClientSecretEnvVarNameNotFound` ...). NULL when there is none (or `err` is NULL). Borrowed: valid
 /// until `idaas_error_free(err)`.
 #[no_mangle]
-pub extern "C" fn idaas_error_server_code(err: *const idaas_error) -> *const c_char {
+pub unsafe extern "C" fn idaas_error_server_code(err: *const idaas_error) -> *const c_char {
     // SAFETY: the caller passes NULL or a live error handle from this library.
     match unsafe { err.as_ref() } {
         Some(e) => e.server_code.as_ref().map_or(ptr::null(), |c| c.as_ptr()),
@@ -241,7 +241,7 @@ pub extern "C" fn idaas_error_server_code(err: *const idaas_error) -> *const c_c
 /// The request id the server sent with the failed reply; NULL when there is none (or `err` is NULL).
 /// Borrowed: valid until `idaas_error_free(err)`.
 #[no_mangle]
-pub extern "C" fn idaas_error_request_id(err: *const idaas_error) -> *const c_char {
+pub unsafe extern "C" fn idaas_error_request_id(err: *const idaas_error) -> *const c_char {
     // SAFETY: the caller passes NULL or a live error handle from this library.
     match unsafe { err.as_ref() } {
         Some(e) => e.request_id.as_ref().map_or(ptr::null(), |c| c.as_ptr()),
@@ -252,8 +252,9 @@ pub extern "C" fn idaas_error_request_id(err: *const idaas_error) -> *const c_ch
 /// The lower-case name of the error's code (`"auth"`, `"timeout"`, `"null_argument"` ...; `"ok"` when
 /// `err` is NULL). Static: never freed, never NULL.
 #[no_mangle]
-pub extern "C" fn idaas_error_kind_name(err: *const idaas_error) -> *const c_char {
-    idaas_error_code(err).name().as_ptr()
+pub unsafe extern "C" fn idaas_error_kind_name(err: *const idaas_error) -> *const c_char {
+    // SAFETY: forwarded contract: `err` is NULL or a live error handle.
+    unsafe { idaas_error_code(err) }.name().as_ptr()
 }
 
 /// The lower-case name of `code` (`"ok"`, `"auth"`, `"timeout"` ...), `"unknown"` for a value this
@@ -290,7 +291,7 @@ const ALL_CODES: [idaas_code; 17] = [
 
 /// Free an error returned through `err_out`. `idaas_error_free(NULL)` is a no-op.
 #[no_mangle]
-pub extern "C" fn idaas_error_free(err: *mut idaas_error) {
+pub unsafe extern "C" fn idaas_error_free(err: *mut idaas_error) {
     if err.is_null() {
         return;
     }

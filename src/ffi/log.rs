@@ -98,7 +98,7 @@ static LOGGER: FfiLogger = FfiLogger;
 /// Returns `IDAAS_CODE_UNSUPPORTED` when called from inside the callback, or when the process already
 /// has another Rust `log` logger (only possible when the Rust crate is linked directly).
 #[no_mangle]
-pub extern "C" fn idaas_set_logger(
+pub unsafe extern "C" fn idaas_set_logger(
     callback: idaas_log_callback,
     user_data: *mut c_void,
     max_level: u32,

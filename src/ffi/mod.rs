@@ -18,21 +18,36 @@
 //! the header. The header's preamble (ownership, errors, thread safety, JSON schemas) is in
 //! `cbindgen.toml`.
 
+// The exported functions are `unsafe extern "C"`: their pointer arguments must satisfy the contracts in
+// their doc comments and the header's preamble, which is their `# Safety` documentation. Every
+// `unsafe` operation inside them is still in an explicit block with a `// SAFETY:` comment.
 #![allow(clippy::missing_safety_doc)]
+#![deny(unsafe_op_in_unsafe_fn)]
 #![allow(non_camel_case_types)]
 
 use std::ffi::{c_char, c_void, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
+// Declaration order = order in the generated header.
 mod cancel;
+mod client;
+mod config;
 mod error;
+mod exchange;
 mod log;
+mod plugin;
+mod provider;
 mod strings;
 
 pub use cancel::*;
+pub use client::*;
+pub use config::*;
 pub use error::*;
+pub use exchange::*;
 pub use log::*;
+pub use plugin::*;
+pub use provider::*;
 pub use strings::*;
 
 pub(crate) use error::FfiError;
@@ -137,11 +152,11 @@ pub(crate) fn free_guarded<T>(p: *mut T) {
 /// The library version (`CARGO_PKG_VERSION`, e.g. `"0.1.0"`). Static: never freed, never NULL.
 #[no_mangle]
 pub extern "C" fn idaas_version() -> *const c_char {
-    const V: &CStr = match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes())
-    {
-        Ok(v) => v,
-        Err(_) => c"unknown",
-    };
+    const V: &CStr =
+        match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+            Ok(v) => v,
+            Err(_) => c"unknown",
+        };
     V.as_ptr()
 }
 
@@ -149,7 +164,7 @@ pub extern "C" fn idaas_version() -> *const c_char {
 /// error. Only in builds with the `test-hooks` cargo feature; otherwise returns
 /// `IDAAS_CODE_UNSUPPORTED`.
 #[no_mangle]
-pub extern "C" fn idaas_debug_panic(err_out: *mut *mut idaas_error) -> idaas_code {
+pub unsafe extern "C" fn idaas_debug_panic(err_out: *mut *mut idaas_error) -> idaas_code {
     guard(err_out, || {
         #[cfg(feature = "test-hooks")]
         {
@@ -174,3 +189,23 @@ pub(crate) struct UserData(pub(crate) *mut c_void);
 unsafe impl Send for UserData {}
 // SAFETY: as above.
 unsafe impl Sync for UserData {}
+
+/// Parses an optional `options_json` argument into `T`: NULL, "" or "{}" give `T::default()`;
+/// malformed JSON, a wrong type or an unknown key is `IDAAS_CODE_INVALID_ARGUMENT` naming the problem.
+///
+/// # Safety
+/// `p` must be NULL or a NUL-terminated string valid for the call.
+pub(crate) unsafe fn options_arg<T>(p: *const c_char, name: &str) -> Result<T, FfiError>
+where
+    T: serde::de::DeserializeOwned + Default,
+{
+    // SAFETY: forwarded contract.
+    let Some(text) = (unsafe { opt_str_arg(p, name) })? else {
+        return Ok(T::default());
+    };
+    if text.trim().is_empty() {
+        return Ok(T::default());
+    }
+    serde_json::from_str(text)
+        .map_err(|e| FfiError::invalid(format!("argument `{name}` is not valid: {e}")))
+}

@@ -78,6 +78,7 @@ pub(crate) fn alloc_string(s: &str) -> Result<*mut c_char, FfiError> {
 /// # Safety
 /// `out` must be non-NULL and writable (checked earlier with `out_arg`).
 #[inline]
+#[allow(dead_code)] // used by the PAM wrappers
 pub(crate) unsafe fn put_string(out: *mut *mut c_char, s: &str) -> Result<(), FfiError> {
     let p = alloc_string(s)?;
     // SAFETY: guaranteed by the caller.
@@ -89,7 +90,11 @@ pub(crate) unsafe fn put_string(out: *mut *mut c_char, s: &str) -> Result<(), Ff
 ///
 /// # Safety
 /// As [`put_string`].
-pub(crate) unsafe fn put_opt_string(out: *mut *mut c_char, s: Option<&str>) -> Result<(), FfiError> {
+#[allow(dead_code)] // used by the PAM wrappers
+pub(crate) unsafe fn put_opt_string(
+    out: *mut *mut c_char,
+    s: Option<&str>,
+) -> Result<(), FfiError> {
     match s {
         // SAFETY: forwarded contract.
         Some(s) => unsafe { put_string(out, s) },
@@ -164,7 +169,7 @@ pub(crate) unsafe fn secure_zero(p: *mut u8, len: usize) {
 /// first. Use it for every `char *` the library gives you, and for nothing else (never `free()` them).
 /// `idaas_string_free(NULL)` is a no-op.
 #[no_mangle]
-pub extern "C" fn idaas_string_free(s: *mut c_char) {
+pub unsafe extern "C" fn idaas_string_free(s: *mut c_char) {
     if s.is_null() {
         return;
     }
@@ -180,7 +185,7 @@ pub extern "C" fn idaas_string_free(s: *mut c_char) {
 /// Overwrites `len` bytes at `buf` with zeros (not optimised away): use it to wipe a buffer filled by
 /// an `_into` function once the secret in it is no longer needed. `buf` may be NULL when `len` is 0.
 #[no_mangle]
-pub extern "C" fn idaas_secure_zero(buf: *mut c_void, len: usize) {
+pub unsafe extern "C" fn idaas_secure_zero(buf: *mut c_void, len: usize) {
     if buf.is_null() || len == 0 {
         return;
     }

@@ -1,0 +1,683 @@
+/*
+ * idaas.h - the C ABI of the idaas library (IDaaS machine credentials: M2M core + PAM client).
+ *
+ * Link: -lidaas (static: also -lpthread -ldl -lm), or `pkg-config --cflags --libs idaas`.
+ * Every name is prefixed idaas_ / IDAAS_; functions are idaas_<noun>_<verb>, object first.
+ * The Go, Java and Node bindings wrap exactly this header.
+ *
+ * ---------------------------------------------------------------------------------------------
+ * Ownership
+ * ---------------------------------------------------------------------------------------------
+ * - Handles (idaas_config, idaas_client, idaas_provider, idaas_exchange_provider, idaas_pam_client,
+ *   idaas_cancel, idaas_error) are opaque. Each is created by one function (out-parameter) and
+ *   freed by exactly one idaas_<noun>_free. Passing NULL to any _free is a no-op. Never free a
+ *   handle twice, never use it after its _free.
+ * - Handles never borrow each other: a provider, exchange provider or PAM client made from a client
+ *   keeps what it needs alive, so the client (or config) may be freed first.
+ * - Input strings (const char *) are borrowed NUL-terminated UTF-8, only for the duration of the
+ *   call. NULL for a required string is IDAAS_CODE_NULL_ARGUMENT; invalid UTF-8 is
+ *   IDAAS_CODE_INVALID_UTF8. Parameters documented as nullable accept NULL ("use the default").
+ * - Output strings (char **x_out) are owned by the caller and must be released with
+ *   idaas_string_free(), which zeroes them first (they often hold secrets). Never free() them.
+ * - Strings read from an idaas_error (message, server code, request id) are borrowed from it and
+ *   valid until idaas_error_free(). idaas_version(), idaas_code_name() and idaas_error_kind_name()
+ *   return static strings.
+ * - Out-parameters are written only on success (exception: the *_into functions store the
+ *   required size in *len_out on IDAAS_CODE_BUFFER_TOO_SMALL). All out-parameters must be non-NULL,
+ *   except err_out.
+ *
+ * ---------------------------------------------------------------------------------------------
+ * Errors
+ * ---------------------------------------------------------------------------------------------
+ * - Every fallible function returns an idaas_code (IDAAS_CODE_OK == 0 is success) and takes
+ *   `idaas_error **err_out` as its LAST parameter. err_out may be NULL when only the code is
+ *   wanted. Otherwise *err_out is set to NULL on success and to a new idaas_error on failure, which
+ *   the caller frees with idaas_error_free(). There is no thread-local "last error" (a goroutine may
+ *   change OS threads between two cgo calls).
+ * - idaas_error accessors: idaas_error_code, idaas_error_message (never a secret),
+ *   idaas_error_http_status (0 = no server reply), idaas_error_server_code (the server's
+ *   `error`/`Code`, or a catalogue code such as "InvalidScope"; NULL if none),
+ *   idaas_error_request_id (NULL if none), idaas_error_kind_name.
+ * - Codes are grouped by hundreds and never renumbered: 0 OK; 1xx argument errors; 200 config;
+ *   3xx authentication (300 local credential, 301 refused by the server); 4xx server replies
+ *   (400 other 4xx, 401 5xx, 402 unusable reply); 5xx network (500 transport, 501 timeout);
+ *   600 cancelled; 9xx internal (900 internal, 901 caught panic, 902 unsupported). Treat an unknown
+ *   future code by its group. Retrying makes sense for 401 (5xx), 500, 501 and HTTP status 429.
+ * - No panic or Rust unwinding ever crosses this boundary: a bug inside the library becomes
+ *   IDAAS_CODE_PANIC. Callbacks given to the library must not unwind either (no C++ exceptions,
+ *   no longjmp out of them).
+ *
+ * ---------------------------------------------------------------------------------------------
+ * Thread safety
+ * ---------------------------------------------------------------------------------------------
+ * - Functions taking a `const idaas_x *` are safe to call from many threads at once on the same
+ *   handle (idaas_client, idaas_provider, idaas_exchange_provider, idaas_pam_client, idaas_cancel,
+ *   idaas_config, idaas_error). Share one idaas_client per configuration: it holds the token cache
+ *   and the connection pool.
+ * - A _free must not race with any other use of the same handle (free it after every call using
+ *   it has returned).
+ * - Handles are not bound to a thread: create on one thread, use on others, free on a third.
+ * - Callbacks (log, plugin, poll on_url) may be invoked from any thread, also concurrently, and
+ *   their user_data pointers must be usable from any thread. Blocking calls (network, the 3LO poll)
+ *   block only the calling thread; run them off event loops (N-API async work, goroutines).
+ *
+ * ---------------------------------------------------------------------------------------------
+ * JSON schemas
+ * ---------------------------------------------------------------------------------------------
+ * Structured results are returned as owned UTF-8 JSON strings (char **x_json_out, freed with
+ * idaas_string_free); multi-parameter operations take an optional `const char *options_json`
+ * (nullable: NULL or "{}" = all defaults; unknown keys are rejected with
+ * IDAAS_CODE_INVALID_ARGUMENT, so typos do not pass silently). Field names are camelCase like the
+ * Developer API, except the token credential which uses the OAuth wire names. Absent optional
+ * fields are omitted or null. Times: *Time fields are epoch milliseconds, expires_at is epoch
+ * seconds. Each function documents its own schema; the shared ones are:
+ *
+ * Credential (token exchange):
+ *   {"access_token": string, "token_type": string, "expires_in": int (s),
+ *    "expires_at": int (epoch s, 0 = unknown), "issued_token_type": string|null}
+ * JwtContent:   {"jwtValue": string, "derivedShortToken": string?}
+ * JwtTokenResponse (generate JWT):
+ *   {"authenticationTokenId", "consumerType", "consumerId": string?, "jwtContent": JwtContent}
+ * OAuthAuthenticationTokenResponse (fetch v2, poll):
+ *   {"instanceId", "authenticationTokenId", "credentialProviderId", "authenticationTokenType":
+ *    string?, "revoked": bool?, "creatorType", "creatorId", "consumerType", "consumerId": string?,
+ *    "createTime", "updateTime", "expirationTime": int?,
+ *    "oauthAccessTokenContent": {"accessTokenValue", "tokenType", "scope": string?}?,
+ *    "oauthAuthorizationSession": {"sessionId", "sessionUri", "authorizationUrl",
+ *                                  "sessionStatus": string?}?}
+ * OAuthAuthorizationSessionResponse (get session):
+ *   {"instanceId", "sessionId", "sessionUri", "sessionStatus", "credentialProviderIdentifier",
+ *    "consumerType", "consumerId", "creatorType", "creatorId", "authorizationUrl": string?,
+ *    "expirationTime": int?, "authenticationTokenId", "errorCode", "errorDescription": string?}
+ * AuthenticationTokenPage (list tokens):
+ *   {"entities": [AuthenticationToken], "totalCount": int?, "maxResults": int?,
+ *    "nextToken": string?}   -- absent or "" nextToken = last page
+ * AuthenticationToken:
+ *   {"instanceId", "authenticationTokenId", "authenticationTokenType", "credentialProviderId",
+ *    "creatorType", "creatorId", "consumerType", "consumerId": string?, "revoked": bool?,
+ *    "createTime", "updateTime", "expirationTime": int?}
+ */
+
+
+#ifndef IDAAS_H
+#define IDAAS_H
+
+/* Generated by cbindgen 0.29.4 from src/ffi (cbindgen.toml). Do not edit: run `make header`. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/**
+ * Log level: no logging (only as `max_level` of `idaas_set_logger`).
+ */
+#define IDAAS_LOG_LEVEL_OFF 0
+
+/**
+ * Log level: errors.
+ */
+#define IDAAS_LOG_LEVEL_ERROR 1
+
+/**
+ * Log level: warnings (e.g. a failed background refresh while the cached token is still valid).
+ */
+#define IDAAS_LOG_LEVEL_WARN 2
+
+/**
+ * Log level: informational messages.
+ */
+#define IDAAS_LOG_LEVEL_INFO 3
+
+/**
+ * Log level: debugging messages (requests and replies without their secrets).
+ */
+#define IDAAS_LOG_LEVEL_DEBUG 4
+
+/**
+ * Log level: very verbose tracing.
+ */
+#define IDAAS_LOG_LEVEL_TRACE 5
+
+/**
+ * The status of a call. `IDAAS_CODE_OK` (0) is success; every other value is a failure whose details
+ * are in the `idaas_error` written to `*err_out`.
+ *
+ * Values are grouped by hundreds and never renumbered; new codes may be added, so treat an unknown
+ * code by its group (`code / 100`).
+ */
+enum idaas_code
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Success.
+     */
+    IDAAS_CODE_OK = 0,
+    /**
+     * A required pointer argument was NULL.
+     */
+    IDAAS_CODE_NULL_ARGUMENT = 100,
+    /**
+     * A string argument was not valid UTF-8.
+     */
+    IDAAS_CODE_INVALID_UTF8 = 101,
+    /**
+     * An argument was invalid (empty identifier, bad scope, malformed `options_json` ...).
+     */
+    IDAAS_CODE_INVALID_ARGUMENT = 102,
+    /**
+     * The caller's buffer is too small; the required size was written to the length out-parameter.
+     */
+    IDAAS_CODE_BUFFER_TOO_SMALL = 103,
+    /**
+     * The configuration (file, JSON) is missing, unreadable or invalid.
+     */
+    IDAAS_CODE_CONFIG = 200,
+    /**
+     * A local credential could not be produced (missing secret environment variable, unreadable
+     * private key, plugin failure ...).
+     */
+    IDAAS_CODE_CREDENTIAL = 300,
+    /**
+     * A server refused authentication or authorization (token endpoint `invalid_client`,
+     * `invalid_scope` ..., Developer API 401/403).
+     */
+    IDAAS_CODE_AUTH = 301,
+    /**
+     * A server rejected the request for another client-side reason (other 4xx: 400, 404, 429 ...).
+     */
+    IDAAS_CODE_CLIENT_ERROR = 400,
+    /**
+     * A server failed (5xx).
+     */
+    IDAAS_CODE_SERVER_ERROR = 401,
+    /**
+     * A server answered with something unusable (unexpected status, malformed body ...).
+     */
+    IDAAS_CODE_UNEXPECTED_RESPONSE = 402,
+    /**
+     * The network failed (connection refused or reset, DNS, TLS).
+     */
+    IDAAS_CODE_TRANSPORT = 500,
+    /**
+     * A connect or read timeout, or a deadline, expired.
+     */
+    IDAAS_CODE_TIMEOUT = 501,
+    /**
+     * The call was cancelled through an `idaas_cancel`.
+     */
+    IDAAS_CODE_CANCELLED = 600,
+    /**
+     * A bug or unexpected state inside the library.
+     */
+    IDAAS_CODE_INTERNAL = 900,
+    /**
+     * A panic was caught at the boundary (a bug in the library); the process is unaffected.
+     */
+    IDAAS_CODE_PANIC = 901,
+    /**
+     * The operation is not supported by this build or configuration.
+     */
+    IDAAS_CODE_UNSUPPORTED = 902,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum idaas_code idaas_code;
+#else
+typedef uint32_t idaas_code;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A cancellation token. Create it with `idaas_cancel_new`, pass it (const) to a blocking call such as
+ * `idaas_pam_poll_oauth_token`, and call `idaas_cancel_cancel` from any thread to make that call return
+ * `IDAAS_CODE_CANCELLED` promptly. Once cancelled it stays cancelled; use a new token per operation.
+ * Free it with `idaas_cancel_free` after the calls using it have returned.
+ */
+typedef struct idaas_cancel idaas_cancel;
+
+/**
+ * The IDaaS M2M client: one HTTP connection pool and one refresh-ahead token cache per scope.
+ * Creating it does no network I/O; the first token of a scope is fetched on first use. Share one
+ * client between threads (all functions taking `const idaas_client *` are thread-safe). Free with
+ * `idaas_client_free` after every call using it has returned; providers, exchange providers and PAM
+ * clients made from it stay valid.
+ */
+typedef struct idaas_client idaas_client;
+
+/**
+ * A validated configuration (the JSON of the IDaaS `client-config.json`). Immutable; create clients
+ * from it with `idaas_client_new`. Free with `idaas_config_free` (clients made from it stay valid).
+ */
+typedef struct idaas_config idaas_config;
+
+/**
+ * An error returned through `idaas_error **err_out`. Owned by the caller; free it with
+ * `idaas_error_free`. All strings read from it are borrowed and valid until it is freed. Messages
+ * never contain a secret.
+ */
+typedef struct idaas_error idaas_error;
+
+/**
+ * A token-exchange provider: RFC 8693 exchanges with the client's authentication for one scope
+ * (`idaas_client_get_exchange_provider`). Exchanges are never cached. Thread-safe; free with
+ * `idaas_exchange_provider_free`.
+ */
+typedef struct idaas_exchange_provider idaas_exchange_provider;
+
+/**
+ * The result slot a plugin callback fills: call `idaas_plugin_result_set_token` (success) or
+ * `idaas_plugin_result_set_error` (failure) on it. Owned by the library and valid only during the
+ * callback; the strings passed to the setters are copied.
+ */
+typedef struct idaas_plugin_result idaas_plugin_result;
+
+/**
+ * A credential provider: hands out bearer tokens. Either bound to a client scope
+ * (`idaas_client_get_provider`: cached, refreshed ahead of expiry) or static
+ * (`idaas_provider_new_static`, `idaas_provider_new_from_credential_json`: one token forever, e.g.
+ * the result of a token exchange for the PAM client). Thread-safe; free with `idaas_provider_free`.
+ */
+typedef struct idaas_provider idaas_provider;
+
+/**
+ * A log callback: `level` is one of `IDAAS_LOG_LEVEL_ERROR` .. `IDAAS_LOG_LEVEL_TRACE`; `target` is the
+ * emitting module (e.g. `"idaas::cache"`, `"ureq::run"`); `message` the text (never a secret). Both
+ * strings are borrowed for the duration of the call only. May be invoked from any thread, also
+ * concurrently; it must not unwind (no C++ exceptions, no longjmp) and must not call
+ * `idaas_set_logger`.
+ */
+typedef void (*idaas_log_callback)(uint32_t level,
+                                   const char *target,
+                                   const char *message,
+                                   void *user_data);
+
+/**
+ * A token plugin callback: produce a token for `scope` (the scope string verbatim, already
+ * validated) and store it with `idaas_plugin_result_set_token(result, token, expires_in_secs)`.
+ * Return 0 on success; any other value is a failure (`IDAAS_CODE_CREDENTIAL`, server code
+ * `PluginFailed`, with the message from `idaas_plugin_result_set_error` if given). Called when the
+ * client needs a new token (first use, refresh ahead of expiry), from any thread, possibly
+ * concurrently for different scopes; blocking inside it is fine. It must not unwind.
+ */
+typedef int32_t (*idaas_plugin_callback)(void *user_data,
+                                         const char *scope,
+                                         idaas_plugin_result *result);
+
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+/**
+ * The library version (`CARGO_PKG_VERSION`, e.g. `"0.1.0"`). Static: never freed, never NULL.
+ */
+const char *idaas_version(void);
+
+/**
+ * Test hook: provokes a panic inside the boundary, which comes back as `IDAAS_CODE_PANIC` with an
+ * error. Only in builds with the `test-hooks` cargo feature; otherwise returns
+ * `IDAAS_CODE_UNSUPPORTED`.
+ */
+idaas_code idaas_debug_panic(idaas_error **err_out);
+
+/**
+ * Creates a cancellation token (not cancelled). Free it with `idaas_cancel_free`.
+ */
+idaas_code idaas_cancel_new(idaas_cancel **cancel_out, idaas_error **err_out);
+
+/**
+ * Cancels: every call using `cancel` returns `IDAAS_CODE_CANCELLED` as soon as it notices (a sleeping
+ * poll wakes at once; an HTTP request in flight is finished first). Thread-safe; idempotent; NULL is a
+ * no-op.
+ */
+void idaas_cancel_cancel(const idaas_cancel *cancel);
+
+/**
+ * True once `idaas_cancel_cancel` was called on `cancel` (false for NULL).
+ */
+bool idaas_cancel_is_cancelled(const idaas_cancel *cancel);
+
+/**
+ * Frees a cancellation token. It must not be in use by a running call. NULL is a no-op.
+ */
+void idaas_cancel_free(idaas_cancel *cancel);
+
+/**
+ * Creates a client from `config` (which is copied: it may be freed afterwards).
+ *
+ * `options_json` (nullable) — `{"userAgentSuffix": string, "asyncRefresh": bool, "prefetch": bool}`:
+ * `userAgentSuffix` is appended to the User-Agent (bindings identify themselves here);
+ * `asyncRefresh` refreshes tokens in the prefetch window on a background thread (default false:
+ * the first caller in the window refreshes while others are served the cached token);
+ * `prefetch` fetches the default-scope token now (network I/O) so that credential and server errors
+ * surface from the constructor, as the reference `init()` does (default false: no I/O here).
+ *
+ * A configuration with `authnMethod: PLUGIN` needs its `pluginName` registered with
+ * `idaas_register_plugin` before this call. Errors: `IDAAS_CODE_CONFIG` (e.g. unreadable
+ * `caCertificatePath`, unregistered plugin), `IDAAS_CODE_INVALID_ARGUMENT` (bad options); with
+ * `prefetch`, any error of `idaas_client_get_token`.
+ */
+idaas_code idaas_client_new(const idaas_config *config,
+                            const char *options_json,
+                            idaas_client **client_out,
+                            idaas_error **err_out);
+
+/**
+ * Creates a client from the configuration file at `path` (`idaas_config_from_file` +
+ * `idaas_client_new`). `options_json` as for `idaas_client_new`.
+ */
+idaas_code idaas_client_new_from_file(const char *path,
+                                      const char *options_json,
+                                      idaas_client **client_out,
+                                      idaas_error **err_out);
+
+/**
+ * Creates a client from configuration JSON text (`idaas_config_from_json` + `idaas_client_new`).
+ * `options_json` as for `idaas_client_new`.
+ */
+idaas_code idaas_client_new_from_json(const char *json,
+                                      const char *options_json,
+                                      idaas_client **client_out,
+                                      idaas_error **err_out);
+
+/**
+ * The `init()`-style factory: creates a client from the default configuration lookup
+ * (`idaas_config_load_default`: `CLOUD_IDAAS_CONFIG_PATH`, else
+ * `~/.cloud_idaas/client-config.json`). `options_json` as for `idaas_client_new` (pass
+ * `{"prefetch":true}` for the reference's eager first token).
+ */
+idaas_code idaas_client_new_default(const char *options_json,
+                                    idaas_client **client_out,
+                                    idaas_error **err_out);
+
+/**
+ * Frees a client. Must not race with other calls on it. NULL is a no-op.
+ */
+void idaas_client_free(idaas_client *client);
+
+/**
+ * The hot path: the bearer token for `scope` (nullable: NULL = the configured default scope, the
+ * fastest path), served from the cache and refreshed ahead of expiry (blocking network I/O only when
+ * no valid token is cached). `*token_out` receives an owned copy: release it with
+ * `idaas_string_free`.
+ *
+ * Errors: `IDAAS_CODE_INVALID_ARGUMENT` (`InvalidScope`, `MultipleAudienceNotSupported`),
+ * `IDAAS_CODE_CREDENTIAL` (e.g. the client-secret environment variable is not set),
+ * `IDAAS_CODE_AUTH` (token endpoint refused: `invalid_client`, `invalid_scope` ...),
+ * `IDAAS_CODE_CLIENT_ERROR`, `IDAAS_CODE_SERVER_ERROR`, `IDAAS_CODE_UNEXPECTED_RESPONSE`,
+ * `IDAAS_CODE_TRANSPORT`, `IDAAS_CODE_TIMEOUT`.
+ */
+idaas_code idaas_client_get_token(const idaas_client *client,
+                                  const char *scope,
+                                  char **token_out,
+                                  idaas_error **err_out);
+
+/**
+ * Zero-allocation variant of `idaas_client_get_token`: copies the token and a terminating NUL into
+ * `buf` (`cap` bytes) and stores its length (without the NUL) in `*len_out`. When `cap` is too small
+ * (or `buf` is NULL) nothing is copied, `*len_out` receives the required size in bytes (length + 1)
+ * and the result is `IDAAS_CODE_BUFFER_TOO_SMALL` (the token is still cached: retry with a bigger
+ * buffer; 2048 bytes fit typical tokens). Wipe the buffer with `idaas_secure_zero` when done.
+ */
+idaas_code idaas_client_get_token_into(const idaas_client *client,
+                                       const char *scope,
+                                       char *buf,
+                                       size_t cap,
+                                       size_t *len_out,
+                                       idaas_error **err_out);
+
+/**
+ * The credential provider for `scope` (nullable: the configured default scope). It shares the
+ * client's cache for that scope and stays valid after `idaas_client_free`. No network I/O here.
+ * Errors: `IDAAS_CODE_INVALID_ARGUMENT` for an invalid scope.
+ */
+idaas_code idaas_client_get_provider(const idaas_client *client,
+                                     const char *scope,
+                                     idaas_provider **provider_out,
+                                     idaas_error **err_out);
+
+/**
+ * A token-exchange provider bound to `scope` (nullable: the configured default scope). Stays valid
+ * after `idaas_client_free`. No network I/O here. Errors: `IDAAS_CODE_INVALID_ARGUMENT` for an
+ * invalid scope; `IDAAS_CODE_CONFIG` (`UnsupportedAuthenticationMethod`) for a PLUGIN client.
+ */
+idaas_code idaas_client_get_exchange_provider(const idaas_client *client,
+                                              const char *scope,
+                                              idaas_exchange_provider **provider_out,
+                                              idaas_error **err_out);
+
+/**
+ * RFC 8693 token exchange (one request, never cached): exchanges `subject_token` of type
+ * `subject_token_type` (a URN such as `urn:ietf:params:oauth:token-type:access_token`,
+ * `...:jwt`, `...:id_token`) for a token of `requested_token_type` (nullable: the access-token URN)
+ * with `scope` (nullable: the configured default scope). `*credential_json_out` receives the
+ * credential JSON `{"access_token","token_type","expires_in","expires_at","issued_token_type"}`
+ * (see "JSON schemas"; it holds a secret: release with `idaas_string_free`). Wrap it for the PAM
+ * client with `idaas_provider_new_from_credential_json`.
+ *
+ * Errors: `IDAAS_CODE_INVALID_ARGUMENT` (blank token or type, invalid scope),
+ * `IDAAS_CODE_CONFIG` (PLUGIN clients cannot exchange), and those of `idaas_client_get_token`.
+ */
+idaas_code idaas_client_exchange_token(const idaas_client *client,
+                                       const char *subject_token,
+                                       const char *subject_token_type,
+                                       const char *requested_token_type,
+                                       const char *scope,
+                                       char **credential_json_out,
+                                       idaas_error **err_out);
+
+/**
+ * Reads, parses, validates and normalises the configuration file at `path` (a leading `~` is
+ * expanded). Errors: `IDAAS_CODE_CONFIG` (file missing or unreadable: server code
+ * `LoadConfigFileFailed`; invalid content: the catalogue code of the failed check, e.g.
+ * `ClientIdNotFound`, `InvalidScope`).
+ */
+idaas_code idaas_config_from_file(const char *path,
+                                  idaas_config **config_out,
+                                  idaas_error **err_out);
+
+/**
+ * Parses, validates and normalises configuration JSON text (the content of a `client-config.json`:
+ * camelCase keys, snake_case aliases accepted). Errors: `IDAAS_CODE_CONFIG`.
+ */
+idaas_code idaas_config_from_json(const char *json,
+                                  idaas_config **config_out,
+                                  idaas_error **err_out);
+
+/**
+ * Loads the configuration the way the reference SDKs' `init()` does: the file named by the
+ * environment variable `CLOUD_IDAAS_CONFIG_PATH` (when set and not blank), else
+ * `~/.cloud_idaas/client-config.json`. Errors: `IDAAS_CODE_CONFIG` (`LoadConfigFileFailed` when no
+ * file is found).
+ */
+idaas_code idaas_config_load_default(idaas_config **config_out, idaas_error **err_out);
+
+/**
+ * Frees a configuration. Clients created from it are not affected. NULL is a no-op.
+ */
+void idaas_config_free(idaas_config *config);
+
+/**
+ * The code of `err`; `IDAAS_CODE_OK` when `err` is NULL.
+ */
+idaas_code idaas_error_code(const idaas_error *err);
+
+/**
+ * The human-readable message of `err`: the server's or the library's description, followed by the
+ * server code, HTTP status and request id when there were any. Never contains a secret. Borrowed:
+ * valid until `idaas_error_free(err)`. Returns "" when `err` is NULL (never NULL).
+ */
+const char *idaas_error_message(const idaas_error *err);
+
+/**
+ * The HTTP status of the server reply that caused `err`, or 0 when no server answered (or `err` is
+ * NULL).
+ */
+uint16_t idaas_error_http_status(const idaas_error *err);
+
+/**
+ * The machine-readable code of `err`: the server's `error`/`Code` (`invalid_client`,
+ * `EntityNotExists.Credential` ...) or a library catalogue code (`InvalidScope`,
+ * `ClientSecretEnvVarNameNotFound` ...). NULL when there is none (or `err` is NULL). Borrowed: valid
+ * until `idaas_error_free(err)`.
+ */
+const char *idaas_error_server_code(const idaas_error *err);
+
+/**
+ * The request id the server sent with the failed reply; NULL when there is none (or `err` is NULL).
+ * Borrowed: valid until `idaas_error_free(err)`.
+ */
+const char *idaas_error_request_id(const idaas_error *err);
+
+/**
+ * The lower-case name of the error's code (`"auth"`, `"timeout"`, `"null_argument"` ...; `"ok"` when
+ * `err` is NULL). Static: never freed, never NULL.
+ */
+const char *idaas_error_kind_name(const idaas_error *err);
+
+/**
+ * The lower-case name of `code` (`"ok"`, `"auth"`, `"timeout"` ...), `"unknown"` for a value this
+ * library does not know. Static: never freed, never NULL. (`code` is an `idaas_code` value; it is
+ * declared `uint32_t` so that any value coming from C is valid.)
+ */
+const char *idaas_code_name(uint32_t code);
+
+/**
+ * Free an error returned through `err_out`. `idaas_error_free(NULL)` is a no-op.
+ */
+void idaas_error_free(idaas_error *err);
+
+/**
+ * Exchanges `subject_token` (of type `subject_token_type`, a token-type URN) for a token of
+ * `requested_token_type` (nullable: `urn:ietf:params:oauth:token-type:access_token`) with the
+ * provider's scope. One request per call (never cached). `*credential_json_out` receives the
+ * credential JSON (see "JSON schemas"; release with `idaas_string_free`). Errors as for
+ * `idaas_client_exchange_token`.
+ */
+idaas_code idaas_exchange_provider_exchange(const idaas_exchange_provider *provider,
+                                            const char *subject_token,
+                                            const char *subject_token_type,
+                                            const char *requested_token_type,
+                                            char **credential_json_out,
+                                            idaas_error **err_out);
+
+/**
+ * Frees an exchange provider. NULL is a no-op.
+ */
+void idaas_exchange_provider_free(idaas_exchange_provider *provider);
+
+/**
+ * Installs (or, with a NULL `callback`, removes) the process-wide log callback. Nothing is logged
+ * until a callback is set. `max_level` is the most verbose level forwarded (`IDAAS_LOG_LEVEL_OFF` ..
+ * `IDAAS_LOG_LEVEL_TRACE`); values above TRACE are an `IDAAS_CODE_INVALID_ARGUMENT` error.
+ *
+ * `user_data` is handed back to every call of `callback` and must stay valid, and be usable from any
+ * thread, until the callback is replaced or removed. When `idaas_set_logger` returns, the previous
+ * callback is no longer running and will not be called again, so its user data may be released.
+ * Returns `IDAAS_CODE_UNSUPPORTED` when called from inside the callback, or when the process already
+ * has another Rust `log` logger (only possible when the Rust crate is linked directly).
+ */
+idaas_code idaas_set_logger(idaas_log_callback callback,
+                            void *user_data,
+                            uint32_t max_level,
+                            idaas_error **err_out);
+
+/**
+ * Registers `callback` as the token plugin `name` for clients created afterwards whose configuration
+ * says `"authnMethod": "PLUGIN", "pluginName": name`. Registering a name again replaces it for later
+ * clients (existing clients keep the plugin they were built with). `user_data` is handed back to
+ * every call; it must stay valid, and be usable from any thread, as long as any client created after
+ * this call lives (in practice: for the life of the process). PLUGIN clients cannot do token exchange.
+ * Errors: `IDAAS_CODE_NULL_ARGUMENT`, `IDAAS_CODE_INVALID_UTF8`, `IDAAS_CODE_INVALID_ARGUMENT` (blank
+ * name).
+ */
+idaas_code idaas_register_plugin(const char *name,
+                                 idaas_plugin_callback callback,
+                                 void *user_data,
+                                 idaas_error **err_out);
+
+/**
+ * Called by a plugin callback: the token for the requested scope (copied) and its lifetime in
+ * seconds (`expires_in_secs` > 0: the token is cached and refreshed ahead of expiry like a
+ * token-endpoint reply; 0: unknown lifetime, not cached — the plugin is called on every use).
+ * Errors: `IDAAS_CODE_NULL_ARGUMENT`, `IDAAS_CODE_INVALID_UTF8`, `IDAAS_CODE_INVALID_ARGUMENT`
+ * (blank token).
+ */
+idaas_code idaas_plugin_result_set_token(idaas_plugin_result *result,
+                                         const char *token,
+                                         uint64_t expires_in_secs,
+                                         idaas_error **err_out);
+
+/**
+ * Called by a plugin callback before returning non-zero: a message (copied; no secrets) for the
+ * error the client reports. Errors: `IDAAS_CODE_NULL_ARGUMENT`, `IDAAS_CODE_INVALID_UTF8`.
+ */
+idaas_code idaas_plugin_result_set_error(idaas_plugin_result *result,
+                                         const char *message,
+                                         idaas_error **err_out);
+
+/**
+ * A static provider that returns `access_token` (token type `Bearer`) forever, never refreshing;
+ * `expires_at_epoch_secs` is its expiry in epoch seconds (0 = unknown), informational only (the
+ * token is returned even after it, and the server will reject it). Errors: `IDAAS_CODE_INVALID_ARGUMENT`
+ * for a blank token.
+ */
+idaas_code idaas_provider_new_static(const char *access_token,
+                                     uint64_t expires_at_epoch_secs,
+                                     idaas_provider **provider_out,
+                                     idaas_error **err_out);
+
+/**
+ * A static provider from a credential JSON as returned by `idaas_client_exchange_token` /
+ * `idaas_exchange_provider_exchange` (`access_token` required; `token_type`, `expires_in`,
+ * `expires_at`, `issued_token_type` optional; other keys ignored). The usual way to give the PAM
+ * client a user-delegated token. Errors: `IDAAS_CODE_INVALID_ARGUMENT` for malformed JSON or a blank
+ * `access_token`.
+ */
+idaas_code idaas_provider_new_from_credential_json(const char *credential_json,
+                                                   idaas_provider **provider_out,
+                                                   idaas_error **err_out);
+
+/**
+ * The provider's current bearer token (cached providers refresh as needed: errors as for
+ * `idaas_client_get_token`). Release `*token_out` with `idaas_string_free`.
+ */
+idaas_code idaas_provider_get_token(const idaas_provider *provider,
+                                    char **token_out,
+                                    idaas_error **err_out);
+
+/**
+ * Zero-allocation variant of `idaas_provider_get_token` (same buffer rules as
+ * `idaas_client_get_token_into`).
+ */
+idaas_code idaas_provider_get_token_into(const idaas_provider *provider,
+                                         char *buf,
+                                         size_t cap,
+                                         size_t *len_out,
+                                         idaas_error **err_out);
+
+/**
+ * Frees a provider. NULL is a no-op.
+ */
+void idaas_provider_free(idaas_provider *provider);
+
+/**
+ * Frees a string returned by this library (tokens, JSON results, API keys ...), zeroing its bytes
+ * first. Use it for every `char *` the library gives you, and for nothing else (never `free()` them).
+ * `idaas_string_free(NULL)` is a no-op.
+ */
+void idaas_string_free(char *s);
+
+/**
+ * Overwrites `len` bytes at `buf` with zeros (not optimised away): use it to wipe a buffer filled by
+ * an `_into` function once the secret in it is no longer needed. `buf` may be NULL when `len` is 0.
+ */
+void idaas_secure_zero(void *buf,
+                       size_t len);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
+
+#endif  /* IDAAS_H */

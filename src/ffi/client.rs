@@ -1,0 +1,319 @@
+//! `idaas_client`: the M2M client (token cache per scope, token exchange) and its hot path.
+
+use std::ffi::c_char;
+
+use serde::Deserialize;
+
+use crate::client::Client;
+use crate::config::Config;
+
+use super::config::{config_ref, idaas_config};
+use super::exchange::{credential_json, idaas_exchange_provider};
+use super::plugin::registered_plugins;
+use super::provider::{idaas_provider, ProviderKind};
+use super::{
+    alloc_string, copy_into, free_guarded, guard, handle, idaas_code, idaas_error, opt_str_arg,
+    options_arg, out_arg, put_handle, str_arg, FfiError,
+};
+
+/// The IDaaS M2M client: one HTTP connection pool and one refresh-ahead token cache per scope.
+/// Creating it does no network I/O; the first token of a scope is fetched on first use. Share one
+/// client between threads (all functions taking `const idaas_client *` are thread-safe). Free with
+/// `idaas_client_free` after every call using it has returned; providers, exchange providers and PAM
+/// clients made from it stay valid.
+pub struct idaas_client {
+    pub(crate) inner: Client,
+}
+
+/// `options_json` of the client constructors.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ClientOptions {
+    /// Appended to the User-Agent (bindings send e.g. `"go/1.22 idaas-go/0.1.0"`).
+    user_agent_suffix: Option<String>,
+    /// Refresh in the prefetch window on a background thread instead of inline.
+    async_refresh: Option<bool>,
+    /// Fetch the default-scope token during construction, so that credential and server errors
+    /// surface here (the reference `init()` behaviour).
+    prefetch: Option<bool>,
+}
+
+fn build_client(config: Config, options: ClientOptions) -> Result<idaas_client, FfiError> {
+    let mut b = Client::builder(config);
+    if let Some(s) = &options.user_agent_suffix {
+        b = b.user_agent_suffix(s);
+    }
+    if let Some(on) = options.async_refresh {
+        b = b.async_refresh(on);
+    }
+    for (name, plugin) in registered_plugins() {
+        b = b.plugin(name, plugin);
+    }
+    let inner = b.build()?;
+    if options.prefetch == Some(true) {
+        inner.with_bearer_token(|_| ())?;
+    }
+    Ok(idaas_client { inner })
+}
+
+/// Creates a client from `config` (which is copied: it may be freed afterwards).
+///
+/// `options_json` (nullable) — `{"userAgentSuffix": string, "asyncRefresh": bool, "prefetch": bool}`:
+/// `userAgentSuffix` is appended to the User-Agent (bindings identify themselves here);
+/// `asyncRefresh` refreshes tokens in the prefetch window on a background thread (default false:
+/// the first caller in the window refreshes while others are served the cached token);
+/// `prefetch` fetches the default-scope token now (network I/O) so that credential and server errors
+/// surface from the constructor, as the reference `init()` does (default false: no I/O here).
+///
+/// A configuration with `authnMethod: PLUGIN` needs its `pluginName` registered with
+/// `idaas_register_plugin` before this call. Errors: `IDAAS_CODE_CONFIG` (e.g. unreadable
+/// `caCertificatePath`, unregistered plugin), `IDAAS_CODE_INVALID_ARGUMENT` (bad options); with
+/// `prefetch`, any error of `idaas_client_get_token`.
+#[no_mangle]
+pub unsafe extern "C" fn idaas_client_new(
+    config: *const idaas_config,
+    options_json: *const c_char,
+    client_out: *mut *mut idaas_client,
+    err_out: *mut *mut idaas_error,
+) -> idaas_code {
+    guard(err_out, || {
+        // SAFETY: `config` is NULL or a live config handle (header contract).
+        let config = unsafe { config_ref(config, "config") }?;
+        // SAFETY: `options_json` is NULL or a NUL-terminated string (header contract).
+        let options = unsafe { options_arg::<ClientOptions>(options_json, "options_json") }?;
+        out_arg(client_out, "client_out")?;
+        let client = build_client(config.inner.clone(), options)?;
+        // SAFETY: `client_out` checked non-NULL above.
+        unsafe { put_handle(client_out, client) };
+        Ok(())
+    })
+}
+
+/// Creates a client from the configuration file at `path` (`idaas_config_from_file` +
+/// `idaas_client_new`). `options_json` as for `idaas_client_new`.
+#[no_mangle]
+pub unsafe extern "C" fn idaas_client_new_from_file(
+    path: *const c_char,
+    options_json: *const c_char,
+    client_out: *mut *mut idaas_client,
+    err_out: *mut *mut idaas_error,
+) -> idaas_code {
+    guard(err_out, || {
+        // SAFETY: NULL or NUL-terminated strings (header contract).
+        let path = unsafe { str_arg(path, "path") }?;
+        // SAFETY: as above.
+        let options = unsafe { options_arg::<ClientOptions>(options_json, "options_json") }?;
+        out_arg(client_out, "client_out")?;
+        let client = build_client(Config::from_path(std::path::Path::new(path))?, options)?;
+        // SAFETY: `client_out` checked non-NULL above.
+        unsafe { put_handle(client_out, client) };
+        Ok(())
+    })
+}
+
+/// Creates a client from configuration JSON text (`idaas_config_from_json` + `idaas_client_new`).
+/// `options_json` as for `idaas_client_new`.
+#[no_mangle]
+pub unsafe extern "C" fn idaas_client_new_from_json(
+    json: *const c_char,
+    options_json: *const c_char,
+    client_out: *mut *mut idaas_client,
+    err_out: *mut *mut idaas_error,
+) -> idaas_code {
+    guard(err_out, || {
+        // SAFETY: NULL or NUL-terminated strings (header contract).
+        let json = unsafe { str_arg(json, "json") }?;
+        // SAFETY: as above.
+        let options = unsafe { options_arg::<ClientOptions>(options_json, "options_json") }?;
+        out_arg(client_out, "client_out")?;
+        let client = build_client(Config::from_json_str(json)?, options)?;
+        // SAFETY: `client_out` checked non-NULL above.
+        unsafe { put_handle(client_out, client) };
+        Ok(())
+    })
+}
+
+/// The `init()`-style factory: creates a client from the default configuration lookup
+/// (`idaas_config_load_default`: `CLOUD_IDAAS_CONFIG_PATH`, else
+/// `~/.cloud_idaas/client-config.json`). `options_json` as for `idaas_client_new` (pass
+/// `{"prefetch":true}` for the reference's eager first token).
+#[no_mangle]
+pub unsafe extern "C" fn idaas_client_new_default(
+    options_json: *const c_char,
+    client_out: *mut *mut idaas_client,
+    err_out: *mut *mut idaas_error,
+) -> idaas_code {
+    guard(err_out, || {
+        // SAFETY: NULL or a NUL-terminated string (header contract).
+        let options = unsafe { options_arg::<ClientOptions>(options_json, "options_json") }?;
+        out_arg(client_out, "client_out")?;
+        let client = build_client(Config::load(None)?, options)?;
+        // SAFETY: `client_out` checked non-NULL above.
+        unsafe { put_handle(client_out, client) };
+        Ok(())
+    })
+}
+
+/// Frees a client. Must not race with other calls on it. NULL is a no-op.
+#[no_mangle]
+pub unsafe extern "C" fn idaas_client_free(client: *mut idaas_client) {
+    free_guarded(client);
+}
+
+/// The hot path: the bearer token for `scope` (nullable: NULL = the configured default scope, the
+/// fastest path), served from the cache and refreshed ahead of expiry (blocking network I/O only when
+/// no valid token is cached). `*token_out` receives an owned copy: release it with
+/// `idaas_string_free`.
+///
+/// Errors: `IDAAS_CODE_INVALID_ARGUMENT` (`InvalidScope`, `MultipleAudienceNotSupported`),
+/// `IDAAS_CODE_CREDENTIAL` (e.g. the client-secret environment variable is not set),
+/// `IDAAS_CODE_AUTH` (token endpoint refused: `invalid_client`, `invalid_scope` ...),
+/// `IDAAS_CODE_CLIENT_ERROR`, `IDAAS_CODE_SERVER_ERROR`, `IDAAS_CODE_UNEXPECTED_RESPONSE`,
+/// `IDAAS_CODE_TRANSPORT`, `IDAAS_CODE_TIMEOUT`.
+#[no_mangle]
+pub unsafe extern "C" fn idaas_client_get_token(
+    client: *const idaas_client,
+    scope: *const c_char,
+    token_out: *mut *mut c_char,
+    err_out: *mut *mut idaas_error,
+) -> idaas_code {
+    guard(err_out, || {
+        // SAFETY: `client` is NULL or a live client handle (header contract).
+        let client = unsafe { handle(client, "client") }?;
+        out_arg(token_out, "token_out")?;
+        // SAFETY: NULL or a NUL-terminated string (header contract).
+        let scope = unsafe { opt_str_arg(scope, "scope") }?;
+        let p = match scope {
+            None => client.inner.with_bearer_token(alloc_string)??,
+            Some(s) => client
+                .inner
+                .with_bearer_token_for_scope(s, alloc_string)??,
+        };
+        // SAFETY: `token_out` checked non-NULL above.
+        unsafe { *token_out = p };
+        Ok(())
+    })
+}
+
+/// Zero-allocation variant of `idaas_client_get_token`: copies the token and a terminating NUL into
+/// `buf` (`cap` bytes) and stores its length (without the NUL) in `*len_out`. When `cap` is too small
+/// (or `buf` is NULL) nothing is copied, `*len_out` receives the required size in bytes (length + 1)
+/// and the result is `IDAAS_CODE_BUFFER_TOO_SMALL` (the token is still cached: retry with a bigger
+/// buffer; 2048 bytes fit typical tokens). Wipe the buffer with `idaas_secure_zero` when done.
+#[no_mangle]
+pub unsafe extern "C" fn idaas_client_get_token_into(
+    client: *const idaas_client,
+    scope: *const c_char,
+    buf: *mut c_char,
+    cap: usize,
+    len_out: *mut usize,
+    err_out: *mut *mut idaas_error,
+) -> idaas_code {
+    guard(err_out, || {
+        // SAFETY: `client` is NULL or a live client handle (header contract).
+        let client = unsafe { handle(client, "client") }?;
+        out_arg(len_out, "len_out")?;
+        // SAFETY: NULL or a NUL-terminated string (header contract).
+        let scope = unsafe { opt_str_arg(scope, "scope") }?;
+        // SAFETY: `buf` is NULL or writable for `cap` bytes; `len_out` checked non-NULL.
+        let copy = |t: &str| unsafe { copy_into(t, buf, cap, len_out) };
+        match scope {
+            None => client.inner.with_bearer_token(copy)?,
+            Some(s) => client.inner.with_bearer_token_for_scope(s, copy)?,
+        }
+    })
+}
+
+/// The credential provider for `scope` (nullable: the configured default scope). It shares the
+/// client's cache for that scope and stays valid after `idaas_client_free`. No network I/O here.
+/// Errors: `IDAAS_CODE_INVALID_ARGUMENT` for an invalid scope.
+#[no_mangle]
+pub unsafe extern "C" fn idaas_client_get_provider(
+    client: *const idaas_client,
+    scope: *const c_char,
+    provider_out: *mut *mut idaas_provider,
+    err_out: *mut *mut idaas_error,
+) -> idaas_code {
+    guard(err_out, || {
+        // SAFETY: `client` is NULL or a live client handle (header contract).
+        let client = unsafe { handle(client, "client") }?;
+        // SAFETY: NULL or a NUL-terminated string (header contract).
+        let scope = unsafe { opt_str_arg(scope, "scope") }?;
+        out_arg(provider_out, "provider_out")?;
+        let cached = match scope {
+            None => client.inner.default_cached_provider()?,
+            Some(s) => client.inner.cached_provider_for_scope(s)?,
+        };
+        let provider = idaas_provider {
+            kind: ProviderKind::Cached(cached),
+        };
+        // SAFETY: `provider_out` checked non-NULL above.
+        unsafe { put_handle(provider_out, provider) };
+        Ok(())
+    })
+}
+
+/// A token-exchange provider bound to `scope` (nullable: the configured default scope). Stays valid
+/// after `idaas_client_free`. No network I/O here. Errors: `IDAAS_CODE_INVALID_ARGUMENT` for an
+/// invalid scope; `IDAAS_CODE_CONFIG` (`UnsupportedAuthenticationMethod`) for a PLUGIN client.
+#[no_mangle]
+pub unsafe extern "C" fn idaas_client_get_exchange_provider(
+    client: *const idaas_client,
+    scope: *const c_char,
+    provider_out: *mut *mut idaas_exchange_provider,
+    err_out: *mut *mut idaas_error,
+) -> idaas_code {
+    guard(err_out, || {
+        // SAFETY: `client` is NULL or a live client handle (header contract).
+        let client = unsafe { handle(client, "client") }?;
+        // SAFETY: NULL or a NUL-terminated string (header contract).
+        let scope = unsafe { opt_str_arg(scope, "scope") }?;
+        out_arg(provider_out, "provider_out")?;
+        let provider = idaas_exchange_provider::new(&client.inner, scope)?;
+        // SAFETY: `provider_out` checked non-NULL above.
+        unsafe { put_handle(provider_out, provider) };
+        Ok(())
+    })
+}
+
+/// RFC 8693 token exchange (one request, never cached): exchanges `subject_token` of type
+/// `subject_token_type` (a URN such as `urn:ietf:params:oauth:token-type:access_token`,
+/// `...:jwt`, `...:id_token`) for a token of `requested_token_type` (nullable: the access-token URN)
+/// with `scope` (nullable: the configured default scope). `*credential_json_out` receives the
+/// credential JSON `{"access_token","token_type","expires_in","expires_at","issued_token_type"}`
+/// (see "JSON schemas"; it holds a secret: release with `idaas_string_free`). Wrap it for the PAM
+/// client with `idaas_provider_new_from_credential_json`.
+///
+/// Errors: `IDAAS_CODE_INVALID_ARGUMENT` (blank token or type, invalid scope),
+/// `IDAAS_CODE_CONFIG` (PLUGIN clients cannot exchange), and those of `idaas_client_get_token`.
+#[no_mangle]
+pub unsafe extern "C" fn idaas_client_exchange_token(
+    client: *const idaas_client,
+    subject_token: *const c_char,
+    subject_token_type: *const c_char,
+    requested_token_type: *const c_char,
+    scope: *const c_char,
+    credential_json_out: *mut *mut c_char,
+    err_out: *mut *mut idaas_error,
+) -> idaas_code {
+    guard(err_out, || {
+        // SAFETY: `client` is NULL or a live client handle (header contract).
+        let client = unsafe { handle(client, "client") }?;
+        // SAFETY: NULL or NUL-terminated strings (header contract).
+        let (subject_token, subject_token_type, requested, scope) = unsafe {
+            (
+                str_arg(subject_token, "subject_token")?,
+                str_arg(subject_token_type, "subject_token_type")?,
+                opt_str_arg(requested_token_type, "requested_token_type")?,
+                opt_str_arg(scope, "scope")?,
+            )
+        };
+        out_arg(credential_json_out, "credential_json_out")?;
+        let ep = idaas_exchange_provider::new(&client.inner, scope)?;
+        let credential = ep.exchange(subject_token, subject_token_type, requested)?;
+        let p = credential_json(&credential)?;
+        // SAFETY: `credential_json_out` checked non-NULL above.
+        unsafe { *credential_json_out = p };
+        Ok(())
+    })
+}

@@ -1,0 +1,184 @@
+//! `idaas_provider`: a credential provider (a client scope's cached provider, or a static token).
+
+use std::ffi::c_char;
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use crate::provider::{CachedProvider, Credential, SharedProvider, StaticProvider};
+use crate::secret::SecretString;
+
+use super::{
+    alloc_string, copy_into, free_guarded, guard, handle, idaas_code, idaas_error, out_arg,
+    put_handle, str_arg, FfiError,
+};
+
+/// A credential provider: hands out bearer tokens. Either bound to a client scope
+/// (`idaas_client_get_provider`: cached, refreshed ahead of expiry) or static
+/// (`idaas_provider_new_static`, `idaas_provider_new_from_credential_json`: one token forever, e.g.
+/// the result of a token exchange for the PAM client). Thread-safe; free with `idaas_provider_free`.
+pub struct idaas_provider {
+    pub(crate) kind: ProviderKind,
+}
+
+pub(crate) enum ProviderKind {
+    /// A client scope's provider (hot path without an intermediate copy).
+    Cached(Arc<CachedProvider>),
+    /// Any other provider.
+    Shared(SharedProvider),
+}
+
+impl idaas_provider {
+    /// The provider as the core's shared trait object (for the PAM client).
+    #[allow(dead_code)] // used by the PAM wrappers
+    pub(crate) fn shared(&self) -> SharedProvider {
+        match &self.kind {
+            ProviderKind::Cached(p) => p.clone(),
+            ProviderKind::Shared(p) => p.clone(),
+        }
+    }
+
+    /// Calls `f` with the current token.
+    #[inline]
+    fn with_token<R>(&self, f: impl FnOnce(&str) -> R) -> Result<R, FfiError> {
+        match &self.kind {
+            ProviderKind::Cached(p) => Ok(p.with_bearer_token(f)?),
+            ProviderKind::Shared(p) => {
+                let c = p.credential()?;
+                Ok(f(c.access_token.expose()))
+            }
+        }
+    }
+}
+
+/// A static provider that returns `access_token` (token type `Bearer`) forever, never refreshing;
+/// `expires_at_epoch_secs` is its expiry in epoch seconds (0 = unknown), informational only (the
+/// token is returned even after it, and the server will reject it). Errors: `IDAAS_CODE_INVALID_ARGUMENT`
+/// for a blank token.
+#[no_mangle]
+pub unsafe extern "C" fn idaas_provider_new_static(
+    access_token: *const c_char,
+    expires_at_epoch_secs: u64,
+    provider_out: *mut *mut idaas_provider,
+    err_out: *mut *mut idaas_error,
+) -> idaas_code {
+    guard(err_out, || {
+        // SAFETY: NULL or a NUL-terminated string (header contract).
+        let token = unsafe { str_arg(access_token, "access_token") }?;
+        out_arg(provider_out, "provider_out")?;
+        if token.trim().is_empty() {
+            return Err(FfiError::invalid("access_token is blank"));
+        }
+        let credential = Credential {
+            access_token: SecretString::from(token),
+            token_type: "Bearer".to_owned(),
+            expires_at: expires_at_epoch_secs,
+            ..Credential::default()
+        };
+        let provider = idaas_provider {
+            kind: ProviderKind::Shared(StaticProvider::new(credential).shared()),
+        };
+        // SAFETY: `provider_out` checked non-NULL above.
+        unsafe { put_handle(provider_out, provider) };
+        Ok(())
+    })
+}
+
+/// Credential JSON as accepted by `idaas_provider_new_from_credential_json`.
+#[derive(Deserialize)]
+struct CredentialIn {
+    /// Moved (not copied) into a `SecretString` right after parsing.
+    access_token: String,
+    #[serde(default)]
+    token_type: Option<String>,
+    #[serde(default)]
+    expires_in: Option<u64>,
+    #[serde(default)]
+    expires_at: Option<u64>,
+    #[serde(default)]
+    issued_token_type: Option<String>,
+}
+
+/// A static provider from a credential JSON as returned by `idaas_client_exchange_token` /
+/// `idaas_exchange_provider_exchange` (`access_token` required; `token_type`, `expires_in`,
+/// `expires_at`, `issued_token_type` optional; other keys ignored). The usual way to give the PAM
+/// client a user-delegated token. Errors: `IDAAS_CODE_INVALID_ARGUMENT` for malformed JSON or a blank
+/// `access_token`.
+#[no_mangle]
+pub unsafe extern "C" fn idaas_provider_new_from_credential_json(
+    credential_json: *const c_char,
+    provider_out: *mut *mut idaas_provider,
+    err_out: *mut *mut idaas_error,
+) -> idaas_code {
+    guard(err_out, || {
+        // SAFETY: NULL or a NUL-terminated string (header contract).
+        let json = unsafe { str_arg(credential_json, "credential_json") }?;
+        out_arg(provider_out, "provider_out")?;
+        let c: CredentialIn = serde_json::from_str(json).map_err(|e| {
+            // serde_json errors name the position and expectation, never the value.
+            FfiError::invalid(format!("credential_json is not a credential object: {e}"))
+        })?;
+        let access_token = SecretString::from(c.access_token);
+        if access_token.expose().trim().is_empty() {
+            return Err(FfiError::invalid("credential_json: access_token is blank"));
+        }
+        let credential = Credential {
+            access_token,
+            token_type: c.token_type.unwrap_or_else(|| "Bearer".to_owned()),
+            expires_in: c.expires_in.unwrap_or(0),
+            expires_at: c.expires_at.unwrap_or(0),
+            issued_token_type: c.issued_token_type,
+            ..Credential::default()
+        };
+        let provider = idaas_provider {
+            kind: ProviderKind::Shared(StaticProvider::new(credential).shared()),
+        };
+        // SAFETY: `provider_out` checked non-NULL above.
+        unsafe { put_handle(provider_out, provider) };
+        Ok(())
+    })
+}
+
+/// The provider's current bearer token (cached providers refresh as needed: errors as for
+/// `idaas_client_get_token`). Release `*token_out` with `idaas_string_free`.
+#[no_mangle]
+pub unsafe extern "C" fn idaas_provider_get_token(
+    provider: *const idaas_provider,
+    token_out: *mut *mut c_char,
+    err_out: *mut *mut idaas_error,
+) -> idaas_code {
+    guard(err_out, || {
+        // SAFETY: `provider` is NULL or a live provider handle (header contract).
+        let provider = unsafe { handle(provider, "provider") }?;
+        out_arg(token_out, "token_out")?;
+        let p = provider.with_token(alloc_string)??;
+        // SAFETY: `token_out` checked non-NULL above.
+        unsafe { *token_out = p };
+        Ok(())
+    })
+}
+
+/// Zero-allocation variant of `idaas_provider_get_token` (same buffer rules as
+/// `idaas_client_get_token_into`).
+#[no_mangle]
+pub unsafe extern "C" fn idaas_provider_get_token_into(
+    provider: *const idaas_provider,
+    buf: *mut c_char,
+    cap: usize,
+    len_out: *mut usize,
+    err_out: *mut *mut idaas_error,
+) -> idaas_code {
+    guard(err_out, || {
+        // SAFETY: `provider` is NULL or a live provider handle (header contract).
+        let provider = unsafe { handle(provider, "provider") }?;
+        out_arg(len_out, "len_out")?;
+        // SAFETY: `buf` is NULL or writable for `cap` bytes; `len_out` checked non-NULL.
+        provider.with_token(|t| unsafe { copy_into(t, buf, cap, len_out) })?
+    })
+}
+
+/// Frees a provider. NULL is a no-op.
+#[no_mangle]
+pub unsafe extern "C" fn idaas_provider_free(provider: *mut idaas_provider) {
+    free_guarded(provider);
+}
