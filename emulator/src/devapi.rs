@@ -1,18 +1,19 @@
-//! Developer API (placeholder).
+//! The PAM Developer API (pam.md §4), version 2022-02-25, with in-memory state.
+
+use crate::fixtures::{Fixtures, ProviderFixture, ProviderKind};
 use crate::http::{Ctx, Request, Response};
-use crate::Inner;
-pub(crate) struct DevState;
-impl DevState {
-    pub fn new(_f: &crate::Fixtures) -> DevState {
-        DevState
-    }
-    pub fn set_session_status(&mut self, _id: &str, _s: &str) -> Result<(), String> {
-        Err("unknown session".into())
-    }
-    pub fn session_ids(&self) -> Vec<String> {
-        Vec::new()
-    }
-}
+use crate::jwt::Jwt;
+use crate::util::{now_ms, now_secs, percent_decode, random_id};
+use crate::{lock, ErrorStyle, Inner};
+use serde_json::{json, Map, Value};
+use std::collections::{HashMap, HashSet};
+
+const VERSION: &str = "2022-02-25";
+const SESSION_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
+const SESSION_LIFETIME_MS: u64 = 10 * 60 * 1000;
+const PAM_AUDIENCE: &str = "urn:cloud:idaas:pam";
+
+/// An error body in the current style.
 pub(crate) fn error_response(
     inner: &Inner,
     status: u16,
@@ -20,17 +21,971 @@ pub(crate) fn error_response(
     desc: &str,
     rid: &str,
 ) -> Response {
-    match inner.error_style() {
-        crate::ErrorStyle::OAuth => Response::json(
-            status,
-            &serde_json::json!({"error": code, "error_description": desc, "request_id": rid}),
-        ),
-        crate::ErrorStyle::Pop => Response::json(
-            status,
-            &serde_json::json!({"Code": code, "Message": desc, "RequestId": rid}),
-        ),
+    let body = match inner.error_style() {
+        ErrorStyle::OAuth => json!({"error": code, "error_description": desc, "request_id": rid}),
+        ErrorStyle::Pop => json!({"Code": code, "Message": desc, "RequestId": rid}),
+    };
+    let mut r = Response::json(status, &body);
+    if status == 401 {
+        r = r.with_header(
+            "WWW-Authenticate",
+            &format!(
+                "Bearer error=\"{code}\", error_description=\"{}\"",
+                desc.replace('"', "'")
+            ),
+        );
+    }
+    r
+}
+
+/// An API error: status, code, message.
+pub(crate) struct ApiErr(u16, String, String);
+
+fn err(status: u16, code: &str, msg: impl Into<String>) -> ApiErr {
+    ApiErr(status, code.to_string(), msg.into())
+}
+
+fn invalid(msg: impl Into<String>) -> ApiErr {
+    err(400, "InvalidParameter", msg)
+}
+
+type Res<T> = Result<T, ApiErr>;
+
+/// A token issued by the Developer API (JWT or OAuth access token).
+#[derive(Clone, Debug)]
+pub(crate) struct AuthToken {
+    id: String,
+    provider: String,
+    provider_id: String,
+    kind: &'static str,
+    consumer_type: String,
+    consumer_id: String,
+    creator_id: String,
+    jwt: Option<String>,
+    dst: Option<String>,
+    access_token: Option<String>,
+    scope: String,
+    revoked: bool,
+    create_ms: u64,
+    update_ms: u64,
+    exp_ms: u64,
+}
+
+/// A 3LO authorisation session.
+#[derive(Clone, Debug)]
+pub(crate) struct Session {
+    id: String,
+    provider: String,
+    consumer_type: String,
+    consumer_id: String,
+    creator_id: String,
+    status: String,
+    exp_ms: u64,
+    token_id: Option<String>,
+    scope: Option<String>,
+    auth_url: String,
+    error_code: Option<String>,
+    error_desc: Option<String>,
+}
+
+/// State of the Developer API.
+pub(crate) struct DevState {
+    providers: Vec<ProviderFixture>,
+    provider_ids: HashMap<String, String>,
+    credential_ids: HashMap<String, String>,
+    tokens: Vec<AuthToken>,
+    sessions: Vec<Session>,
+    consents: HashSet<(String, String)>,
+    created_ms: u64,
+}
+
+impl DevState {
+    /// Initial state from the fixtures.
+    pub fn new(f: &Fixtures) -> DevState {
+        DevState {
+            providers: f.credential_providers.clone(),
+            provider_ids: f
+                .credential_providers
+                .iter()
+                .map(|p| (p.identifier.clone(), random_id("atp_")))
+                .collect(),
+            credential_ids: f
+                .credentials
+                .iter()
+                .map(|c| (c.identifier.clone(), random_id("cred_")))
+                .collect(),
+            tokens: Vec::new(),
+            sessions: Vec::new(),
+            consents: HashSet::new(),
+            created_ms: now_ms(),
+        }
+    }
+
+    fn session_mut(&mut self, id_or_uri: &str) -> Option<&mut Session> {
+        let id = id_or_uri
+            .strip_prefix(SESSION_URI_PREFIX)
+            .unwrap_or(id_or_uri);
+        let now = now_ms();
+        let s = self.sessions.iter_mut().find(|s| s.id == id)?;
+        if s.status == "pending" && now > s.exp_ms {
+            s.status = "expired".into();
+        }
+        Some(s)
+    }
+
+    /// Sets a session's status (control API / library).
+    pub fn set_session_status(&mut self, id_or_uri: &str, status: &str) -> Result<(), String> {
+        if ![
+            "pending",
+            "callback_received",
+            "completed",
+            "failed",
+            "expired",
+        ]
+        .contains(&status)
+        {
+            return Err(format!(
+                "unknown status {status:?} (expected pending, callback_received, completed, failed or expired)"
+            ));
+        }
+        let s = self
+            .session_mut(id_or_uri)
+            .ok_or_else(|| format!("unknown session {id_or_uri}"))?;
+        s.status = status.to_string();
+        let (consumer_type, consumer, creator, provider, scope) = (
+            s.consumer_type.clone(),
+            s.consumer_id.clone(),
+            s.creator_id.clone(),
+            s.provider.clone(),
+            s.scope.clone(),
+        );
+        match status {
+            "completed" => {
+                self.consents.insert((consumer.clone(), provider.clone()));
+                let p = self
+                    .providers
+                    .iter()
+                    .find(|p| p.identifier == provider)
+                    .cloned()
+                    .ok_or("session provider vanished")?;
+                let t = self.new_oauth_token(&p, &consumer_type, &consumer, &creator, scope);
+                let id = t.id.clone();
+                self.tokens.push(t);
+                if let Some(s) = self.session_mut(id_or_uri) {
+                    s.token_id = Some(id);
+                    s.error_code = None;
+                    s.error_desc = None;
+                }
+            }
+            "failed" => {
+                self.consents.remove(&(consumer, provider));
+                if let Some(s) = self.session_mut(id_or_uri) {
+                    s.error_code = Some("access_denied".into());
+                    s.error_desc = Some("the user denied the authorization request".into());
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// All session ids.
+    pub fn session_ids(&self) -> Vec<String> {
+        self.sessions.iter().map(|s| s.id.clone()).collect()
+    }
+
+    fn provider(&self, identifier: &str) -> Res<ProviderFixture> {
+        self.providers
+            .iter()
+            .find(|p| p.identifier == identifier)
+            .cloned()
+            .ok_or_else(|| {
+                err(
+                    404,
+                    "EntityNotExists.CredentialProvider",
+                    format!("credential provider {identifier} does not exist"),
+                )
+            })
+    }
+
+    fn provider_id(&self, identifier: &str) -> String {
+        self.provider_ids
+            .get(identifier)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn new_oauth_token(
+        &self,
+        p: &ProviderFixture,
+        consumer_type: &str,
+        consumer: &str,
+        creator: &str,
+        scope: Option<String>,
+    ) -> AuthToken {
+        let now = now_ms();
+        AuthToken {
+            id: random_id("atntkn_"),
+            provider: p.identifier.clone(),
+            provider_id: self.provider_id(&p.identifier),
+            kind: "oauth_access_token",
+            consumer_type: consumer_type.to_string(),
+            consumer_id: consumer.to_string(),
+            creator_id: creator.to_string(),
+            jwt: None,
+            dst: None,
+            access_token: Some(format!("emu_oauth_{}", uuid::Uuid::new_v4().simple())),
+            scope: scope.unwrap_or_else(|| p.scope.clone()),
+            revoked: false,
+            create_ms: now,
+            update_ms: now,
+            exp_ms: now + p.token_lifetime_secs * 1000,
+        }
+    }
+
+    fn find_token(&mut self, token: &str) -> Option<&mut AuthToken> {
+        self.tokens.iter_mut().find(|t| {
+            t.jwt.as_deref() == Some(token)
+                || t.dst.as_deref() == Some(token)
+                || t.access_token.as_deref() == Some(token)
+        })
     }
 }
-pub(crate) fn handle(inner: &Inner, _req: &Request, ctx: &Ctx) -> Response {
-    error_response(inner, 404, "NotFound", "not yet", ctx.rid)
+
+/// Who is calling (from the bearer token).
+struct Caller {
+    client_id: String,
+    consumer_id: String,
+    consumer_type: &'static str,
+    user_bound: bool,
+}
+
+struct Op {
+    method: &'static str,
+    path: &'static str,
+    action: &'static str,
+    scope: Option<&'static str>,
+}
+
+const OPS: &[Op] = &[
+    Op {
+        method: "GET",
+        path: "/credentials/_/actions/obtain",
+        action: "ObtainCredential",
+        scope: Some("credential:obtain"),
+    },
+    Op {
+        method: "POST",
+        path: "/authenticationTokens/_/actions/fetchOAuthAccessToken",
+        action: "FetchOAuthAuthenticationToken",
+        scope: Some("authentication_token:obtain"),
+    },
+    Op {
+        method: "POST",
+        path: "/oauthAuthorizationSessions/_/actions/get",
+        action: "GetOAuthAuthorizationSession",
+        scope: Some("authentication_token:obtain"),
+    },
+    Op {
+        method: "POST",
+        path: "/authenticationTokens/_/actions/generateJwt",
+        action: "GenerateJwtAuthenticationToken",
+        scope: Some("authentication_token:obtain"),
+    },
+    Op {
+        method: "POST",
+        path: "/authenticationTokens/_/actions/obtainJwt",
+        action: "ObtainJwtAuthenticationToken",
+        scope: Some("authentication_token:obtain"),
+    },
+    Op {
+        method: "POST",
+        path: "/authenticationTokens/_/actions/obtainJwtByDerivedShortToken",
+        action: "ObtainJwtAuthenticationTokenByDerivedShortToken",
+        scope: None,
+    },
+    Op {
+        method: "GET",
+        path: "/authenticationTokens",
+        action: "ListAuthenticationTokens",
+        scope: Some("authentication_token:read"),
+    },
+    Op {
+        method: "POST",
+        path: "/authenticationTokens/_/actions/validate",
+        action: "ValidateAuthenticationToken",
+        scope: None,
+    },
+    Op {
+        method: "POST",
+        path: "/authenticationTokens/_/actions/revoke",
+        action: "RevokeAuthenticationToken",
+        scope: Some("authentication_token:manage"),
+    },
+    Op {
+        method: "POST",
+        path: "/authenticationTokens/_/actions/revokeByConsumer",
+        action: "RevokeAuthenticationTokenByConsumer",
+        scope: Some("authentication_token:manage"),
+    },
+    Op {
+        method: "POST",
+        path: "/authenticationTokens/_/actions/reinstate",
+        action: "ReinstateAuthenticationToken",
+        scope: Some("authentication_token:manage"),
+    },
+    Op {
+        method: "POST",
+        path: "/authenticationTokens/_/actions/reinstateByConsumer",
+        action: "ReinstateAuthenticationTokenByConsumer",
+        scope: Some("authentication_token:manage"),
+    },
+];
+
+/// Handles `/v2/...`.
+pub(crate) fn handle(inner: &Inner, req: &Request, ctx: &Ctx) -> Response {
+    match route(inner, req) {
+        Ok(v) => Response::json(200, &v),
+        Err(ApiErr(status, code, msg)) => error_response(inner, status, &code, &msg, ctx.rid),
+    }
+}
+
+fn route(inner: &Inner, req: &Request) -> Res<Value> {
+    let rest = req.path.strip_prefix("/v2/").unwrap_or("");
+    let (inst_raw, sub) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let inst = percent_decode(inst_raw, false).unwrap_or_default();
+    if inst != inner.instance_id {
+        return Err(err(
+            404,
+            "EntityNotExists.Instance",
+            format!("instance {inst} does not exist"),
+        ));
+    }
+    let sub = sub.trim_end_matches('/');
+    let candidates: Vec<&Op> = OPS.iter().filter(|o| o.path == sub).collect();
+    if candidates.is_empty() {
+        return Err(err(
+            404,
+            "NotFound",
+            format!("no Developer API operation at {} {}", req.method, req.path),
+        ));
+    }
+    let Some(op) = candidates.into_iter().find(|o| o.method == req.method) else {
+        return Err(err(
+            405,
+            "MethodNotAllowed",
+            format!("{} is not allowed on {}", req.method, req.path),
+        ));
+    };
+    match req.header("x-acs-version") {
+        Some(VERSION) => {}
+        Some(v) => {
+            return Err(err(
+                400,
+                "InvalidVersion",
+                format!("x-acs-version {v} is not supported (expected {VERSION})"),
+            ))
+        }
+        None => {
+            return Err(err(
+                400,
+                "MissingVersion",
+                "x-acs-version header is required",
+            ))
+        }
+    }
+    match req.header("x-acs-action") {
+        Some(a) if a == op.action => {}
+        Some(a) => {
+            return Err(err(
+                400,
+                "InvalidAction",
+                format!("x-acs-action {a} does not match {} {}", op.method, op.path),
+            ))
+        }
+        None => return Err(err(400, "MissingAction", "x-acs-action header is required")),
+    }
+    let caller = match op.scope {
+        Some(scope) => Some(authorize(inner, req, scope)?),
+        None => None,
+    };
+    let input: Map<String, Value> = if op.method == "GET" {
+        let params = req
+            .query_params()
+            .map_err(|e| invalid(format!("malformed query string: {e}")))?;
+        params
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect()
+    } else {
+        let body = std::str::from_utf8(&req.body).map_err(|_| invalid("body is not UTF-8"))?;
+        if body.trim().is_empty() {
+            Map::new()
+        } else {
+            match serde_json::from_str::<Value>(body) {
+                Ok(Value::Object(m)) => m,
+                Ok(_) => return Err(invalid("body must be a JSON object")),
+                Err(e) => return Err(invalid(format!("body is not valid JSON: {e}"))),
+            }
+        }
+    };
+    let mut st = lock(&inner.dev);
+    let c = caller.as_ref();
+    match op.action {
+        "ObtainCredential" => obtain_credential(inner, &st, &input),
+        "FetchOAuthAuthenticationToken" => fetch_oauth(inner, &mut st, c, &input),
+        "GetOAuthAuthorizationSession" => get_session(inner, &mut st, c, &input),
+        "GenerateJwtAuthenticationToken" => generate_jwt(inner, &mut st, c, &input),
+        "ObtainJwtAuthenticationToken" => {
+            let id = req_str(&input, "authenticationTokenId")?;
+            let consumer = req_str(&input, "consumerId")?;
+            let t = st
+                .tokens
+                .iter()
+                .find(|t| t.id == id && t.consumer_id == consumer && t.kind == "jwt")
+                .ok_or_else(|| token_not_found(&id))?;
+            Ok(token_json(inner, t, true))
+        }
+        "ObtainJwtAuthenticationTokenByDerivedShortToken" => {
+            let dst = req_str(&input, "derivedShortToken")?;
+            let t = st
+                .tokens
+                .iter()
+                .find(|t| t.dst.as_deref() == Some(dst.as_str()))
+                .ok_or_else(|| token_not_found("(derived short token)"))?;
+            Ok(token_json(inner, t, true))
+        }
+        "ListAuthenticationTokens" => list(inner, &st, &input),
+        "ValidateAuthenticationToken" => {
+            let token = req_str(&input, "token")?;
+            opt_str(&input, "token_type_hint")?;
+            let now = now_ms();
+            let active = st
+                .find_token(&token)
+                .map(|t| !t.revoked && t.exp_ms > now)
+                .unwrap_or(false);
+            Ok(json!({"active": active}))
+        }
+        "RevokeAuthenticationToken" | "ReinstateAuthenticationToken" => {
+            let token = req_str(&input, "token")?;
+            opt_str(&input, "token_type_hint")?;
+            let revoke = op.action.starts_with("Revoke");
+            let t = st
+                .find_token(&token)
+                .ok_or_else(|| token_not_found("(given token)"))?;
+            t.revoked = revoke;
+            t.update_ms = now_ms();
+            Ok(json!({}))
+        }
+        "RevokeAuthenticationTokenByConsumer" | "ReinstateAuthenticationTokenByConsumer" => {
+            let consumer = req_str(&input, "consumerId")?;
+            let provider = req_str(&input, "credentialProviderIdentifier")?;
+            st.provider(&provider)?;
+            let revoke = op.action.starts_with("Revoke");
+            let now = now_ms();
+            for t in st
+                .tokens
+                .iter_mut()
+                .filter(|t| t.consumer_id == consumer && t.provider == provider)
+            {
+                t.revoked = revoke;
+                t.update_ms = now;
+            }
+            Ok(json!({}))
+        }
+        _ => Err(err(404, "NotFound", "unknown operation")),
+    }
+}
+
+fn token_not_found(what: &str) -> ApiErr {
+    err(
+        404,
+        "EntityNotExists.AuthenticationToken",
+        format!("authentication token {what} does not exist"),
+    )
+}
+
+/// Verifies the bearer token and the operation's scope.
+fn authorize(inner: &Inner, req: &Request, op_scope: &str) -> Res<Caller> {
+    let unauth = |m: &str| err(401, "invalid_token", m);
+    let h = req
+        .header("authorization")
+        .ok_or_else(|| unauth("missing Authorization: Bearer token"))?
+        .trim();
+    if h.len() < 7 || !h[..7].eq_ignore_ascii_case("bearer ") {
+        return Err(unauth("Authorization must use the Bearer scheme"));
+    }
+    let tok = h[7..].trim();
+    let jwt = Jwt::decode(tok).map_err(|_| unauth("bearer token is malformed"))?;
+    if !inner.token_key.verify(&jwt) {
+        return Err(unauth("bearer token signature is invalid"));
+    }
+    if jwt.str_claim("iss") != Some(inner.issuer().as_str()) {
+        return Err(unauth("bearer token was not issued by this emulator"));
+    }
+    let exp = jwt.num_claim("exp").unwrap_or(0);
+    if exp <= now_secs() as i64 {
+        return Err(unauth("bearer token expired"));
+    }
+    let (Some(client_id), Some(scope)) = (jwt.str_claim("client_id"), jwt.str_claim("scope"))
+    else {
+        return Err(unauth("bearer token is not an access token"));
+    };
+    let needed = format!("{PAM_AUDIENCE}|{op_scope}");
+    let all = format!("{PAM_AUDIENCE}|.all");
+    if !scope.split_whitespace().any(|s| s == needed || s == all) {
+        return Err(err(
+            403,
+            "insufficient_scope",
+            format!("the bearer token needs scope {needed} or {all}"),
+        ));
+    }
+    let user_bound = jwt.claims.get("act").is_some();
+    let sub = jwt.str_claim("sub").unwrap_or(client_id).to_string();
+    Ok(Caller {
+        client_id: client_id.to_string(),
+        consumer_id: if user_bound {
+            sub
+        } else {
+            client_id.to_string()
+        },
+        consumer_type: if user_bound { "user" } else { "application" },
+        user_bound,
+    })
+}
+
+fn req_str(m: &Map<String, Value>, k: &str) -> Res<String> {
+    match m.get(k) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        Some(Value::String(_)) | None | Some(Value::Null) => Err(err(
+            400,
+            &format!("MissingParameter.{k}"),
+            format!("{k} is required"),
+        )),
+        Some(_) => Err(invalid(format!("{k} must be a string"))),
+    }
+}
+
+fn opt_str(m: &Map<String, Value>, k: &str) -> Res<Option<String>> {
+    match m.get(k) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(invalid(format!("{k} must be a string"))),
+    }
+}
+
+/// A boolean from JSON or from the query (`true`/`false`, any case).
+fn opt_bool(m: &Map<String, Value>, k: &str) -> Res<Option<bool>> {
+    match m.get(k) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(Value::String(s)) => match s.to_ascii_lowercase().as_str() {
+            "true" => Ok(Some(true)),
+            "false" => Ok(Some(false)),
+            _ => Err(invalid(format!("{k} must be true or false"))),
+        },
+        Some(_) => Err(invalid(format!("{k} must be a boolean"))),
+    }
+}
+
+fn opt_u64(m: &Map<String, Value>, k: &str) -> Res<Option<u64>> {
+    match m.get(k) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| invalid(format!("{k} must be a non-negative integer"))),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| invalid(format!("{k} must be a non-negative integer"))),
+        Some(_) => Err(invalid(format!("{k} must be an integer"))),
+    }
+}
+
+fn obtain_credential(inner: &Inner, st: &DevState, input: &Map<String, Value>) -> Res<Value> {
+    let ident = req_str(input, "credentialIdentifier")?;
+    let c = inner
+        .fixtures
+        .credentials
+        .iter()
+        .find(|c| c.identifier == ident)
+        .ok_or_else(|| {
+            err(
+                404,
+                "EntityNotExists.Credential",
+                format!("credential {ident} does not exist"),
+            )
+        })?;
+    if c.status != "enabled" {
+        return Err(err(
+            403,
+            "Forbidden.CredentialDisabled",
+            format!("credential {ident} is disabled"),
+        ));
+    }
+    let content = if c.kind == "api_key" {
+        json!({"apiKeyContent": {"apiKey": c.api_key}})
+    } else {
+        json!({"oauthClientContent": {"clientId": c.oauth_client_id, "clientSecret": c.oauth_client_secret}})
+    };
+    Ok(json!({
+        "instanceId": inner.instance_id,
+        "credentialId": st.credential_ids.get(&ident).cloned().unwrap_or_default(),
+        "credentialIdentifier": c.identifier,
+        "credentialName": c.name,
+        "credentialType": c.kind,
+        "credentialScenarioLabel": c.scenario_label,
+        "credentialCreationType": "user_custom",
+        "credentialSubjectType": "authentication_token_provider",
+        "credentialSubjectId": "apt_emulator0000000000",
+        "credentialSharingScope": "instance",
+        "status": c.status,
+        "description": c.description,
+        "createTime": st.created_ms,
+        "updateTime": st.created_ms,
+        "credentialContent": content,
+    }))
+}
+
+fn token_json(inner: &Inner, t: &AuthToken, with_content: bool) -> Value {
+    let mut v = json!({
+        "instanceId": inner.instance_id,
+        "authenticationTokenId": t.id,
+        "credentialProviderId": t.provider_id,
+        "authenticationTokenType": t.kind,
+        "revoked": t.revoked,
+        "creatorType": "application",
+        "creatorId": t.creator_id,
+        "consumerType": t.consumer_type,
+        "consumerId": t.consumer_id,
+        "createTime": t.create_ms,
+        "updateTime": t.update_ms,
+        "expirationTime": t.exp_ms,
+    });
+    if with_content {
+        if let Some(j) = &t.jwt {
+            let mut c = json!({"jwtValue": j});
+            if let Some(d) = &t.dst {
+                c["derivedShortToken"] = json!(d);
+            }
+            v["jwtContent"] = c;
+        }
+        if let Some(a) = &t.access_token {
+            v["oauthAccessTokenContent"] =
+                json!({"accessTokenValue": a, "tokenType": "Bearer", "scope": t.scope});
+        }
+    }
+    v
+}
+
+fn session_json(inner: &Inner, s: &Session) -> Value {
+    let mut v = json!({
+        "instanceId": inner.instance_id,
+        "sessionId": s.id,
+        "sessionUri": format!("{SESSION_URI_PREFIX}{}", s.id),
+        "sessionStatus": s.status,
+        "credentialProviderIdentifier": s.provider,
+        "consumerType": s.consumer_type,
+        "consumerId": s.consumer_id,
+        "creatorType": "application",
+        "creatorId": s.creator_id,
+        "expirationTime": s.exp_ms,
+    });
+    if s.status == "pending" || s.status == "callback_received" {
+        v["authorizationUrl"] = json!(s.auth_url);
+    }
+    if let Some(t) = &s.token_id {
+        v["authenticationTokenId"] = json!(t);
+    }
+    if let Some(c) = &s.error_code {
+        v["errorCode"] = json!(c);
+    }
+    if let Some(d) = &s.error_desc {
+        v["errorDescription"] = json!(d);
+    }
+    v
+}
+
+fn caller<'a>(c: Option<&'a Caller>) -> Res<&'a Caller> {
+    c.ok_or_else(|| err(401, "invalid_token", "a bearer token is required"))
+}
+
+fn fetch_oauth(
+    inner: &Inner,
+    st: &mut DevState,
+    c: Option<&Caller>,
+    input: &Map<String, Value>,
+) -> Res<Value> {
+    let c = caller(c)?;
+    let ident = req_str(input, "credentialProviderIdentifier")?;
+    let scope = opt_str(input, "scope")?;
+    if scope.as_ref().is_some_and(|s| s.len() > 256) {
+        return Err(invalid("scope must be at most 256 characters"));
+    }
+    let force = opt_bool(input, "forceAuthentication")?.unwrap_or(false);
+    let custom = match input.get("customParameters") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => {
+            if m.values().any(|v| !v.is_string()) {
+                return Err(invalid("customParameters values must be strings"));
+            }
+            m.clone()
+        }
+        Some(_) => return Err(invalid("customParameters must be an object")),
+    };
+    let p = st.provider(&ident)?;
+    if p.kind != ProviderKind::OAuth {
+        return Err(invalid(format!(
+            "credential provider {ident} is not an OAuth provider"
+        )));
+    }
+    let now = now_ms();
+    let needs_user = p.user_federation;
+    if needs_user && !c.user_bound {
+        return Err(err(
+            403,
+            "Forbidden.UserBoundTokenRequired",
+            format!("credential provider {ident} uses user federation (3LO): the bearer token must be user-bound (token exchange)"),
+        ));
+    }
+    let consented = !needs_user
+        || st
+            .consents
+            .contains(&(c.consumer_id.clone(), ident.clone()));
+    if consented && !force {
+        let existing = st.tokens.iter().find(|t| {
+            t.provider == ident
+                && t.consumer_id == c.consumer_id
+                && t.kind == "oauth_access_token"
+                && !t.revoked
+                && t.exp_ms > now
+                && scope.as_ref().map(|s| *s == t.scope).unwrap_or(true)
+        });
+        if let Some(t) = existing {
+            return Ok(token_json(inner, t, true));
+        }
+        let t = st.new_oauth_token(&p, c.consumer_type, &c.consumer_id, &c.client_id, scope);
+        let v = token_json(inner, &t, true);
+        st.tokens.push(t);
+        return Ok(v);
+    }
+    if !needs_user {
+        // 2LO with forceAuthentication: a fresh token.
+        let t = st.new_oauth_token(&p, c.consumer_type, &c.consumer_id, &c.client_id, scope);
+        let v = token_json(inner, &t, true);
+        st.tokens.push(t);
+        return Ok(v);
+    }
+    let id = random_id("oas_");
+    let mut url = format!(
+        "{}/_emulator/authorize?session={id}&provider={}&response_type=code&client_id=emulator-oauth-client&state={}",
+        inner.public_base(),
+        crate::util::percent_encode(&ident),
+        uuid::Uuid::new_v4().simple()
+    );
+    for (k, v) in &custom {
+        url.push_str(&format!(
+            "&{}={}",
+            crate::util::percent_encode(k),
+            crate::util::percent_encode(v.as_str().unwrap_or(""))
+        ));
+    }
+    let s = Session {
+        id: id.clone(),
+        provider: ident.clone(),
+        consumer_type: c.consumer_type.to_string(),
+        consumer_id: c.consumer_id.clone(),
+        creator_id: c.client_id.clone(),
+        status: "pending".into(),
+        exp_ms: now + SESSION_LIFETIME_MS,
+        token_id: None,
+        scope,
+        auth_url: url.clone(),
+        error_code: None,
+        error_desc: None,
+    };
+    st.sessions.push(s);
+    Ok(json!({
+        "instanceId": inner.instance_id,
+        "credentialProviderId": st.provider_id(&ident),
+        "oauthAuthorizationSession": {
+            "sessionId": id,
+            "sessionUri": format!("{SESSION_URI_PREFIX}{id}"),
+            "authorizationUrl": url,
+            "sessionStatus": "pending",
+        }
+    }))
+}
+
+fn get_session(
+    inner: &Inner,
+    st: &mut DevState,
+    c: Option<&Caller>,
+    input: &Map<String, Value>,
+) -> Res<Value> {
+    let c = caller(c)?;
+    let uri = req_str(input, "sessionUri")?;
+    let not_found = || {
+        err(
+            404,
+            "oauth_session_not_found",
+            format!("OAuth authorization session {uri} does not exist"),
+        )
+    };
+    let s = st.session_mut(&uri).ok_or_else(not_found)?;
+    if s.consumer_id != c.consumer_id {
+        return Err(not_found());
+    }
+    Ok(session_json(inner, s))
+}
+
+fn generate_jwt(
+    inner: &Inner,
+    st: &mut DevState,
+    c: Option<&Caller>,
+    input: &Map<String, Value>,
+) -> Res<Value> {
+    let c = caller(c)?;
+    let ident = req_str(input, "credentialProviderIdentifier")?;
+    let subject = req_str(input, "subject")?;
+    let audiences: Vec<String> = match input.get("audiences") {
+        Some(Value::Array(a)) if !a.is_empty() => a
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .ok_or_else(|| invalid("audiences must be non-empty strings"))
+            })
+            .collect::<Res<_>>()?,
+        None | Some(Value::Null) => {
+            return Err(err(
+                400,
+                "MissingParameter.audiences",
+                "audiences is required",
+            ))
+        }
+        Some(_) => return Err(invalid("audiences must be a non-empty array of strings")),
+    };
+    if let Some(a) = audiences.iter().find(|a| a.starts_with("urn:cloud:idaas")) {
+        return Err(invalid(format!(
+            "audience {a} is reserved (urn:cloud:idaas...)"
+        )));
+    }
+    let p = st.provider(&ident)?;
+    if p.kind != ProviderKind::Jwt {
+        return Err(invalid(format!(
+            "credential provider {ident} is not a JWT provider"
+        )));
+    }
+    let expiration = opt_u64(input, "expiration")?.unwrap_or(p.default_expiration_secs);
+    if expiration == 0 || expiration > 31 * 86_400 {
+        return Err(invalid("expiration must be between 1 and 2678400 seconds"));
+    }
+    let include_dst = opt_bool(input, "includeDerivedShortToken")?.unwrap_or(false);
+    let issuer = opt_str(input, "issuer")?.unwrap_or_else(|| inner.issuer());
+    if !p.issuer_whitelist.is_empty() && !p.issuer_whitelist.contains(&issuer) {
+        return Err(invalid(format!(
+            "issuer {issuer} is not in the provider's whitelist"
+        )));
+    }
+    let custom = match input.get("customClaims") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(_) => return Err(invalid("customClaims must be an object")),
+    };
+    const RESERVED: [&str; 7] = ["iss", "sub", "aud", "exp", "iat", "nbf", "jti"];
+    if let Some(k) = custom.keys().find(|k| RESERVED.contains(&k.as_str())) {
+        return Err(invalid(format!(
+            "customClaims must not set the registered claim {k}"
+        )));
+    }
+    let now = now_secs();
+    let id = random_id("atntkn_");
+    let mut claims = Map::new();
+    claims.insert("iss".into(), json!(issuer));
+    claims.insert("sub".into(), json!(subject));
+    claims.insert(
+        "aud".into(),
+        if audiences.len() == 1 {
+            json!(audiences[0])
+        } else {
+            json!(audiences)
+        },
+    );
+    claims.insert("iat".into(), json!(now));
+    claims.insert("nbf".into(), json!(now));
+    claims.insert("exp".into(), json!(now + expiration));
+    claims.insert("jti".into(), json!(id));
+    for (k, v) in custom {
+        claims.insert(k, v);
+    }
+    let jwt = inner.token_key.sign("JWT", &Value::Object(claims));
+    let now_ms = now * 1000;
+    let t = AuthToken {
+        id,
+        provider: ident.clone(),
+        provider_id: st.provider_id(&ident),
+        kind: "jwt",
+        consumer_type: c.consumer_type.to_string(),
+        consumer_id: c.consumer_id.clone(),
+        creator_id: c.client_id.clone(),
+        jwt: Some(jwt),
+        dst: include_dst.then(|| format!("dst_{}", uuid::Uuid::new_v4().simple())),
+        access_token: None,
+        scope: String::new(),
+        revoked: false,
+        create_ms: now_ms,
+        update_ms: now_ms,
+        exp_ms: now_ms + expiration * 1000,
+    };
+    let v = token_json(inner, &t, true);
+    st.tokens.push(t);
+    Ok(v)
+}
+
+fn list(inner: &Inner, st: &DevState, input: &Map<String, Value>) -> Res<Value> {
+    let consumer = req_str(input, "consumerId")?;
+    let provider = req_str(input, "credentialProviderIdentifier")?;
+    st.provider(&provider)?;
+    let revoked = opt_bool(input, "revoked")?;
+    let expired = opt_bool(input, "expired")?;
+    let max = opt_u64(input, "maxResults")?.unwrap_or(20);
+    if !(1..=100).contains(&max) {
+        return Err(invalid("maxResults must be between 1 and 100"));
+    }
+    let start = match opt_str(input, "nextToken")?.as_deref() {
+        None | Some("") => 0usize,
+        Some(t) => t
+            .strip_prefix("nt_")
+            .and_then(|n| n.parse::<usize>().ok())
+            .ok_or_else(|| err(400, "InvalidParameter.NextToken", "nextToken is not valid"))?,
+    };
+    let now = now_ms();
+    let matching: Vec<&AuthToken> = st
+        .tokens
+        .iter()
+        .filter(|t| t.consumer_id == consumer && t.provider == provider)
+        .filter(|t| revoked.map(|r| t.revoked == r).unwrap_or(true))
+        .filter(|t| expired.map(|e| (t.exp_ms <= now) == e).unwrap_or(true))
+        .collect();
+    let total = matching.len();
+    let page: Vec<Value> = matching
+        .iter()
+        .skip(start)
+        .take(max as usize)
+        .map(|t| token_json(inner, t, false))
+        .collect();
+    let end = start + page.len();
+    let next = if end < total {
+        format!("nt_{end}")
+    } else {
+        String::new()
+    };
+    Ok(json!({"entities": page, "totalCount": total, "maxResults": max, "nextToken": next}))
 }

@@ -1,6 +1,6 @@
 //! Small helpers: encodings, time, identifiers, PEM.
 
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::{DecodePaddingMode, Engine};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -20,10 +20,6 @@ pub(crate) const B64STD_LENIENT: GeneralPurpose = GeneralPurpose::new(
 
 pub(crate) fn b64url(data: &[u8]) -> String {
     B64URL.encode(data)
-}
-
-pub(crate) fn b64std(data: &[u8]) -> String {
-    STANDARD.encode(data)
 }
 
 /// Seconds since the epoch.
@@ -155,18 +151,6 @@ pub(crate) fn parse_pem_blocks(text: &str) -> Result<Vec<PemBlock>, String> {
         return Err("no PEM block found".into());
     }
     Ok(blocks)
-}
-
-/// PEM-encodes DER with a label, 64 columns.
-pub(crate) fn to_pem(label: &str, der: &[u8]) -> String {
-    let b64 = b64std(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(chunk).unwrap_or(""));
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
 }
 
 #[cfg(test)]
