@@ -267,6 +267,16 @@ typedef struct idaas_error idaas_error;
 typedef struct idaas_exchange_provider idaas_exchange_provider;
 
 /**
+ * The PAM client (IDaaS Developer API: API keys, OAuth tokens held by IDaaS, JWT authentication
+ * tokens). Made from a client (`idaas_pam_client_new`: bearer tokens for scope
+ * `urn:cloud:idaas:pam|.all`) or from a client plus an explicit provider
+ * (`idaas_pam_client_new_with_provider`, e.g. a token-exchange result for the user-bound 3LO
+ * operations). It shares the client's connection pool, timeouts and CA settings but not its
+ * lifetime. Thread-safe; free with `idaas_pam_client_free`.
+ */
+typedef struct idaas_pam_client idaas_pam_client;
+
+/**
  * The result slot a plugin callback fills: call `idaas_plugin_result_set_token` (success) or
  * `idaas_plugin_result_set_error` (failure) on it. Owned by the library and valid only during the
  * callback; the strings passed to the setters are copied.
@@ -292,6 +302,14 @@ typedef void (*idaas_log_callback)(uint32_t level,
                                    const char *target,
                                    const char *message,
                                    void *user_data);
+
+/**
+ * The authorization-URL callback of `idaas_pam_poll_oauth_token`: show `url` to the user (open a
+ * browser, print it ...). `url` is borrowed for the call. Called at most once, on the thread that
+ * called `idaas_pam_poll_oauth_token`, before polling starts. Return 0 to continue polling; any other
+ * value aborts the poll with `IDAAS_CODE_CANCELLED`. It must not unwind.
+ */
+typedef int32_t (*idaas_url_callback)(const char *url, void *user_data);
 
 /**
  * A token plugin callback: produce a token for `scope` (the scope string verbatim, already
@@ -582,6 +600,244 @@ idaas_code idaas_set_logger(idaas_log_callback callback,
                             void *user_data,
                             uint32_t max_level,
                             idaas_error **err_out);
+
+/**
+ * Creates a PAM client from `client`: Developer API endpoint and instance id from its configuration
+ * (`developerApiEndpoint`, `idaasInstanceId`), bearer tokens from its provider for scope
+ * `urn:cloud:idaas:pam|.all`. No network I/O.
+ *
+ * `options_json` (nullable) — `{"apiKeyCache": {"ttlSecs": int, "graceSecs": int,
+ * "retryIntervalSecs": int, "maxEntries": int}}`: when `apiKeyCache` is present (`{}` = defaults:
+ * ttl 3600 s, grace 900 s, retry interval 5 s, 1024 entries), `idaas_pam_get_api_key` serves keys
+ * from memory for `ttlSecs` (single flight per identifier; a key younger than ttl + grace is served
+ * while refreshes fail with a retryable error). Absent: no cache, every call asks the server.
+ *
+ * Errors: `IDAAS_CODE_CONFIG` (no `developerApiEndpoint`, or one with a path),
+ * `IDAAS_CODE_INVALID_ARGUMENT` (bad options).
+ */
+idaas_code idaas_pam_client_new(const idaas_client *client,
+                                const char *options_json,
+                                idaas_pam_client **pam_out,
+                                idaas_error **err_out);
+
+/**
+ * Like `idaas_pam_client_new`, with bearer tokens from `provider` instead (e.g.
+ * `idaas_provider_new_from_credential_json` over a token-exchange result: the user-bound token the
+ * 3LO operations need). The provider is shared, not borrowed: it may be freed afterwards.
+ */
+idaas_code idaas_pam_client_new_with_provider(const idaas_client *client,
+                                              const idaas_provider *provider,
+                                              const char *options_json,
+                                              idaas_pam_client **pam_out,
+                                              idaas_error **err_out);
+
+/**
+ * Frees a PAM client. NULL is a no-op.
+ */
+void idaas_pam_client_free(idaas_pam_client *pam);
+
+/**
+ * API key of the credential `credential_identifier` (`ObtainCredential`). `*api_key_out` receives
+ * the key (release with `idaas_string_free`), or NULL — with `IDAAS_CODE_OK` — when the credential
+ * has no API key (e.g. an OAuth-client credential). Served from the API-key cache when enabled.
+ * Errors: `IDAAS_CODE_INVALID_ARGUMENT` (blank identifier), `IDAAS_CODE_AUTH` (401/403),
+ * `IDAAS_CODE_CLIENT_ERROR` (404 unknown credential ...), `IDAAS_CODE_SERVER_ERROR`,
+ * `IDAAS_CODE_UNEXPECTED_RESPONSE`, `IDAAS_CODE_TRANSPORT`, `IDAAS_CODE_TIMEOUT`, and the token
+ * errors of the client.
+ */
+idaas_code idaas_pam_get_api_key(const idaas_pam_client *pam,
+                                 const char *credential_identifier,
+                                 char **api_key_out,
+                                 idaas_error **err_out);
+
+/**
+ * Drops the cached API key of `credential_identifier` (nullable: every cached key), so the next
+ * `idaas_pam_get_api_key` asks the server. A no-op without an API-key cache.
+ */
+idaas_code idaas_pam_invalidate_api_key(const idaas_pam_client *pam,
+                                        const char *credential_identifier,
+                                        idaas_error **err_out);
+
+/**
+ * Deprecated (`fetch_oauth_authentication_token` v1; use `idaas_pam_fetch_oauth_token_v2`):
+ * the OAuth access token of the credential provider `credential_provider_identifier` with `scope`
+ * (nullable: the provider's configured scopes; space-separated, at most 256 characters).
+ * `*access_token_out` receives the token, or NULL with `IDAAS_CODE_OK` when the reply carries none
+ * (e.g. user authorization is needed). Errors as for `idaas_pam_get_api_key`.
+ */
+idaas_code idaas_pam_fetch_oauth_token(const idaas_pam_client *pam,
+                                       const char *credential_provider_identifier,
+                                       const char *scope,
+                                       char **access_token_out,
+                                       idaas_error **err_out);
+
+/**
+ * `FetchOAuthAuthenticationToken` (2LO and 3LO): `authorization_flow` must be `"m2m"` or
+ * `"user_federation"` (checked locally, never sent; with `"m2m"`, a reply that asks for user
+ * authorization is the `authorization_flow_mismatch` error, `IDAAS_CODE_CLIENT_ERROR`).
+ *
+ * `options_json` (nullable) — `{"scope": string, "forceAuthentication": bool,
+ * "customParameters": {string: string}}`: OAuth scopes (space-separated, at most 256 characters),
+ * ignore an existing valid token, extra parameters for the provider's authorization URL.
+ *
+ * `*result_json_out` receives an `OAuthAuthenticationTokenResponse` (see "JSON schemas"): either
+ * `oauthAccessTokenContent` (the token) or `oauthAuthorizationSession` (show `authorizationUrl` to
+ * the user, then `idaas_pam_get_oauth_session` / `idaas_pam_poll_oauth_token`). It may hold a
+ * secret: release with `idaas_string_free`. Errors: `IDAAS_CODE_INVALID_ARGUMENT`
+ * (`invalid_authorization_flow`, blank identifier, bad options), and as for `idaas_pam_get_api_key`.
+ */
+idaas_code idaas_pam_fetch_oauth_token_v2(const idaas_pam_client *pam,
+                                          const char *credential_provider_identifier,
+                                          const char *authorization_flow,
+                                          const char *options_json,
+                                          char **result_json_out,
+                                          idaas_error **err_out);
+
+/**
+ * `GetOAuthAuthorizationSession`: the state of the 3LO session `session_uri`
+ * (`urn:ietf:params:oauth:request_uri:...`, from `oauthAuthorizationSession.sessionUri`).
+ * `*result_json_out` receives an `OAuthAuthorizationSessionResponse` (see "JSON schemas";
+ * `sessionStatus` is `pending`, `callback_received`, `completed`, `failed` or `expired`). Errors as
+ * for `idaas_pam_get_api_key` (an unknown session is `IDAAS_CODE_CLIENT_ERROR`, HTTP 404).
+ */
+idaas_code idaas_pam_get_oauth_session(const idaas_pam_client *pam,
+                                       const char *session_uri,
+                                       char **result_json_out,
+                                       idaas_error **err_out);
+
+/**
+ * Fetches a user-delegated OAuth token, walking the user through authorization if needed (the
+ * reference `poll_oauth_authentication_token`): fetch (`user_federation`); a reply with a token is
+ * returned at once (the callback is not called); otherwise `on_url(authorizationUrl, user_data)` is
+ * called once, then the session is polled every `intervalMs` until `completed` (then a final fetch
+ * returns the token), `failed` / `expired` (`IDAAS_CODE_AUTH`, server code = the session's
+ * `errorCode` or `authorization_failed` / `authorization_session_expired`), out of polls or time
+ * (`IDAAS_CODE_TIMEOUT`, `polling_timeout`), or `cancel` (nullable) is cancelled
+ * (`IDAAS_CODE_CANCELLED`, promptly: a sleeping poll wakes at once). BLOCKS the calling thread up to
+ * 180 s: run it off event loops (N-API async work, a goroutine).
+ *
+ * `options_json` (nullable) — `{"scope": string, "forceAuthentication": bool, "customParameters":
+ * {string: string}, "maxPollingRetries": int (default 60), "intervalMs": int (default 3000),
+ * "timeoutMs": int (overall deadline of the polling phase; the hard limit stays 180000)}`.
+ *
+ * `*result_json_out` receives the final `OAuthAuthenticationTokenResponse` (with
+ * `oauthAccessTokenContent`; holds a secret: release with `idaas_string_free`).
+ */
+idaas_code idaas_pam_poll_oauth_token(const idaas_pam_client *pam,
+                                      const char *credential_provider_identifier,
+                                      const char *options_json,
+                                      idaas_url_callback on_url,
+                                      void *user_data,
+                                      const idaas_cancel *cancel,
+                                      char **result_json_out,
+                                      idaas_error **err_out);
+
+/**
+ * `GenerateJwtAuthenticationToken`: a JWT from the JWT credential provider
+ * `credential_provider_identifier` for `subject` and `audiences_json` (a JSON array of strings,
+ * e.g. `["https://api.partner.example"]`; none may start with `urn:cloud:idaas`).
+ *
+ * `options_json` (nullable) — `{"issuer": string, "customClaims": {string: any JSON},
+ * "expiration": int (lifetime in seconds, > 0), "includeDerivedShortToken": bool}`.
+ *
+ * `*result_json_out` receives a `JwtTokenResponse` (see "JSON schemas"; `jwtContent.jwtValue` and
+ * `jwtContent.derivedShortToken` are secrets: release with `idaas_string_free`). Errors as for
+ * `idaas_pam_get_api_key`.
+ */
+idaas_code idaas_pam_generate_jwt(const idaas_pam_client *pam,
+                                  const char *credential_provider_identifier,
+                                  const char *subject,
+                                  const char *audiences_json,
+                                  const char *options_json,
+                                  char **result_json_out,
+                                  idaas_error **err_out);
+
+/**
+ * `ObtainJwtAuthenticationToken`: the JWT of an existing authentication token
+ * (`authentication_token_id`, `atntkn_...`) of `consumer_id`. `*result_json_out` receives a
+ * `JwtContent` (`{"jwtValue", "derivedShortToken"?}`; secrets: release with `idaas_string_free`).
+ * Errors as for `idaas_pam_get_api_key`.
+ */
+idaas_code idaas_pam_obtain_jwt(const idaas_pam_client *pam,
+                                const char *consumer_id,
+                                const char *authentication_token_id,
+                                char **result_json_out,
+                                idaas_error **err_out);
+
+/**
+ * `ObtainJwtAuthenticationTokenByDerivedShortToken`: the JWT behind a derived short token (sent
+ * without `Authorization`: the short token is the credential). `*result_json_out` receives a
+ * `JwtContent` (secrets: release with `idaas_string_free`). Errors as for `idaas_pam_get_api_key`.
+ */
+idaas_code idaas_pam_obtain_jwt_by_short_token(const idaas_pam_client *pam,
+                                               const char *derived_short_token,
+                                               char **result_json_out,
+                                               idaas_error **err_out);
+
+/**
+ * `ListAuthenticationTokens`: ONE page of the authentication tokens of `consumer_id` under the
+ * credential provider `credential_provider_identifier` (no token material is returned).
+ *
+ * `options_json` (nullable) — `{"nextToken": string, "maxResults": int (> 0), "revoked": bool,
+ * "expired": bool}`.
+ *
+ * `*page_json_out` receives an `AuthenticationTokenPage` (see "JSON schemas"). To iterate, call
+ * again with `{"nextToken": <page.nextToken>}` (plus the same filters) until `nextToken` is null or
+ * `""` (the last page). Errors as for `idaas_pam_get_api_key`.
+ */
+idaas_code idaas_pam_list_tokens(const idaas_pam_client *pam,
+                                 const char *consumer_id,
+                                 const char *credential_provider_identifier,
+                                 const char *options_json,
+                                 char **page_json_out,
+                                 idaas_error **err_out);
+
+/**
+ * `ValidateAuthenticationToken` (sent without `Authorization`): `*active_out` is true when `token`
+ * (a JWT or derived short token) is active, false when unknown, revoked or expired.
+ * `token_type_hint` is nullable. Errors as for `idaas_pam_get_api_key`.
+ */
+idaas_code idaas_pam_validate_token(const idaas_pam_client *pam,
+                                    const char *token,
+                                    const char *token_type_hint,
+                                    bool *active_out,
+                                    idaas_error **err_out);
+
+/**
+ * `RevokeAuthenticationToken`: revokes `token` (a JWT or derived short token; `token_type_hint`
+ * nullable). Sent once (not retried). Errors as for `idaas_pam_get_api_key`.
+ */
+idaas_code idaas_pam_revoke_token(const idaas_pam_client *pam,
+                                  const char *token,
+                                  const char *token_type_hint,
+                                  idaas_error **err_out);
+
+/**
+ * `RevokeAuthenticationTokenByConsumer`: revokes every token of `consumer_id` under the credential
+ * provider `credential_provider_identifier`. Errors as for `idaas_pam_get_api_key`.
+ */
+idaas_code idaas_pam_revoke_tokens_by_consumer(const idaas_pam_client *pam,
+                                               const char *consumer_id,
+                                               const char *credential_provider_identifier,
+                                               idaas_error **err_out);
+
+/**
+ * `ReinstateAuthenticationToken`: undoes a revoke of `token` (`token_type_hint` nullable). Errors
+ * as for `idaas_pam_get_api_key`.
+ */
+idaas_code idaas_pam_reinstate_token(const idaas_pam_client *pam,
+                                     const char *token,
+                                     const char *token_type_hint,
+                                     idaas_error **err_out);
+
+/**
+ * `ReinstateAuthenticationTokenByConsumer`: undoes `idaas_pam_revoke_tokens_by_consumer` for
+ * `consumer_id` and `credential_provider_identifier`. Errors as for `idaas_pam_get_api_key`.
+ */
+idaas_code idaas_pam_reinstate_tokens_by_consumer(const idaas_pam_client *pam,
+                                                  const char *consumer_id,
+                                                  const char *credential_provider_identifier,
+                                                  idaas_error **err_out);
 
 /**
  * Registers `callback` as the token plugin `name` for clients created afterwards whose configuration

@@ -1,8 +1,7 @@
 //! Cancellation tokens for blocking calls (the 3LO poll): cancelled from any thread, they wake a
 //! sleeping poll at once.
 
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use crate::pam::CancelToken;
 
 use super::{guard, idaas_code, idaas_error, out_arg, put_handle};
 
@@ -12,43 +11,6 @@ use super::{guard, idaas_code, idaas_error, out_arg, put_handle};
 /// Free it with `idaas_cancel_free` after the calls using it have returned.
 pub struct idaas_cancel {
     pub(crate) token: CancelToken,
-}
-
-/// The shared state behind an [`idaas_cancel`]; cheap to clone into the operation that waits on it.
-#[derive(Clone, Default)]
-pub(crate) struct CancelToken(Arc<(Mutex<bool>, Condvar)>);
-
-impl CancelToken {
-    /// Marks the token cancelled and wakes every sleeper.
-    pub(crate) fn cancel(&self) {
-        let (lock, cv) = &*self.0;
-        *lock.lock().unwrap_or_else(|p| p.into_inner()) = true;
-        cv.notify_all();
-    }
-
-    /// True once [`CancelToken::cancel`] was called.
-    pub(crate) fn is_cancelled(&self) -> bool {
-        *self.0 .0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Sleeps for `d` unless cancelled first; returns true when cancelled.
-    #[allow(dead_code)]
-    pub(crate) fn sleep(&self, d: Duration) -> bool {
-        let deadline = Instant::now() + d;
-        let (lock, cv) = &*self.0;
-        let mut cancelled = lock.lock().unwrap_or_else(|p| p.into_inner());
-        while !*cancelled {
-            let now = Instant::now();
-            if now >= deadline {
-                return false;
-            }
-            cancelled = cv
-                .wait_timeout(cancelled, deadline - now)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
-        true
-    }
 }
 
 /// Creates a cancellation token (not cancelled). Free it with `idaas_cancel_free`.
@@ -64,7 +26,7 @@ pub unsafe extern "C" fn idaas_cancel_new(
             put_handle(
                 cancel_out,
                 idaas_cancel {
-                    token: CancelToken::default(),
+                    token: CancelToken::new(),
                 },
             )
         };

@@ -30,7 +30,6 @@ pub(crate) enum ProviderKind {
 
 impl idaas_provider {
     /// The provider as the core's shared trait object (for the PAM client).
-    #[allow(dead_code)] // used by the PAM wrappers
     pub(crate) fn shared(&self) -> SharedProvider {
         match &self.kind {
             ProviderKind::Cached(p) => p.clone(),

@@ -78,7 +78,6 @@ pub(crate) fn alloc_string(s: &str) -> Result<*mut c_char, FfiError> {
 /// # Safety
 /// `out` must be non-NULL and writable (checked earlier with `out_arg`).
 #[inline]
-#[allow(dead_code)] // used by the PAM wrappers
 pub(crate) unsafe fn put_string(out: *mut *mut c_char, s: &str) -> Result<(), FfiError> {
     let p = alloc_string(s)?;
     // SAFETY: guaranteed by the caller.
@@ -90,7 +89,6 @@ pub(crate) unsafe fn put_string(out: *mut *mut c_char, s: &str) -> Result<(), Ff
 ///
 /// # Safety
 /// As [`put_string`].
-#[allow(dead_code)] // used by the PAM wrappers
 pub(crate) unsafe fn put_opt_string(
     out: *mut *mut c_char,
     s: Option<&str>,
