@@ -36,6 +36,7 @@ pub use config::{AuthnMethod, Config, ConfigBuilder};
 pub use exchange::TokenExchangeRequest;
 pub use plugin::TokenPlugin;
 pub use provider::{CachedProvider, StaticProvider};
+pub use pam::PamClient;
 
 /// The crate version (`CARGO_PKG_VERSION`), also returned by `idaas_version()` at the C ABI.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,425 @@
+//! The `idaas` binary as a subprocess against the emulator: stdout, stderr and exit codes.
+
+use idaas_emulator::{AuthMethod, Emulator};
+use serde_json::Value;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static N: AtomicUsize = AtomicUsize::new(0);
+
+struct Cli {
+    emu: Emulator,
+    config: PathBuf,
+    env_var: String,
+    secret: String,
+}
+
+impl Cli {
+    fn start() -> Cli {
+        Self::start_with(|_| {})
+    }
+
+    fn start_with(edit: impl FnOnce(&mut Value)) -> Cli {
+        let emu = Emulator::start_default();
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        let env_var = format!("IDAAS_CLI_TEST_SECRET_{}_{n}", std::process::id());
+        let mut cfg = emu.client_config(AuthMethod::ClientSecretPost);
+        cfg["authnConfiguration"]["clientSecretEnvVarName"] = Value::String(env_var.clone());
+        edit(&mut cfg);
+        let config =
+            std::env::temp_dir().join(format!("idaas-cli-test-{}-{n}.json", std::process::id()));
+        std::fs::write(&config, cfg.to_string()).unwrap();
+        let secret = emu.client_secret().to_string();
+        Cli {
+            emu,
+            config,
+            env_var,
+            secret,
+        }
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_idaas"));
+        c.arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .env(&self.env_var, &self.secret)
+            .env_remove("CLOUD_IDAAS_CONFIG_PATH");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    fn run_stdin(&self, args: &[&str], input: &str) -> Output {
+        let mut child = self
+            .cmd(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
+
+impl Drop for Cli {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.config);
+    }
+}
+
+fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}, stderr: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap()
+}
+
+#[test]
+fn help_and_usage_errors() {
+    let o = Command::new(env!("CARGO_BIN_EXE_idaas"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let out = ok(&o);
+    assert!(out.contains("Exit codes:") && out.contains("api-key") && out.contains("jwt"));
+    for sub in [
+        vec!["token", "--help"],
+        vec!["exchange", "--help"],
+        vec!["api-key", "--help"],
+        vec!["oauth-token", "--help"],
+        vec!["jwt", "generate", "--help"],
+        vec!["jwt", "list", "--help"],
+        vec!["jwt", "revoke", "--help"],
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_idaas"))
+            .args(&sub)
+            .output()
+            .unwrap();
+        assert!(ok(&o).contains("Usage:"), "{sub:?}");
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_idaas"))
+        .arg("api-key")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+    assert!(o.stdout.is_empty());
+    let o = Command::new(env!("CARGO_BIN_EXE_idaas"))
+        .args(["jwt", "revoke"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+}
+
+#[test]
+fn config_errors_exit_3() {
+    let o = Command::new(env!("CARGO_BIN_EXE_idaas"))
+        .args(["--config", "/nonexistent/idaas.json", "token"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 3);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("config"));
+    // The env var is used when --config is absent.
+    let o = Command::new(env!("CARGO_BIN_EXE_idaas"))
+        .args(["token"])
+        .env("CLOUD_IDAAS_CONFIG_PATH", "/nonexistent/env.json")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 3);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/env.json"));
+}
+
+#[test]
+fn token_exchange_and_api_key() {
+    let cli = Cli::start();
+    let token = ok(&cli.run(&["token"]));
+    assert_eq!(token.trim().split('.').count(), 3);
+    assert!(token.ends_with('\n'));
+    let json: Value = serde_json::from_str(&ok(&cli.run(&["--output", "json", "token"]))).unwrap();
+    assert_eq!(json["token_type"], "Bearer");
+    assert!(json["expires_at"].as_u64().unwrap() > 0);
+
+    let oidc = cli.emu.mint_oidc_token("alice", 600);
+    let issued = ok(&cli.run(&[
+        "exchange",
+        &oidc,
+        "--subject-token-type",
+        "urn:ietf:params:oauth:token-type:id_token",
+    ]));
+    assert_eq!(issued.trim().split('.').count(), 3);
+    let issued = ok(&cli.run_stdin(
+        &[
+            "--output",
+            "json",
+            "exchange",
+            "-",
+            "--subject-token-type",
+            "urn:ietf:params:oauth:token-type:jwt",
+        ],
+        &format!("{oidc}\n"),
+    ));
+    let v: Value = serde_json::from_str(&issued).unwrap();
+    assert_eq!(
+        v["issued_token_type"],
+        "urn:ietf:params:oauth:token-type:access_token"
+    );
+
+    assert_eq!(
+        ok(&cli.run(&["api-key", "openai_prod_key"])),
+        "sk-EXAMPLE0123456789abcdef\n"
+    );
+    let v: Value = serde_json::from_str(&ok(&cli.run(&[
+        "api-key",
+        "openai_prod_key",
+        "--output",
+        "json",
+    ])))
+    .unwrap();
+    assert_eq!(v["apiKey"], "sk-EXAMPLE0123456789abcdef");
+
+    // No API key content: exit 1, nothing on stdout.
+    let o = cli.run(&["api-key", "partner_oauth_client"]);
+    assert_eq!(code(&o), 1);
+    assert!(o.stdout.is_empty());
+    // Unknown credential: 404 → exit 5, error on stderr only.
+    let o = cli.run(&["api-key", "no_such_credential"]);
+    assert_eq!(code(&o), 5);
+    assert!(o.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("404"));
+    let o = cli.run(&["--output", "json", "api-key", "no_such_credential"]);
+    let e: Value = serde_json::from_slice(&o.stderr).unwrap();
+    assert_eq!(e["error"]["httpStatus"], 404);
+    assert_eq!(e["error"]["kind"], "client");
+    // Blank argument: exit 2.
+    assert_eq!(code(&cli.run(&["api-key", " "])), 2);
+}
+
+#[test]
+fn auth_and_network_failures() {
+    let mut cli = Cli::start();
+    cli.secret = "wrong-secret".into();
+    let o = cli.run(&["token"]);
+    assert_eq!(code(&o), 4, "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("wrong-secret"));
+    // Missing secret env var: credential error → 4.
+    let o = cli
+        .cmd(&["token"])
+        .env_remove(&cli.env_var)
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 4);
+
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let cli = Cli::start_with(|cfg| {
+        cfg["developerApiEndpoint"] = Value::String(format!("http://127.0.0.1:{port}"));
+    });
+    let o = cli.run(&["api-key", "openai_prod_key"]);
+    assert_eq!(code(&o), 6, "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn oauth_token_m2m() {
+    let cli = Cli::start();
+    let t = ok(&cli.run(&["oauth-token", "google_drive_reader"]));
+    assert!(!t.trim().is_empty());
+    let v: Value = serde_json::from_str(&ok(&cli.run(&[
+        "oauth-token",
+        "google_drive_reader",
+        "--output",
+        "json",
+        "--scope",
+        "https://www.googleapis.com/auth/drive.readonly",
+    ])))
+    .unwrap();
+    assert!(v["oauthAccessTokenContent"]["accessTokenValue"].is_string());
+    assert_eq!(
+        code(&cli.run(&["oauth-token", "google_drive_reader", "--flow", "sideways"])),
+        2
+    );
+}
+
+#[test]
+fn jwt_lifecycle() {
+    let cli = Cli::start();
+    let out = ok(&cli.run(&[
+        "jwt",
+        "generate",
+        "--provider",
+        "partner_jwt",
+        "--subject",
+        "billing-agent",
+        "--audience",
+        "https://api.partner.example",
+        "--claim",
+        "tier=2",
+        "--claim",
+        "tenant=acme",
+        "--expiration",
+        "900",
+        "--derived-short-token",
+        "--output",
+        "json",
+    ]));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let jwt = v["jwtContent"]["jwtValue"].as_str().unwrap().to_string();
+    let dst = v["jwtContent"]["derivedShortToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id = v["authenticationTokenId"].as_str().unwrap().to_string();
+    let consumer = v["consumerId"].as_str().unwrap().to_string();
+    let body = cli
+        .emu
+        .requests()
+        .into_iter()
+        .find(|r| r.header("x-acs-action") == Some("GenerateJwtAuthenticationToken"))
+        .unwrap()
+        .body;
+    assert!(
+        body.contains(r#""customClaims":{"tier":2,"tenant":"acme"}"#),
+        "{body}"
+    );
+
+    // Text output: the JWT, then the derived short token.
+    let text = ok(&cli.run(&[
+        "jwt",
+        "generate",
+        "--provider",
+        "partner_jwt",
+        "--subject",
+        "s2",
+        "--audience",
+        "https://api.partner.example",
+        "--derived-short-token",
+    ]));
+    assert_eq!(text.lines().count(), 2);
+
+    assert_eq!(ok(&cli.run(&["jwt", "validate", &jwt])), "true\n");
+    assert_eq!(
+        ok(&cli.run_stdin(&["jwt", "validate", "-"], &dst)),
+        "true\n"
+    );
+    assert_eq!(
+        ok(&cli.run(&[
+            "jwt",
+            "obtain",
+            "--consumer-id",
+            &consumer,
+            "--token-id",
+            &id
+        ]))
+        .lines()
+        .next()
+        .unwrap(),
+        jwt
+    );
+    assert_eq!(
+        ok(&cli.run_stdin(&["jwt", "obtain-by-short-token", "-"], &dst))
+            .lines()
+            .next()
+            .unwrap(),
+        jwt
+    );
+
+    assert_eq!(ok(&cli.run(&["jwt", "revoke", &jwt])), "");
+    assert_eq!(ok(&cli.run(&["jwt", "validate", &jwt])), "false\n");
+    ok(&cli.run(&["jwt", "reinstate", &jwt, "--token-type-hint", "jwt"]));
+    assert_eq!(ok(&cli.run(&["jwt", "validate", &jwt])), "true\n");
+    ok(&cli.run(&[
+        "jwt",
+        "revoke",
+        "--consumer-id",
+        &consumer,
+        "--provider",
+        "partner_jwt",
+    ]));
+    assert_eq!(
+        ok(&cli.run(&["jwt", "validate", &jwt, "--output", "json"])),
+        "{\"active\":false}\n"
+    );
+    ok(&cli.run(&[
+        "jwt",
+        "reinstate",
+        "--consumer-id",
+        &consumer,
+        "--provider",
+        "partner_jwt",
+    ]));
+    assert_eq!(ok(&cli.run(&["jwt", "validate", &jwt])), "true\n");
+
+    let all: Value = serde_json::from_str(&ok(&cli.run(&[
+        "jwt",
+        "list",
+        "--consumer-id",
+        &consumer,
+        "--provider",
+        "partner_jwt",
+        "--max-results",
+        "1",
+        "--all",
+        "--output",
+        "json",
+    ])))
+    .unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 2);
+    let page: Value = serde_json::from_str(&ok(&cli.run(&[
+        "jwt",
+        "list",
+        "--consumer-id",
+        &consumer,
+        "--provider",
+        "partner_jwt",
+        "--max-results",
+        "1",
+        "--revoked",
+        "false",
+        "--expired",
+        "false",
+        "--output",
+        "json",
+    ])))
+    .unwrap();
+    assert_eq!(page["entities"].as_array().unwrap().len(), 1);
+    let text = ok(&cli.run(&[
+        "jwt",
+        "list",
+        "--consumer-id",
+        &consumer,
+        "--provider",
+        "partner_jwt",
+        "--all",
+    ]));
+    assert_eq!(text.lines().count(), 2);
+    // Reserved audience: invalid argument.
+    let o = cli.run(&[
+        "jwt",
+        "generate",
+        "--provider",
+        "partner_jwt",
+        "--subject",
+        "s",
+        "--audience",
+        "urn:cloud:idaas:x",
+    ]);
+    assert_eq!(code(&o), 2);
+}
