@@ -711,7 +711,7 @@ fn session_json(inner: &Inner, s: &Session) -> Value {
     v
 }
 
-fn caller<'a>(c: Option<&'a Caller>) -> Res<&'a Caller> {
+fn caller(c: Option<&Caller>) -> Res<&Caller> {
     c.ok_or_else(|| err(401, "invalid_token", "a bearer token is required"))
 }
 

@@ -366,6 +366,8 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+type ClientPredicate = Box<dyn Fn(&ClientFixture) -> bool>;
+
 /// Shared server state.
 pub(crate) struct Inner {
     pub instance_id: String,
@@ -446,7 +448,7 @@ impl Inner {
 
     /// The client used for a method.
     pub fn client_for(&self, method: AuthMethod) -> Option<&ClientFixture> {
-        let (preferred, pred): (&str, Box<dyn Fn(&ClientFixture) -> bool>) = match method {
+        let (preferred, pred): (&str, ClientPredicate) = match method {
             AuthMethod::ClientSecretBasic
             | AuthMethod::ClientSecretPost
             | AuthMethod::ClientSecretJwt => {
@@ -729,11 +731,7 @@ pub fn start(opts: EmulatorOptions) -> Result<Emulator, EmulatorError> {
         inner,
         addr,
         accept: Some(accept),
-        temp_dir: if opts.oidc_token_file.is_none() || opts.ca_cert_out.is_none() {
-            Some(temp_dir)
-        } else {
-            Some(temp_dir)
-        },
+        temp_dir: Some(temp_dir),
     })
 }
 

@@ -223,7 +223,7 @@ fn verify_subject_token(inner: &Inner, t: &str) -> Result<String, String> {
 }
 
 /// Splits and checks the requested scope against the client's grants.
-fn check_scope<'a>(client: &ClientFixture, scope: Option<&'a str>) -> Result<(String, String), E> {
+fn check_scope(client: &ClientFixture, scope: Option<&str>) -> Result<(String, String), E> {
     let scope = scope.unwrap_or("");
     let items: Vec<&str> = scope.split_whitespace().collect();
     if items.is_empty() {

@@ -1,0 +1,272 @@
+//! Server robustness: concurrency, keep-alive, bad HTTP, size limits, chunked bodies,
+//! fixtures errors, the binary.
+mod common;
+use common::*;
+use idaas_emulator::{Emulator, Fixtures};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+fn read_response(r: &mut BufReader<TcpStream>) -> (u16, String) {
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("0")
+        .parse()
+        .unwrap();
+    let mut len = 0;
+    loop {
+        let mut h = String::new();
+        r.read_line(&mut h).unwrap();
+        if h == "\r\n" || h.is_empty() {
+            break;
+        }
+        if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+            len = v.trim().parse().unwrap();
+        }
+    }
+    let mut body = vec![0u8; len];
+    r.read_exact(&mut body).unwrap();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[test]
+fn two_hundred_concurrent_keep_alive_connections() {
+    let emu = Emulator::start_default();
+    let body = form(&[
+        ("client_id", "app_secret"),
+        ("client_secret", emu.client_secret()),
+        ("grant_type", "client_credentials"),
+        ("scope", PAM),
+    ]);
+    let n = 200;
+    let barrier = Arc::new(Barrier::new(n));
+    let addr = emu.local_addr();
+    let handles: Vec<_> = (0..n)
+        .map(|_| {
+            let barrier = barrier.clone();
+            let body = body.clone();
+            std::thread::spawn(move || {
+                let s = TcpStream::connect(addr).unwrap();
+                s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+                barrier.wait(); // all 200 connections open at once
+                let mut w = s.try_clone().unwrap();
+                let mut r = BufReader::new(s);
+                for _ in 0..3 {
+                    let req = format!("POST /api/v2/iauths_system/oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+                    w.write_all(req.as_bytes()).unwrap();
+                    let (st, b) = read_response(&mut r);
+                    assert_eq!(st, 200, "{b}");
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(emu.count_requests("/token"), 3 * n);
+}
+
+#[test]
+fn concurrent_tls_clients() {
+    let emu = Emulator::start_default();
+    let handles: Vec<_> = (0..20)
+        .map(|_| {
+            let a = agent(&emu);
+            let url = format!("{}/health", emu.https_base_url());
+            std::thread::spawn(move || {
+                for _ in 0..5 {
+                    assert_eq!(a.get(&url).call().unwrap().status().as_u16(), 200);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+}
+
+fn raw(emu: &Emulator, bytes: &[u8]) -> String {
+    let mut s = TcpStream::connect(emu.local_addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let _ = s.write_all(bytes);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn bad_http_and_limits() {
+    let emu = Emulator::start_default();
+    assert!(raw(&emu, b"GARBAGE\x01\x02 / HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 400"));
+    let mut big = b"GET / HTTP/1.1\r\nX-Big: ".to_vec();
+    big.extend(std::iter::repeat_n(b'a', 70 * 1024));
+    big.extend_from_slice(b"\r\n\r\n");
+    assert!(raw(&emu, &big).starts_with("HTTP/1.1 431"));
+    let r = raw(
+        &emu,
+        b"POST /api/v2/iauths_system/oauth2/token HTTP/1.1\r\nContent-Length: 2000000\r\n\r\n",
+    );
+    assert!(r.starts_with("HTTP/1.1 413"), "{r}");
+    assert!(
+        raw(&emu, b"POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n").starts_with("HTTP/1.1 400")
+    );
+    // Chunked body is decoded.
+    let body = form(&[
+        ("client_id", "app_secret"),
+        ("client_secret", emu.client_secret()),
+        ("grant_type", "client_credentials"),
+        ("scope", PAM),
+    ]);
+    let (a, b) = body.split_at(10);
+    let req = format!("POST /api/v2/iauths_system/oauth2/token HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n{a}\r\n{:x}\r\n{b}\r\n0\r\n\r\n", a.len(), b.len());
+    assert!(raw(&emu, req.as_bytes()).starts_with("HTTP/1.1 200"));
+    // Unknown route: 404 JSON with request id; the server still works afterwards.
+    let r = raw(&emu, b"GET /nowhere HTTP/1.1\r\nConnection: close\r\n\r\n");
+    assert!(r.starts_with("HTTP/1.1 404") && r.contains("x-request-id") && r.contains("\"error\""));
+    // A client that connects and sends nothing does not block others.
+    let _idle = TcpStream::connect(emu.local_addr()).unwrap();
+    assert!(
+        raw(&emu, b"GET /health HTTP/1.1\r\nConnection: close\r\n\r\n").starts_with("HTTP/1.1 200")
+    );
+}
+
+#[test]
+fn shutdown_closes_the_port() {
+    let emu = Emulator::start_default();
+    let addr = emu.local_addr();
+    emu.shutdown();
+    assert!(TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_err());
+}
+
+#[test]
+fn fixtures_errors_name_the_field() {
+    let cases = [
+        (
+            r#"{"clients":[{"clientId":"a","bogus":1}]}"#,
+            "clients[0].bogus",
+        ),
+        (
+            r#"{"clients":[{"clientSecret":"x"}]}"#,
+            "clients[0].clientId",
+        ),
+        (
+            r#"{"clients":[{"clientId":"a","publicKeys":["nope"]}]}"#,
+            "clients[0].publicKeys[0]",
+        ),
+        (
+            r#"{"clients":[{"clientId":"a","grantedScopes":["noscope"]}]}"#,
+            "clients[0].grantedScopes[0]",
+        ),
+        (
+            r#"{"clients":[{"clientId":"a","federatedCredentials":[{"name":"f","type":"saml"}]}]}"#,
+            "clients[0].federatedCredentials[0].type",
+        ),
+        (
+            r#"{"credentialProviders":[{"identifier":"p","type":"oauth","authorizationFlow":"x"}]}"#,
+            "credentialProviders[0].authorizationFlow",
+        ),
+        (
+            r#"{"credentials":[{"identifier":"c","type":"api_key"}]}"#,
+            "credentials[0].apiKey",
+        ),
+        (r#"{"instanceId": 5}"#, "instanceId"),
+        ("not json", "<json>"),
+    ];
+    for (text, field) in cases {
+        let e = Fixtures::from_json_str(text).unwrap_err().to_string();
+        assert!(e.contains(field), "{text}: {e}");
+    }
+    let f = Fixtures::builtin();
+    assert_eq!(f.instance_id, "idaas_emulator00000000000000000");
+    assert_eq!(
+        f.clients
+            .iter()
+            .find(|c| c.client_id == "app_pkjwt")
+            .unwrap()
+            .public_keys
+            .len(),
+        5
+    );
+}
+
+#[test]
+fn binary_ready_file_and_flag_errors() {
+    let exe = env!("CARGO_BIN_EXE_idaas-emulator");
+    let out = std::process::Command::new(exe)
+        .args(["--fault", "token=bogus"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--fault"));
+    let dir = std::env::temp_dir().join(format!("emu-bin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, r#"{"clients":[{"clientId":"a","oops":true}]}"#).unwrap();
+    let out = std::process::Command::new(exe)
+        .args(["--fixtures", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("clients[0].oops"));
+
+    let mut child = std::process::Command::new(exe)
+        .args([
+            "--ready-file",
+            "-",
+            "--exit-on-stdin-eof",
+            "--fault",
+            "token=status/503:1",
+            "--error-style",
+            "pop",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut text = String::new();
+    loop {
+        let mut l = String::new();
+        if stdout.read_line(&mut l).unwrap() == 0 {
+            break;
+        }
+        text.push_str(&l);
+        if l.starts_with('}') {
+            break;
+        }
+    }
+    let info: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let te = info["tokenEndpoint"].as_str().unwrap();
+    let ca = std::fs::read_to_string(info["caCertPath"].as_str().unwrap()).unwrap();
+    let cert = ureq::tls::Certificate::from_pem(ca.as_bytes()).unwrap();
+    let a: ureq::Agent = ureq::Agent::config_builder()
+        .tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::Specific(Arc::new(vec![cert])))
+                .build(),
+        )
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let body = form(&[
+        ("client_id", "app_secret"),
+        ("client_secret", info["clientSecret"].as_str().unwrap()),
+        ("grant_type", "client_credentials"),
+        ("scope", PAM),
+    ]);
+    assert_eq!(post_form(&a, te, &body, None).status, 503);
+    assert_eq!(post_form(&a, te, &body, None).status, 200);
+    assert_eq!(
+        info["clientConfigs"]["PCA"]["authnConfiguration"]["authnMethod"],
+        "PCA"
+    );
+    drop(child.stdin.take());
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
