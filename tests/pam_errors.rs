@@ -452,3 +452,75 @@ fn construction_rules_and_no_secrets_in_debug() {
     assert_send_sync::<PamClient>();
     let _ = Arc::new(pam);
 }
+
+#[test]
+fn other_2xx_statuses_oversized_and_truncated_bodies() {
+    let env = Env::start();
+    let pam = env
+        .pam_builder()
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    // 201 on an operation with a result: unexpected (D-26); on a void operation: success.
+    env.emu.set_fault(fault(
+        "ObtainCredential",
+        Fault::Status {
+            status: 201,
+            retry_after: None,
+            body: Some("{}".into()),
+        },
+        Some(1),
+    ));
+    let e = pam.get_api_key("openai_prod_key").unwrap_err();
+    assert_eq!(
+        (e.kind(), e.code()),
+        (ErrorKind::UnexpectedResponse, "UnexpectedStatus")
+    );
+    assert_eq!(e.message(), "Failed to obtain credential, status code: 201");
+    env.emu.set_fault(fault(
+        "ReinstateAuthenticationToken",
+        Fault::Status {
+            status: 202,
+            retry_after: None,
+            body: Some("accepted".into()),
+        },
+        Some(1),
+    ));
+    pam.reinstate_authentication_token(&SecretString::new("x.y.z"), None)
+        .unwrap();
+    // A body over the 1 MiB limit.
+    env.emu.set_fault(fault(
+        "ObtainCredential",
+        Fault::HugeBody(2 * 1024 * 1024),
+        Some(1),
+    ));
+    let e = pam.get_api_key("openai_prod_key").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::UnexpectedResponse, "{e:?}");
+    // A truncated body is a transport failure; a safe operation retries it.
+    env.emu
+        .set_fault(fault("ObtainCredential", Fault::Truncate, Some(1)));
+    let e = pam.get_api_key("openai_prod_key").unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::Transport | ErrorKind::Timeout),
+        "{e:?}"
+    );
+    env.emu
+        .set_fault(fault("ObtainCredential", Fault::ResetMidBody, Some(1)));
+    assert!(env.pam().get_api_key("openai_prod_key").unwrap().is_some());
+}
+
+#[test]
+fn token_without_the_pam_scope_is_forbidden() {
+    let env = Env::start();
+    let provider = env
+        .client
+        .provider_for_scope("api.example.com|read:file")
+        .unwrap();
+    let pam = PamClient::builder_from_client(&env.client, provider)
+        .build()
+        .unwrap();
+    let e = pam.get_api_key("openai_prod_key").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Auth, "{e:?}");
+    assert_eq!(e.http_status(), Some(403));
+    assert_eq!(env.count_action("ObtainCredential"), 1);
+}

@@ -189,12 +189,15 @@ impl ApiKeyCache {
         F: FnOnce() -> Result<Option<SecretString>>,
     {
         let now = self.inner.clock.now_millis();
-        let slot = self.slot(id, now);
-        if let Some(e) = slot.value.load().as_ref() {
-            if self.fresh(e, now) {
-                return Ok(e.key.clone());
+        // Hot path: a read lock, a hash lookup, an `ArcSwap` load and a copy of the key.
+        if let Some(slot) = self.read_map().get(id) {
+            if let Some(e) = slot.value.load().as_ref() {
+                if self.fresh(e, now) {
+                    return Ok(e.key.clone());
+                }
             }
         }
+        let slot = self.slot(id, now);
         let generation = slot.generation.load(Ordering::Acquire);
         let mut st = slot.state.lock().unwrap_or_else(|p| p.into_inner());
         let now = self.inner.clock.now_millis();
