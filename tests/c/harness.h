@@ -19,6 +19,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "idaas.h"
 
@@ -325,6 +328,57 @@ MAYBE_UNUSED static void emulator_stop(emulator *em) {
     }
     free(em->ready);
     em->ready = NULL;
+}
+
+/* One plain-HTTP request to the emulator's port (control API). Returns the HTTP status (or -1) and a
+ * malloc'ed body in *body_out (may be NULL). */
+MAYBE_UNUSED static int emulator_http(const emulator *em, const char *method, const char *path,
+                                      const char *body, char **body_out) {
+    if (body_out) *body_out = NULL;
+    char *base = json_str(em->ready, "httpBaseUrl");
+    if (!base) return -1;
+    const char *colon = strrchr(base, ':');
+    int port = colon ? atoi(colon + 1) : 0;
+    free(base);
+    if (port <= 0) return -1;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) { close(fd); return -1; }
+    size_t blen = body ? strlen(body) : 0;
+    size_t cap = 512 + blen + strlen(path);
+    char *req = (char *)malloc(cap);
+    int n = snprintf(req, cap,
+                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                     method, path, port, blen, body ? body : "");
+    ssize_t off = 0;
+    while (off < n) {
+        ssize_t w = write(fd, req + off, (size_t)(n - off));
+        if (w <= 0) break;
+        off += w;
+    }
+    free(req);
+    size_t rcap = 65536, rlen = 0;
+    char *resp = (char *)malloc(rcap);
+    for (;;) {
+        if (rlen + 4096 > rcap) { rcap *= 2; resp = (char *)realloc(resp, rcap); }
+        ssize_t r = read(fd, resp + rlen, rcap - rlen - 1);
+        if (r <= 0) break;
+        rlen += (size_t)r;
+    }
+    close(fd);
+    resp[rlen] = '\0';
+    int status = -1;
+    if (sscanf(resp, "HTTP/1.%*d %d", &status) != 1) status = -1;
+    const char *b = strstr(resp, "\r\n\r\n");
+    if (body_out && b) *body_out = strdup(b + 4);
+    free(resp);
+    return status;
 }
 
 #endif /* IDAAS_TEST_HARNESS_H */
