@@ -291,6 +291,31 @@ fn non_json_204_redirect_and_bad_bodies() {
         "Failed to validate authentication token, status code: 200"
     );
 
+    // 200 with a field of the wrong type: the value is not echoed in the error.
+    env.emu.set_fault(fault(
+        "ValidateAuthenticationToken",
+        Fault::Status {
+            status: 200,
+            retry_after: None,
+            body: Some(r#"{"active":"sk-LEAKED-SECRET"}"#.into()),
+        },
+        Some(1),
+    ));
+    let e = pam
+        .validate_authentication_token(&SecretString::new("x"), None)
+        .unwrap_err();
+    assert_eq!(
+        (e.kind(), e.code()),
+        (ErrorKind::UnexpectedResponse, "InvalidResponseBody")
+    );
+    let text = format!(
+        "{e} {e:?} {}",
+        std::error::Error::source(&e)
+            .map(|s| s.to_string())
+            .unwrap_or_default()
+    );
+    assert!(!text.contains("LEAKED"), "{text}");
+
     // 200 without the payload field.
     env.emu.set_fault(fault(
         "ObtainCredential",

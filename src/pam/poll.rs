@@ -173,7 +173,12 @@ impl PamClient {
             Some(d) if d < hard => d,
             _ => hard,
         };
-        let timeout_secs = deadline.saturating_duration_since(start).as_secs();
+        let limit = deadline.saturating_duration_since(start);
+        let timeout_secs = if limit.subsec_millis() == 0 {
+            format!("{}", limit.as_secs())
+        } else {
+            format!("{:.3}", limit.as_secs_f64())
+        };
         let max_polls = options.max_polls.max(1);
         let mut completed = false;
         for _ in 0..max_polls {

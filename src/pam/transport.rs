@@ -370,9 +370,12 @@ impl Transport {
             return Err(unexpected(op, resp.status, "InvalidResponseBody"));
         }
         serde_json::from_value(value).map_err(|e| {
-            // serde's message names the field and the expected type, never the value.
-            unexpected(op, resp.status, "InvalidResponseBody")
-                .with_source(StrError(format!("reply does not match the schema: {e}")))
+            // serde's message may quote the offending value (which could be secret material in a
+            // malformed reply), so only the error category is kept.
+            unexpected(op, resp.status, "InvalidResponseBody").with_source(StrError(format!(
+                "reply does not match the expected schema ({:?} error)",
+                e.classify()
+            )))
         })
     }
 
