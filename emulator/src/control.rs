@@ -143,6 +143,26 @@ pub(crate) fn handle(inner: &Inner, req: &Request, _ctx: &Ctx) -> Response {
                 ),
             }
         }
+        ("GET", "/_emulator/authorize") => {
+            // The authorizationUrl of 3LO sessions points here: opening it plays the user.
+            let q = req.query_params().unwrap_or_default();
+            let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+            let Some(id) = get("session") else {
+                return bad("session is required");
+            };
+            let status = match get("decision").as_deref() {
+                Some("deny") => "failed",
+                _ => "completed",
+            };
+            match lock(&inner.dev).set_session_status(&id, status) {
+                Ok(()) => Response {
+                    status: 200,
+                    headers: vec![("Content-Type".into(), "text/html; charset=utf-8".into())],
+                    body: format!("<html><body><h1>idaas-emulator</h1><p>Session {id}: {status}. You can close this window.</p></body></html>").into_bytes(),
+                },
+                Err(e) => Response::json(404, &json!({"error": "not_found", "error_description": e})),
+            }
+        }
         ("GET", "/_emulator/sessions") => {
             Response::json(200, &json!({"sessions": lock(&inner.dev).session_ids()}))
         }

@@ -515,10 +515,10 @@ fn authorize(inner: &Inner, req: &Request, op_scope: &str) -> Res<Caller> {
         .header("authorization")
         .ok_or_else(|| unauth("missing Authorization: Bearer token"))?
         .trim();
-    if h.len() < 7 || !h[..7].eq_ignore_ascii_case("bearer ") {
-        return Err(unauth("Authorization must use the Bearer scheme"));
-    }
-    let tok = h[7..].trim();
+    let tok = match (h.get(..7), h.get(7..)) {
+        (Some(scheme), Some(rest)) if scheme.eq_ignore_ascii_case("bearer ") => rest.trim(),
+        _ => return Err(unauth("Authorization must use the Bearer scheme")),
+    };
     let jwt = Jwt::decode(tok).map_err(|_| unauth("bearer token is malformed"))?;
     if !inner.token_key.verify(&jwt) {
         return Err(unauth("bearer token signature is invalid"));

@@ -173,14 +173,30 @@ pub(crate) fn accept_loop(inner: Arc<Inner>, listener: TcpListener) {
             .name(format!("idaas-emulator-conn-{id}"))
             .stack_size(512 * 1024)
             .spawn(move || {
+                // The guard unregisters the connection even if a handler panics.
+                let _guard = ConnGuard {
+                    inner: conn_inner.clone(),
+                    id,
+                };
                 handle_connection(&conn_inner, stream);
-                lock(&conn_inner.conns).remove(&id);
-                conn_inner.conn_count.fetch_sub(1, Ordering::SeqCst);
             });
         if spawned.is_err() {
             lock(&inner.conns).remove(&id);
             inner.conn_count.fetch_sub(1, Ordering::SeqCst);
         }
+    }
+}
+
+/// Unregisters a connection when its thread ends (normally or by panic).
+struct ConnGuard {
+    inner: Arc<Inner>,
+    id: u64,
+}
+
+impl Drop for ConnGuard {
+    fn drop(&mut self) {
+        lock(&self.inner.conns).remove(&self.id);
+        self.inner.conn_count.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

@@ -274,7 +274,12 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 fn authenticate<'a>(inner: &'a Inner, req: &Request, form: &Form) -> Result<&'a ClientFixture, E> {
     let basic = req.header("authorization").and_then(|h| {
         let h = h.trim();
-        (h.len() > 6 && h[..6].eq_ignore_ascii_case("basic ")).then(|| h[6..].trim().to_string())
+        match (h.get(..6), h.get(6..)) {
+            (Some(scheme), Some(rest)) if scheme.eq_ignore_ascii_case("basic ") => {
+                Some(rest.trim().to_string())
+            }
+            _ => None,
+        }
     });
     let body_id = form.get("client_id").filter(|s| !s.is_empty());
     let assertion_type = form.get("client_assertion_type");

@@ -611,4 +611,24 @@ fn oauth_two_legged_and_three_legged() {
         "{}",
         r.body
     );
+    // Opening the authorization URL plays the user approving.
+    let carol = user_token(&emu, &a, "carol");
+    let r = fetch(
+        &carol,
+        json!({"credentialProviderIdentifier": "google_drive_user"}),
+    );
+    let url = r.json()["oauthAuthorizationSession"]["authorizationUrl"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(a.get(&url).call().unwrap().status().as_u16(), 200);
+    let r = fetch(
+        &carol,
+        json!({"credentialProviderIdentifier": "google_drive_user"}),
+    );
+    assert!(
+        r.json()["oauthAccessTokenContent"].is_object(),
+        "{}",
+        r.body
+    );
 }

@@ -270,3 +270,118 @@ fn binary_ready_file_and_flag_errors() {
     assert!(status.success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn no_tls_mode_request_log_file_and_user_tls_files() {
+    let dir = std::env::temp_dir().join(format!("emu-opts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("requests.jsonl");
+    let emu = idaas_emulator::start(idaas_emulator::EmulatorOptions {
+        tls: false,
+        request_log: Some(log.clone()),
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(emu.token_endpoint().starts_with("http://"));
+    assert!(
+        emu.client_config(idaas_emulator::AuthMethod::ClientSecretPost)["tokenEndpoint"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://")
+    );
+    let a = agent(&emu);
+    let body = form(&[
+        ("client_id", "app_secret"),
+        ("client_secret", emu.client_secret()),
+        ("grant_type", "client_credentials"),
+        ("scope", PAM),
+    ]);
+    assert_eq!(
+        post_form(&a, &emu.token_endpoint(), &body, None).status,
+        200
+    );
+    assert!(
+        a.get(&format!("{}/health", emu.https_base_url()))
+            .call()
+            .is_err(),
+        "no TLS served"
+    );
+    let lines = std::fs::read_to_string(&log).unwrap();
+    let first: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
+    assert_eq!(first["path"], "/api/v2/iauths_system/oauth2/token");
+    assert_eq!(first["status"], 200);
+    drop(emu);
+
+    // User-supplied TLS files.
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut p = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    p.subject_alt_names
+        .push(rcgen::SanType::IpAddress("127.0.0.1".parse().unwrap()));
+    let cert = p.signed_by(&key, &ca, &ca_key).unwrap();
+    let (cf, kf, caf) = (
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+        dir.join("ca.pem"),
+    );
+    std::fs::write(&cf, cert.pem()).unwrap();
+    std::fs::write(&kf, key.serialize_pem()).unwrap();
+    std::fs::write(&caf, ca.pem()).unwrap();
+    let emu = idaas_emulator::start(idaas_emulator::EmulatorOptions {
+        tls_files: Some(idaas_emulator::TlsFiles {
+            cert: cf,
+            key: kf.clone(),
+            ca: Some(caf),
+        }),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(emu.ca_cert_pem(), ca.pem());
+    let a = agent(&emu);
+    assert_eq!(
+        a.get(&format!("{}/health", emu.https_base_url()))
+            .call()
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    drop(emu);
+    // A missing file is an error naming the option.
+    let e = idaas_emulator::start(idaas_emulator::EmulatorOptions {
+        tls_files: Some(idaas_emulator::TlsFiles {
+            cert: dir.join("nope.pem"),
+            key: kf,
+            ca: None,
+        }),
+        ..Default::default()
+    })
+    .unwrap_err();
+    assert!(e.to_string().contains("tls_files.cert"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn odd_authorization_headers_do_not_break_the_server() {
+    let emu = Emulator::start_default();
+    for h in [
+        "Basicé",
+        "Bearer",
+        "B\u{e9}arer x",
+        "Basic !!!",
+        "Basic ",
+        "Bearer é",
+    ] {
+        let req = format!("POST /api/v2/iauths_system/oauth2/token HTTP/1.1\r\nAuthorization: {h}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 29\r\nConnection: close\r\n\r\ngrant_type=client_credentials");
+        let r = raw(&emu, req.as_bytes());
+        assert!(
+            r.starts_with("HTTP/1.1 401") || r.starts_with("HTTP/1.1 400"),
+            "{h}: {r}"
+        );
+        let req = format!("GET /v2/{}/credentials/_/actions/obtain?credentialIdentifier=x HTTP/1.1\r\nAuthorization: {h}\r\nx-acs-version: 2022-02-25\r\nx-acs-action: ObtainCredential\r\nConnection: close\r\n\r\n", emu.instance_id());
+        assert!(raw(&emu, req.as_bytes()).starts_with("HTTP/1.1 401"), "{h}");
+    }
+}
