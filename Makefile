@@ -118,8 +118,9 @@ c-test: c-test-lib emulator-bin cxx-check
 
 c-test-valgrind: c-test-lib emulator-bin
 	@$(MAKE) --no-print-directory $(C_BUILD)/test_ffi
-	IDAAS_TEST_SLOW=1 $(VALGRIND) --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	IDAAS_TEST_SLOW=1 $(VALGRIND) --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	  --show-leak-kinds=definite,indirect --error-exitcode=1 --trace-children=no \
+	  --suppressions=tests/c/valgrind.supp \
 	  $(C_BUILD)/test_ffi
 
 c-test-asan: c-test-lib emulator-bin
