@@ -68,34 +68,41 @@
  * idaas_string_free); multi-parameter operations take an optional `const char *options_json`
  * (nullable: NULL or "{}" = all defaults; unknown keys are rejected with
  * IDAAS_CODE_INVALID_ARGUMENT, so typos do not pass silently). Field names are camelCase like the
- * Developer API, except the token credential which uses the OAuth wire names. Absent optional
- * fields are omitted or null. Times: *Time fields are epoch milliseconds, expires_at is epoch
- * seconds. Each function documents its own schema; the shared ones are:
+ * Developer API, except the token credential which uses the OAuth wire names. Optional fields are
+ * present with the value null when the server did not send them (derivedShortToken is omitted).
+ * Times: *Time fields are epoch milliseconds, expires_at is epoch seconds. "s?" below = string or
+ * null, "i?" = integer or null, "b?" = boolean or null. Parse results with a real JSON parser and
+ * ignore unknown fields: fields may be added.
  *
- * Credential (token exchange):
- *   {"access_token": string, "token_type": string, "expires_in": int (s),
- *    "expires_at": int (epoch s, 0 = unknown), "issued_token_type": string|null}
- * JwtContent:   {"jwtValue": string, "derivedShortToken": string?}
- * JwtTokenResponse (generate JWT):
- *   {"authenticationTokenId", "consumerType", "consumerId": string?, "jwtContent": JwtContent}
+ * Credential (token exchange; idaas_provider_new_from_credential_json takes it back):
+ *   {"access_token": s, "token_type": s, "expires_in": i (s), "expires_at": i (epoch s, 0 =
+ *    unknown), "issued_token_type": s?}
+ * JwtContent (obtain JWT, obtain by short token):
+ *   {"jwtValue": s, "derivedShortToken": s (only when issued)}
+ * AuthenticationToken (list entries; no token material):
+ *   {"instanceId": s?, "authenticationTokenId": s?, "authenticationTokenType": s? ("jwt" |
+ *    "oauth_access_token"), "credentialProviderId": s?, "creatorType": s?, "creatorId": s?,
+ *    "consumerType": s?, "consumerId": s?, "revoked": b?, "createTime": i?, "updateTime": i?,
+ *    "expirationTime": i?}
+ * JwtTokenResponse (generate JWT): the AuthenticationToken fields + "jwtContent": JwtContent
+ * AuthenticationTokenPage (list tokens, one page):
+ *   {"entities": [AuthenticationToken] (never null), "totalCount": i?, "maxResults": i?,
+ *    "nextToken": s?}   -- nextToken null or "" = last page
  * OAuthAuthenticationTokenResponse (fetch v2, poll):
- *   {"instanceId", "authenticationTokenId", "credentialProviderId", "authenticationTokenType":
- *    string?, "revoked": bool?, "creatorType", "creatorId", "consumerType", "consumerId": string?,
- *    "createTime", "updateTime", "expirationTime": int?,
- *    "oauthAccessTokenContent": {"accessTokenValue", "tokenType", "scope": string?}?,
- *    "oauthAuthorizationSession": {"sessionId", "sessionUri", "authorizationUrl",
- *                                  "sessionStatus": string?}?}
+ *   {"instanceId": s?, "authenticationTokenId": s?, "credentialProviderId": s?,
+ *    "authenticationTokenType": s?, "revoked": b?, "creatorType": s?, "creatorId": s?,
+ *    "consumerType": s?, "consumerId": s?, "createTime": i?, "updateTime": i?,
+ *    "expirationTime": i?,
+ *    "oauthAccessTokenContent": {"accessTokenValue": s, "tokenType": s?, "scope": s?} | null,
+ *    "oauthAuthorizationSession": {"sessionId": s?, "sessionUri": s?, "authorizationUrl": s?,
+ *                                  "sessionStatus": s?} | null}
+ *   (exactly one of oauthAccessTokenContent / oauthAuthorizationSession is non-null)
  * OAuthAuthorizationSessionResponse (get session):
- *   {"instanceId", "sessionId", "sessionUri", "sessionStatus", "credentialProviderIdentifier",
- *    "consumerType", "consumerId", "creatorType", "creatorId", "authorizationUrl": string?,
- *    "expirationTime": int?, "authenticationTokenId", "errorCode", "errorDescription": string?}
- * AuthenticationTokenPage (list tokens):
- *   {"entities": [AuthenticationToken], "totalCount": int?, "maxResults": int?,
- *    "nextToken": string?}   -- absent or "" nextToken = last page
- * AuthenticationToken:
- *   {"instanceId", "authenticationTokenId", "authenticationTokenType", "credentialProviderId",
- *    "creatorType", "creatorId", "consumerType", "consumerId": string?, "revoked": bool?,
- *    "createTime", "updateTime", "expirationTime": int?}
+ *   {"instanceId": s?, "sessionId": s?, "sessionUri": s?, "sessionStatus": s? ("pending" |
+ *    "callback_received" | "completed" | "failed" | "expired"), "credentialProviderIdentifier": s?,
+ *    "consumerType": s?, "consumerId": s?, "creatorType": s?, "creatorId": s?,
+ *    "authorizationUrl": s?, "expirationTime": i?, "authenticationTokenId": s?, "errorCode": s?,
+ *    "errorDescription": s?}
  */
 
 

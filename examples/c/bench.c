@@ -7,6 +7,7 @@
  * The token source is a PLUGIN callback (no server): after the first call every read is a cache hit,
  * which is what the figure measures. Build against the release static library (make c-examples).
  */
+#define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -391,7 +391,7 @@ static void test_emulator_pam_oauth(idaas_client *client) {
     json = NULL;
     {
         idaas_error *e = NULL;
-        CHECK(idaas_pam_fetch_oauth_token_v2(pam, "google_drive_reader", "3lo", NULL, &json, &e) != IDAAS_CODE_OK);
+        CHECK(idaas_pam_fetch_oauth_token_v2(pam, "google_drive_reader", "3lo", NULL, &json, &e) == IDAAS_CODE_INVALID_ARGUMENT);
         CHECK_STR_EQ(idaas_error_server_code(e), "invalid_authorization_flow");
         idaas_error_free(e);
     }
