@@ -549,3 +549,14 @@ fn token_without_the_pam_scope_is_forbidden() {
     assert_eq!(e.http_status(), Some(403));
     assert_eq!(env.count_action("ObtainCredential"), 1);
 }
+
+#[test]
+fn unauthorized_with_a_static_token_is_not_retried() {
+    let env = Env::start();
+    let pam = env.pam_for_user("dave");
+    env.emu
+        .set_fault(fault("ObtainCredential", status(401), Some(1)));
+    let e = pam.get_api_key("openai_prod_key").unwrap_err();
+    assert_eq!((e.kind(), e.http_status()), (ErrorKind::Auth, Some(401)));
+    assert_eq!(env.count_action("ObtainCredential"), 1);
+}

@@ -48,7 +48,8 @@
 //! * **401 refresh.** When the server answers 401 to a request that carried a bearer token, the
 //!   client calls [`crate::CredentialProvider::invalidate`] with that token, fetches a fresh one and
 //!   retries **once**; a second 401 is returned. A 401 means the request was not processed, so this
-//!   applies to every operation.
+//!   applies to every operation. When the provider hands out the same token again (a static
+//!   provider, e.g. a token-exchange result), the 401 is returned without a pointless retry.
 //! * **Retries.** Transport failures, timeouts, 429 and 5xx are retried with capped, jittered
 //!   exponential backoff (at most 3 attempts in all, [`RetryPolicy`]; `Retry-After` /
 //!   `x-acs-retry-after` honoured up to the cap) **only** for operations that are safe to repeat:

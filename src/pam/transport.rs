@@ -292,6 +292,8 @@ impl Transport {
         };
         let mut attempt = 0u32;
         let mut refreshed_after_401 = false;
+        // The 401 reply and the token it rejected, while the one retry is pending.
+        let mut rejected: Option<(SecretString, Error)> = None;
         loop {
             attempt += 1;
             let token = if op.sends_bearer() {
@@ -299,6 +301,13 @@ impl Transport {
             } else {
                 None
             };
+            if let Some((old, err)) = rejected.take() {
+                if token.as_ref() == Some(&old) {
+                    // The provider cannot refresh (e.g. a static token-exchange result): a retry
+                    // would only be rejected again.
+                    return Err(err);
+                }
+            }
             let req = HttpRequest {
                 method: op.method(),
                 url: &url,
@@ -339,6 +348,7 @@ impl Transport {
                                 op.action()
                             );
                             self.provider.invalidate(t.expose());
+                            rejected = Some((t.clone(), map_error(op, &resp)));
                             continue;
                         }
                     }
