@@ -302,8 +302,9 @@ typedef struct idaas_provider idaas_provider;
  * A log callback: `level` is one of `IDAAS_LOG_LEVEL_ERROR` .. `IDAAS_LOG_LEVEL_TRACE`; `target` is the
  * emitting module (e.g. `"idaas::cache"`, `"ureq::run"`); `message` the text (never a secret). Both
  * strings are borrowed for the duration of the call only. May be invoked from any thread, also
- * concurrently; it must not unwind (no C++ exceptions, no longjmp) and must not call
- * `idaas_set_logger`.
+ * concurrently, sometimes while the library holds internal locks: keep it quick, do not call other
+ * idaas functions from it (records logged meanwhile are dropped), never unwind out of it (no C++
+ * exceptions, no longjmp).
  */
 typedef void (*idaas_log_callback)(uint32_t level,
                                    const char *target,
@@ -324,7 +325,8 @@ typedef int32_t (*idaas_url_callback)(const char *url, void *user_data);
  * Return 0 on success; any other value is a failure (`IDAAS_CODE_CREDENTIAL`, server code
  * `PluginFailed`, with the message from `idaas_plugin_result_set_error` if given). Called when the
  * client needs a new token (first use, refresh ahead of expiry), from any thread, possibly
- * concurrently for different scopes; blocking inside it is fine. It must not unwind.
+ * concurrently for different scopes; blocking inside it is fine. It must not unwind, and must not
+ * call back into the client that invoked it (its token cache is waiting for this result).
  */
 typedef int32_t (*idaas_plugin_callback)(void *user_data,
                                          const char *scope,

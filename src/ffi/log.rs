@@ -26,8 +26,9 @@ pub const IDAAS_LOG_LEVEL_TRACE: u32 = 5;
 /// A log callback: `level` is one of `IDAAS_LOG_LEVEL_ERROR` .. `IDAAS_LOG_LEVEL_TRACE`; `target` is the
 /// emitting module (e.g. `"idaas::cache"`, `"ureq::run"`); `message` the text (never a secret). Both
 /// strings are borrowed for the duration of the call only. May be invoked from any thread, also
-/// concurrently; it must not unwind (no C++ exceptions, no longjmp) and must not call
-/// `idaas_set_logger`.
+/// concurrently, sometimes while the library holds internal locks: keep it quick, do not call other
+/// idaas functions from it (records logged meanwhile are dropped), never unwind out of it (no C++
+/// exceptions, no longjmp).
 pub type idaas_log_callback = Option<
     unsafe extern "C" fn(
         level: u32,

@@ -26,7 +26,8 @@ pub struct idaas_plugin_result {
 /// Return 0 on success; any other value is a failure (`IDAAS_CODE_CREDENTIAL`, server code
 /// `PluginFailed`, with the message from `idaas_plugin_result_set_error` if given). Called when the
 /// client needs a new token (first use, refresh ahead of expiry), from any thread, possibly
-/// concurrently for different scopes; blocking inside it is fine. It must not unwind.
+/// concurrently for different scopes; blocking inside it is fine. It must not unwind, and must not
+/// call back into the client that invoked it (its token cache is waiting for this result).
 pub type idaas_plugin_callback = Option<
     unsafe extern "C" fn(
         user_data: *mut c_void,
