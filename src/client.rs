@@ -14,6 +14,36 @@
 //! The private key (PRIVATE_KEY_JWT, PCA) is read from its environment variable once, when the
 //! client first needs its authentication (first provider or first exchange); rotating the key needs
 //! a new client. The client secret is read at every token request.
+//!
+//! # Decisions D-1 … D-22 (spec/README.md) and where they are implemented
+//!
+//! | # | Decision taken | Module |
+//! |---|---|---|
+//! | D-1 | camelCase keys plus snake_case aliases; wrong JSON types rejected naming key, expected and actual type | [`crate::config`] |
+//! | D-2 | default scope `urn:cloud:idaas:pam\|.all` (Java; matches PAM) | [`crate::scope`] |
+//! | D-3 | unknown enum values rejected, listing the allowed values | [`crate::config`] |
+//! | D-4 | configured connect/read timeouts applied | [`crate::config`], [`crate::http`] |
+//! | D-5 | `unsafeIgnoreSslCert: true` rejected (`UnsafeIgnoreSslCertNotSupported`); trust a CA with `caCertificatePath` instead | [`crate::config`] |
+//! | D-6 | `http://` kept for loopback hosts only (emulator); everything else normalised to https | [`crate::config`], [`crate::http`] |
+//! | D-7 | PKCS#8 RSA/EC, PKCS#1 RSA, SEC1 EC; encrypted keys refused; literal `\n` accepted; P-521 refused (`NotSupportedWebKey`, ring cannot sign it) | [`crate::auth::keys`] |
+//! | D-8 | HS256 with any secret length, no warning | [`crate::auth::jwt`] |
+//! | D-9 | JWT header `{"alg":…,"typ":"JWT"}` | [`crate::auth::jwt`] |
+//! | D-10 | Basic credentials = base64 of raw `id:secret` | [`crate::auth`] |
+//! | D-11 | `expires_at`, else `now + expires_in`, else not cached | [`crate::token`], [`crate::cache`] |
+//! | D-12 | redirects never followed (3xx → `UnexpectedResponse` with `Location`) | [`crate::http`], [`crate::token`] |
+//! | D-13 | `authorization_pending`/`slow_down` are ordinary errors (no device flow) | [`crate::token`] |
+//! | D-14 | OIDC token file: trailing whitespace stripped | [`crate::auth::oidc`] |
+//! | D-15 | ECS audience: compact JSON, percent-encoded | [`crate::auth::ecs`] |
+//! | D-16 | unsupported method/environment combinations rejected at load | [`crate::config`] |
+//! | D-17 | PLUGIN = application-registered [`crate::plugin::TokenPlugin`] (C ABI: callback) | [`crate::plugin`] |
+//! | D-18 | token exchange `requested_token_type` defaults to the access-token URN | [`crate::exchange`] |
+//! | D-19 | prefetch < stale < expiry, real prefetch, single flight, serve-while-valid, backoff | [`crate::cache`] |
+//! | D-20 | system roots + `SSL_CERT_FILE` + `httpConfiguration.caCertificatePath` | [`crate::http`], [`crate::config`] |
+//! | D-21 | `IDaaS core/<ver> Rust OS(<os>; <arch>)` + optional suffix ([`ClientBuilder::user_agent_suffix`]) | [`crate::http`] |
+//! | D-22 | one [`crate::Error`]: kind, code, message, HTTP status, request id, cause; no secrets | [`crate::error`] |
+//!
+//! Beyond the references: token requests are retried (≤ 3 attempts, jittered backoff, within the
+//! read-timeout budget) on transport errors, 429 and 5xx ([`crate::token`]).
 
 use crate::auth::ClientAuth;
 use crate::cache::{CachePolicy, Fetched, RefreshCache};
