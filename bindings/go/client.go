@@ -1,0 +1,492 @@
+package idaas
+
+/*
+#include <stdlib.h>
+#include <idaas.h>
+*/
+import "C"
+
+import (
+	"context"
+	"encoding/json"
+	"runtime"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// userAgent identifies the Go binding in the User-Agent (options userAgentSuffix).
+const userAgent = "idaas-go"
+
+// Config is a validated IDaaS client configuration (the JSON of client-config.json). It is
+// immutable and safe for concurrent use; clients made from it do not depend on it.
+type Config struct{ h *handle[*C.idaas_config] }
+
+func newConfig(p *C.idaas_config) *Config {
+	c := &Config{h: newHandle(p, func(p *C.idaas_config) { C.idaas_config_free(p) })}
+	runtime.AddCleanup(c, func(h *handle[*C.idaas_config]) { h.close() }, c.h)
+	return c
+}
+
+// LoadConfigFile reads, parses and validates the configuration file at path (a leading ~ is
+// expanded). Errors: ErrConfig.
+func LoadConfigFile(path string) (*Config, error) {
+	cp := cstr(path)
+	defer cfree(cp)
+	var out *C.idaas_config
+	var cerr *C.idaas_error
+	if err := takeError(C.idaas_config_from_file(cp, &out, &cerr), cerr); err != nil {
+		return nil, err
+	}
+	return newConfig(out), nil
+}
+
+// ParseConfig parses and validates configuration JSON text. Errors: ErrConfig.
+func ParseConfig(jsonText string) (*Config, error) {
+	cp := cstr(jsonText)
+	defer cfree(cp)
+	var out *C.idaas_config
+	var cerr *C.idaas_error
+	if err := takeError(C.idaas_config_from_json(cp, &out, &cerr), cerr); err != nil {
+		return nil, err
+	}
+	return newConfig(out), nil
+}
+
+// LoadDefaultConfig loads the configuration the way the reference SDKs' init() does: the file
+// named by CLOUD_IDAAS_CONFIG_PATH, else ~/.cloud_idaas/client-config.json.
+func LoadDefaultConfig() (*Config, error) {
+	var out *C.idaas_config
+	var cerr *C.idaas_error
+	if err := takeError(C.idaas_config_load_default(&out, &cerr), cerr); err != nil {
+		return nil, err
+	}
+	return newConfig(out), nil
+}
+
+// Close frees the configuration. Idempotent; clients made from it stay valid.
+func (c *Config) Close() error {
+	c.h.close()
+	return nil
+}
+
+// ClientOptions are the optional settings of a Client (nil = defaults).
+type ClientOptions struct {
+	// UserAgentSuffix is appended to the User-Agent (after "idaas-go").
+	UserAgentSuffix string
+	// AsyncRefresh refreshes tokens in the prefetch window on a background thread.
+	AsyncRefresh bool
+	// Prefetch fetches the default-scope token in the constructor (network I/O), so credential
+	// and server errors surface there.
+	Prefetch bool
+}
+
+func (o *ClientOptions) json() string {
+	m := map[string]any{"userAgentSuffix": userAgent}
+	if o != nil {
+		if o.UserAgentSuffix != "" {
+			m["userAgentSuffix"] = userAgent + " " + o.UserAgentSuffix
+		}
+		if o.AsyncRefresh {
+			m["asyncRefresh"] = true
+		}
+		if o.Prefetch {
+			m["prefetch"] = true
+		}
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+// Client is the IDaaS M2M client: one connection pool and one refresh-ahead token cache per
+// scope. Share one Client per configuration between goroutines; Close it when done (a cleanup
+// frees it if it becomes unreachable, but do not rely on that).
+type Client struct{ h *handle[*C.idaas_client] }
+
+func newClient(p *C.idaas_client) *Client {
+	c := &Client{h: newHandle(p, func(p *C.idaas_client) { C.idaas_client_free(p) })}
+	runtime.AddCleanup(c, func(h *handle[*C.idaas_client]) { h.close() }, c.h)
+	return c
+}
+
+// newClientWith runs one of the idaas_client_new* constructors (ctor is called exactly once and
+// frees its own C strings). They do network I/O only with Prefetch; then the call honours ctx: an
+// abandoned constructor's client is left to the cleanup of its unreachable wrapper.
+func newClientWith(ctx context.Context, opts *ClientOptions,
+	ctor func(o *C.char, out **C.idaas_client, cerr **C.idaas_error) C.idaas_code) (*Client, error) {
+	oj := opts.json()
+	run := func() (*Client, error) {
+		o := cstr(oj)
+		defer cfree(o)
+		var out *C.idaas_client
+		var cerr *C.idaas_error
+		if err := takeError(ctor(o, &out, &cerr), cerr); err != nil {
+			return nil, err
+		}
+		return newClient(out), nil
+	}
+	if opts == nil || !opts.Prefetch {
+		return run()
+	}
+	return withCtx(ctx, run)
+}
+
+// NewClient creates a client from cfg. It does no network I/O unless opts.Prefetch.
+func NewClient(ctx context.Context, cfg *Config, opts *ClientOptions) (*Client, error) {
+	if cfg == nil || cfg.h.closed.Load() {
+		return nil, ErrClosed
+	}
+	return newClientWith(ctx, opts, func(o *C.char, out **C.idaas_client, cerr **C.idaas_error) C.idaas_code {
+		cp, ok := cfg.h.acquire()
+		if !ok {
+			return C.IDAAS_CODE_NULL_ARGUMENT // closed concurrently
+		}
+		defer cfg.h.release()
+		rc := C.idaas_client_new(cp, o, out, cerr)
+		runtime.KeepAlive(cfg)
+		return rc
+	})
+}
+
+// NewClientFromFile creates a client from the configuration file at path.
+func NewClientFromFile(ctx context.Context, path string, opts *ClientOptions) (*Client, error) {
+	return newClientWith(ctx, opts, func(o *C.char, out **C.idaas_client, cerr **C.idaas_error) C.idaas_code {
+		p := cstr(path)
+		defer cfree(p)
+		return C.idaas_client_new_from_file(p, o, out, cerr)
+	})
+}
+
+// NewClientFromJSON creates a client from configuration JSON text.
+func NewClientFromJSON(ctx context.Context, configJSON string, opts *ClientOptions) (*Client, error) {
+	return newClientWith(ctx, opts, func(o *C.char, out **C.idaas_client, cerr **C.idaas_error) C.idaas_code {
+		p := cstr(configJSON)
+		defer cfreeSecret(p)
+		return C.idaas_client_new_from_json(p, o, out, cerr)
+	})
+}
+
+// NewDefaultClient creates a client from the default configuration lookup
+// (CLOUD_IDAAS_CONFIG_PATH, else ~/.cloud_idaas/client-config.json) — the reference init().
+func NewDefaultClient(ctx context.Context, opts *ClientOptions) (*Client, error) {
+	return newClientWith(ctx, opts, func(o *C.char, out **C.idaas_client, cerr **C.idaas_error) C.idaas_code {
+		return C.idaas_client_new_default(o, out, cerr)
+	})
+}
+
+// Close frees the client. Idempotent and safe to call concurrently with other methods: calls in
+// flight finish first (the C handle is freed when the last one returns); later calls return
+// ErrClosed. Providers and PAM clients made from it stay valid.
+func (c *Client) Close() error {
+	c.h.close()
+	return nil
+}
+
+// tokenBufSize fits typical tokens; bigger ones fall back to an exact-size buffer.
+const tokenBufSize = 4096
+
+var tokenBufs = sync.Pool{New: func() any { return new([tokenBufSize]byte) }}
+
+// readToken is the hot path shared by Client and Provider: the *_get_token_into call with a
+// pooled buffer (no C allocation), appending the token to dst.
+func readToken(dst []byte, call func(buf *C.char, cap C.size_t, n *C.size_t, cerr **C.idaas_error) C.idaas_code) ([]byte, error) {
+	bp := tokenBufs.Get().(*[tokenBufSize]byte)
+	var n C.size_t
+	var cerr *C.idaas_error
+	rc := call((*C.char)(unsafe.Pointer(&bp[0])), tokenBufSize, &n, &cerr)
+	if rc == 0 {
+		dst = append(dst, bp[:n]...)
+		clear(bp[:n])
+		tokenBufs.Put(bp)
+		return dst, nil
+	}
+	tokenBufs.Put(bp)
+	if Code(rc) != CodeBufferTooSmall {
+		return dst, takeError(rc, cerr)
+	}
+	C.idaas_error_free(cerr)
+	for range 3 { // the token may change (refresh) between two calls
+		big := make([]byte, int(n))
+		cerr = nil
+		rc = call((*C.char)(unsafe.Pointer(&big[0])), C.size_t(len(big)), &n, &cerr)
+		if rc == 0 {
+			dst = append(dst, big[:n]...)
+			clear(big)
+			return dst, nil
+		}
+		if Code(rc) != CodeBufferTooSmall {
+			return dst, takeError(rc, cerr)
+		}
+		C.idaas_error_free(cerr)
+	}
+	return dst, &Error{Code: CodeBufferTooSmall, Message: "token kept growing"}
+}
+
+func (c *Client) appendToken(dst []byte, scope string) ([]byte, error) {
+	cp, ok := c.h.acquire()
+	if !ok {
+		return dst, ErrClosed
+	}
+	defer c.h.release()
+	var cs *C.char
+	if scope != "" {
+		cs = cstr(scope)
+		defer cfree(cs)
+	}
+	out, err := readToken(dst, func(buf *C.char, cap C.size_t, n *C.size_t, cerr **C.idaas_error) C.idaas_code {
+		return C.idaas_client_get_token_into(cp, cs, buf, cap, n, cerr)
+	})
+	runtime.KeepAlive(c)
+	return out, err
+}
+
+// Token returns the bearer token for the configured default scope — the hot path: served from
+// the cache (refreshed ahead of expiry; network I/O only when no valid token is cached).
+//
+// With a context that can be cancelled, the call runs on a helper goroutine so that Token can
+// return as soon as ctx is done (the library call itself finishes in the background); with
+// context.Background() it runs on the calling goroutine. Go strings cannot be wiped: use
+// AppendToken with your own buffer if that matters.
+func (c *Client) Token(ctx context.Context) (string, error) {
+	return c.TokenForScope(ctx, "")
+}
+
+// TokenForScope returns the bearer token for scope ("" = the configured default scope), e.g.
+// "api.example.com|read:file".
+func (c *Client) TokenForScope(ctx context.Context, scope string) (string, error) {
+	if ctx.Done() == nil {
+		b, err := c.appendToken(nil, scope)
+		return string(b), err
+	}
+	return withCtx(ctx, func() (string, error) {
+		b, err := c.appendToken(nil, scope)
+		return string(b), err
+	})
+}
+
+// AppendToken appends the bearer token for scope ("" = default) to dst and returns the extended
+// slice: no allocation when dst has room (wipe it with clear() when done).
+func (c *Client) AppendToken(ctx context.Context, dst []byte, scope string) ([]byte, error) {
+	if ctx.Done() == nil {
+		return c.appendToken(dst, scope)
+	}
+	return withCtx(ctx, func() ([]byte, error) { return c.appendToken(dst, scope) })
+}
+
+// Provider returns the credential provider for scope ("" = default): it shares the client's
+// cache for that scope and stays valid after the client is closed. No network I/O.
+func (c *Client) Provider(scope string) (*Provider, error) {
+	cp, ok := c.h.acquire()
+	if !ok {
+		return nil, ErrClosed
+	}
+	defer c.h.release()
+	cs := cstrOpt(scope)
+	defer cfree(cs)
+	var out *C.idaas_provider
+	var cerr *C.idaas_error
+	if err := takeError(C.idaas_client_get_provider(cp, cs, &out, &cerr), cerr); err != nil {
+		return nil, err
+	}
+	runtime.KeepAlive(c)
+	return newProvider(out), nil
+}
+
+// ExchangeProvider returns a token-exchange provider bound to scope ("" = default). No network
+// I/O. PLUGIN clients cannot exchange (ErrConfig).
+func (c *Client) ExchangeProvider(scope string) (*ExchangeProvider, error) {
+	cp, ok := c.h.acquire()
+	if !ok {
+		return nil, ErrClosed
+	}
+	defer c.h.release()
+	cs := cstrOpt(scope)
+	defer cfree(cs)
+	var out *C.idaas_exchange_provider
+	var cerr *C.idaas_error
+	if err := takeError(C.idaas_client_get_exchange_provider(cp, cs, &out, &cerr), cerr); err != nil {
+		return nil, err
+	}
+	runtime.KeepAlive(c)
+	x := &ExchangeProvider{h: newHandle(out, func(p *C.idaas_exchange_provider) { C.idaas_exchange_provider_free(p) })}
+	runtime.AddCleanup(x, func(h *handle[*C.idaas_exchange_provider]) { h.close() }, x.h)
+	return x, nil
+}
+
+// Token-type URNs for token exchange.
+const (
+	TokenTypeAccessToken = "urn:ietf:params:oauth:token-type:access_token"
+	TokenTypeJWT         = "urn:ietf:params:oauth:token-type:jwt"
+	TokenTypeIDToken     = "urn:ietf:params:oauth:token-type:id_token"
+)
+
+// ExchangeRequest is an RFC 8693 token exchange.
+type ExchangeRequest struct {
+	SubjectToken     string // required
+	SubjectTokenType string // required: a token-type URN (TokenTypeAccessToken ...)
+	// RequestedTokenType is the wanted token type ("" = TokenTypeAccessToken).
+	RequestedTokenType string
+	// Scope is the wanted scope ("" = the configured default; ignored by ExchangeProvider).
+	Scope string
+}
+
+// Credential is the result of a token exchange (OAuth wire names in JSON).
+type Credential struct {
+	AccessToken     string `json:"access_token"`
+	TokenType       string `json:"token_type"`
+	ExpiresIn       int64  `json:"expires_in"`           // seconds
+	ExpiresAt       int64  `json:"expires_at"`           // epoch seconds, 0 = unknown
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
+}
+
+// ExpiresAtTime is ExpiresAt as a time.Time (zero when unknown).
+func (c *Credential) ExpiresAtTime() time.Time {
+	if c.ExpiresAt == 0 {
+		return time.Time{}
+	}
+	return time.Unix(c.ExpiresAt, 0)
+}
+
+func parseCredential(s string) (*Credential, error) {
+	var c Credential
+	if err := json.Unmarshal([]byte(s), &c); err != nil {
+		return nil, &Error{Code: CodeUnexpectedResponse, Message: "credential JSON: " + err.Error()}
+	}
+	return &c, nil
+}
+
+// ExchangeToken performs an RFC 8693 token exchange (one request, never cached).
+func (c *Client) ExchangeToken(ctx context.Context, req ExchangeRequest) (*Credential, error) {
+	return withCtx(ctx, func() (*Credential, error) {
+		cp, ok := c.h.acquire()
+		if !ok {
+			return nil, ErrClosed
+		}
+		defer c.h.release()
+		st, stt, rtt, sc := cstr(req.SubjectToken), cstr(req.SubjectTokenType), cstrOpt(req.RequestedTokenType), cstrOpt(req.Scope)
+		defer cfreeSecret(st)
+		defer cfree(stt)
+		defer cfree(rtt)
+		defer cfree(sc)
+		var out *C.char
+		var cerr *C.idaas_error
+		if err := takeError(C.idaas_client_exchange_token(cp, st, stt, rtt, sc, &out, &cerr), cerr); err != nil {
+			return nil, err
+		}
+		runtime.KeepAlive(c)
+		s, _ := takeString(out)
+		return parseCredential(s)
+	})
+}
+
+// ExchangeProvider performs token exchanges for one scope (Client.ExchangeProvider).
+type ExchangeProvider struct{ h *handle[*C.idaas_exchange_provider] }
+
+// Exchange exchanges req.SubjectToken (req.Scope is ignored: the provider's scope is used).
+func (x *ExchangeProvider) Exchange(ctx context.Context, req ExchangeRequest) (*Credential, error) {
+	return withCtx(ctx, func() (*Credential, error) {
+		xp, ok := x.h.acquire()
+		if !ok {
+			return nil, ErrClosed
+		}
+		defer x.h.release()
+		st, stt, rtt := cstr(req.SubjectToken), cstr(req.SubjectTokenType), cstrOpt(req.RequestedTokenType)
+		defer cfreeSecret(st)
+		defer cfree(stt)
+		defer cfree(rtt)
+		var out *C.char
+		var cerr *C.idaas_error
+		if err := takeError(C.idaas_exchange_provider_exchange(xp, st, stt, rtt, &out, &cerr), cerr); err != nil {
+			return nil, err
+		}
+		runtime.KeepAlive(x)
+		s, _ := takeString(out)
+		return parseCredential(s)
+	})
+}
+
+// Close frees the exchange provider (idempotent, thread-safe).
+func (x *ExchangeProvider) Close() error {
+	x.h.close()
+	return nil
+}
+
+// Provider hands out bearer tokens: bound to a client scope (cached, refreshed) or static.
+type Provider struct{ h *handle[*C.idaas_provider] }
+
+func newProvider(p *C.idaas_provider) *Provider {
+	x := &Provider{h: newHandle(p, func(p *C.idaas_provider) { C.idaas_provider_free(p) })}
+	runtime.AddCleanup(x, func(h *handle[*C.idaas_provider]) { h.close() }, x.h)
+	return x
+}
+
+// NewStaticProvider returns a provider that hands out accessToken forever (expiresAt is
+// informational; zero = unknown).
+func NewStaticProvider(accessToken string, expiresAt time.Time) (*Provider, error) {
+	t := cstr(accessToken)
+	defer cfreeSecret(t)
+	var exp C.uint64_t
+	if !expiresAt.IsZero() && expiresAt.Unix() > 0 {
+		exp = C.uint64_t(expiresAt.Unix())
+	}
+	var out *C.idaas_provider
+	var cerr *C.idaas_error
+	if err := takeError(C.idaas_provider_new_static(t, exp, &out, &cerr), cerr); err != nil {
+		return nil, err
+	}
+	return newProvider(out), nil
+}
+
+// NewProviderFromCredential returns a static provider over a token-exchange result: the usual
+// way to give a PAM client a user-delegated token.
+func NewProviderFromCredential(cred *Credential) (*Provider, error) {
+	b, err := json.Marshal(cred)
+	if err != nil {
+		return nil, &Error{Code: CodeInvalidArgument, Message: err.Error()}
+	}
+	return NewProviderFromCredentialJSON(string(b))
+}
+
+// NewProviderFromCredentialJSON is NewProviderFromCredential over credential JSON text.
+func NewProviderFromCredentialJSON(credentialJSON string) (*Provider, error) {
+	t := cstr(credentialJSON)
+	defer cfreeSecret(t)
+	var out *C.idaas_provider
+	var cerr *C.idaas_error
+	if err := takeError(C.idaas_provider_new_from_credential_json(t, &out, &cerr), cerr); err != nil {
+		return nil, err
+	}
+	return newProvider(out), nil
+}
+
+func (p *Provider) appendToken(dst []byte) ([]byte, error) {
+	pp, ok := p.h.acquire()
+	if !ok {
+		return dst, ErrClosed
+	}
+	defer p.h.release()
+	out, err := readToken(dst, func(buf *C.char, cap C.size_t, n *C.size_t, cerr **C.idaas_error) C.idaas_code {
+		return C.idaas_provider_get_token_into(pp, buf, cap, n, cerr)
+	})
+	runtime.KeepAlive(p)
+	return out, err
+}
+
+// Token returns the provider's current bearer token (see Client.Token for ctx handling).
+func (p *Provider) Token(ctx context.Context) (string, error) {
+	return withCtx(ctx, func() (string, error) {
+		b, err := p.appendToken(nil)
+		return string(b), err
+	})
+}
+
+// AppendToken appends the provider's current bearer token to dst.
+func (p *Provider) AppendToken(ctx context.Context, dst []byte) ([]byte, error) {
+	return withCtx(ctx, func() ([]byte, error) { return p.appendToken(dst) })
+}
+
+// Close frees the provider (idempotent, thread-safe). PAM clients using it keep it alive.
+func (p *Provider) Close() error {
+	p.h.close()
+	return nil
+}

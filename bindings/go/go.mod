@@ -1,0 +1,3 @@
+module idaas.example/idaas-go
+
+go 1.24

@@ -1,0 +1,585 @@
+package idaas
+
+/*
+#include <stdlib.h>
+#include <idaas.h>
+*/
+import "C"
+
+import (
+	"context"
+	"encoding/json"
+	"iter"
+	"runtime"
+	"time"
+)
+
+// PAMClient is the client of the IDaaS Developer API (API keys, OAuth tokens held by IDaaS, JWT
+// authentication tokens). Safe for concurrent use; Close it when done.
+type PAMClient struct{ h *handle[*C.idaas_pam_client] }
+
+// APIKeyCache configures the in-memory API-key cache of a PAMClient (zero fields = library
+// defaults: TTL 1 h, Grace 15 min, RetryInterval 5 s, MaxEntries 1024).
+type APIKeyCache struct {
+	TTL           time.Duration // how long a key is served from memory
+	Grace         time.Duration // extra time a key is served while refreshes fail (retryable errors)
+	RetryInterval time.Duration // wait between refresh attempts in the grace period
+	MaxEntries    int
+}
+
+// PAMOptions are the optional settings of a PAMClient (nil = defaults: no API-key cache).
+type PAMOptions struct {
+	// APIKeyCache enables the API-key cache when non-nil.
+	APIKeyCache *APIKeyCache
+}
+
+func secs(d time.Duration) int64 { return int64(d / time.Second) }
+
+func (o *PAMOptions) json() string {
+	if o == nil || o.APIKeyCache == nil {
+		return "{}"
+	}
+	c := map[string]any{}
+	if o.APIKeyCache.TTL > 0 {
+		c["ttlSecs"] = secs(o.APIKeyCache.TTL)
+	}
+	if o.APIKeyCache.Grace > 0 {
+		c["graceSecs"] = secs(o.APIKeyCache.Grace)
+	}
+	if o.APIKeyCache.RetryInterval > 0 {
+		c["retryIntervalSecs"] = secs(o.APIKeyCache.RetryInterval)
+	}
+	if o.APIKeyCache.MaxEntries > 0 {
+		c["maxEntries"] = o.APIKeyCache.MaxEntries
+	}
+	b, _ := json.Marshal(map[string]any{"apiKeyCache": c})
+	return string(b)
+}
+
+func newPAM(p *C.idaas_pam_client) *PAMClient {
+	x := &PAMClient{h: newHandle(p, func(p *C.idaas_pam_client) { C.idaas_pam_client_free(p) })}
+	runtime.AddCleanup(x, func(h *handle[*C.idaas_pam_client]) { h.close() }, x.h)
+	return x
+}
+
+// NewPAMClient creates a PAM client using the client's bearer tokens for scope
+// urn:cloud:idaas:pam|.all, its Developer API endpoint and instance id. No network I/O.
+func (c *Client) NewPAMClient(opts *PAMOptions) (*PAMClient, error) {
+	cp, ok := c.h.acquire()
+	if !ok {
+		return nil, ErrClosed
+	}
+	defer c.h.release()
+	o := cstr(opts.json())
+	defer cfree(o)
+	var out *C.idaas_pam_client
+	var cerr *C.idaas_error
+	if err := takeError(C.idaas_pam_client_new(cp, o, &out, &cerr), cerr); err != nil {
+		return nil, err
+	}
+	runtime.KeepAlive(c)
+	return newPAM(out), nil
+}
+
+// NewPAMClientWithProvider is NewPAMClient with bearer tokens from p (e.g. a provider over a
+// token-exchange result: the user-bound token the 3LO operations need).
+func (c *Client) NewPAMClientWithProvider(p *Provider, opts *PAMOptions) (*PAMClient, error) {
+	cp, ok := c.h.acquire()
+	if !ok {
+		return nil, ErrClosed
+	}
+	defer c.h.release()
+	pp, ok := p.h.acquire()
+	if !ok {
+		return nil, ErrClosed
+	}
+	defer p.h.release()
+	o := cstr(opts.json())
+	defer cfree(o)
+	var out *C.idaas_pam_client
+	var cerr *C.idaas_error
+	if err := takeError(C.idaas_pam_client_new_with_provider(cp, pp, o, &out, &cerr), cerr); err != nil {
+		return nil, err
+	}
+	runtime.KeepAlive(c)
+	runtime.KeepAlive(p)
+	return newPAM(out), nil
+}
+
+// Close frees the PAM client (idempotent, thread-safe; calls in flight finish first).
+func (p *PAMClient) Close() error {
+	p.h.close()
+	return nil
+}
+
+// call runs f with the C handle under ctx (see Client.Token for the ctx semantics).
+func pamCall[T any](ctx context.Context, p *PAMClient, f func(*C.idaas_pam_client) (T, error)) (T, error) {
+	return withCtx(ctx, func() (T, error) {
+		pp, ok := p.h.acquire()
+		if !ok {
+			var zero T
+			return zero, ErrClosed
+		}
+		defer p.h.release()
+		v, err := f(pp)
+		runtime.KeepAlive(p)
+		return v, err
+	})
+}
+
+func unmarshalResult[T any](out *C.char) (*T, error) {
+	s, _ := takeString(out)
+	var v T
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return nil, &Error{Code: CodeUnexpectedResponse, Message: "result JSON: " + err.Error()}
+	}
+	return &v, nil
+}
+
+// APIKey returns the API key of the credential credentialID (ObtainCredential); found is false
+// (with a nil error) when the credential has no API key, e.g. an OAuth-client credential. Served
+// from the API-key cache when enabled.
+func (p *PAMClient) APIKey(ctx context.Context, credentialID string) (key string, found bool, err error) {
+	type r struct {
+		k  string
+		ok bool
+	}
+	v, err := pamCall(ctx, p, func(pp *C.idaas_pam_client) (r, error) {
+		id := cstr(credentialID)
+		defer cfree(id)
+		var out *C.char
+		var cerr *C.idaas_error
+		if err := takeError(C.idaas_pam_get_api_key(pp, id, &out, &cerr), cerr); err != nil {
+			return r{}, err
+		}
+		k, ok := takeString(out)
+		return r{k, ok}, nil
+	})
+	return v.k, v.ok, err
+}
+
+// InvalidateAPIKey drops the cached API key of credentialID ("" = every cached key), so the next
+// APIKey asks the server. A no-op without an API-key cache. No network I/O.
+func (p *PAMClient) InvalidateAPIKey(credentialID string) error {
+	_, err := pamCall(context.Background(), p, func(pp *C.idaas_pam_client) (struct{}, error) {
+		id := cstrOpt(credentialID)
+		defer cfree(id)
+		var cerr *C.idaas_error
+		return struct{}{}, takeError(C.idaas_pam_invalidate_api_key(pp, id, &cerr), cerr)
+	})
+	return err
+}
+
+// FetchOAuthToken returns the OAuth access token of the credential provider providerID with
+// scope ("" = the provider's configured scopes); found is false when the reply carries none
+// (e.g. user authorization is needed).
+//
+// Deprecated: use FetchOAuthTokenV2.
+func (p *PAMClient) FetchOAuthToken(ctx context.Context, providerID, scope string) (token string, found bool, err error) {
+	type r struct {
+		t  string
+		ok bool
+	}
+	v, err := pamCall(ctx, p, func(pp *C.idaas_pam_client) (r, error) {
+		id, sc := cstr(providerID), cstrOpt(scope)
+		defer cfree(id)
+		defer cfree(sc)
+		var out *C.char
+		var cerr *C.idaas_error
+		if err := takeError(C.idaas_pam_fetch_oauth_token(pp, id, sc, &out, &cerr), cerr); err != nil {
+			return r{}, err
+		}
+		t, ok := takeString(out)
+		return r{t, ok}, nil
+	})
+	return v.t, v.ok, err
+}
+
+// AuthorizationFlow selects 2LO or 3LO in FetchOAuthTokenV2.
+type AuthorizationFlow string
+
+const (
+	FlowM2M            AuthorizationFlow = "m2m"             // 2LO: machine to machine
+	FlowUserFederation AuthorizationFlow = "user_federation" // 3LO: on behalf of a user
+)
+
+// OAuthOptions are the optional parameters of FetchOAuthTokenV2 (nil = defaults).
+type OAuthOptions struct {
+	Scope               string            // OAuth scopes, space-separated (≤ 256 characters)
+	ForceAuthentication bool              // ignore an existing valid token
+	CustomParameters    map[string]string // extra parameters for the authorization URL
+}
+
+func (o *OAuthOptions) fields(m map[string]any) {
+	if o == nil {
+		return
+	}
+	if o.Scope != "" {
+		m["scope"] = o.Scope
+	}
+	if o.ForceAuthentication {
+		m["forceAuthentication"] = true
+	}
+	if len(o.CustomParameters) > 0 {
+		m["customParameters"] = o.CustomParameters
+	}
+}
+
+func jsonText(m map[string]any) string {
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+// OAuthAccessTokenContent is the token of an OAuthToken.
+type OAuthAccessTokenContent struct {
+	AccessTokenValue string `json:"accessTokenValue"`
+	TokenType        string `json:"tokenType"`
+	Scope            string `json:"scope,omitempty"`
+}
+
+// OAuthAuthorizationSession is the pending user authorization of an OAuthToken (3LO).
+type OAuthAuthorizationSession struct {
+	SessionID        string `json:"sessionId"`
+	SessionURI       string `json:"sessionUri"`
+	AuthorizationURL string `json:"authorizationUrl"`
+	SessionStatus    string `json:"sessionStatus,omitempty"`
+}
+
+// OAuthToken is an OAuthAuthenticationTokenResponse: either AccessToken (the token) or Session
+// (show Session.AuthorizationURL to the user). Times are epoch milliseconds.
+type OAuthToken struct {
+	InstanceID              string                     `json:"instanceId"`
+	AuthenticationTokenID   string                     `json:"authenticationTokenId"`
+	CredentialProviderID    string                     `json:"credentialProviderId"`
+	AuthenticationTokenType string                     `json:"authenticationTokenType,omitempty"`
+	Revoked                 bool                       `json:"revoked,omitempty"`
+	CreatorType             string                     `json:"creatorType"`
+	CreatorID               string                     `json:"creatorId"`
+	ConsumerType            string                     `json:"consumerType"`
+	ConsumerID              string                     `json:"consumerId,omitempty"`
+	CreateTime              int64                      `json:"createTime"`
+	UpdateTime              int64                      `json:"updateTime"`
+	ExpirationTime          int64                      `json:"expirationTime,omitempty"`
+	AccessToken             *OAuthAccessTokenContent   `json:"oauthAccessTokenContent,omitempty"`
+	Session                 *OAuthAuthorizationSession `json:"oauthAuthorizationSession,omitempty"`
+}
+
+// FetchOAuthTokenV2 is FetchOAuthAuthenticationToken (2LO with FlowM2M, 3LO with
+// FlowUserFederation). The result holds a secret (AccessToken.AccessTokenValue).
+func (p *PAMClient) FetchOAuthTokenV2(ctx context.Context, providerID string, flow AuthorizationFlow, opts *OAuthOptions) (*OAuthToken, error) {
+	m := map[string]any{}
+	opts.fields(m)
+	oj := jsonText(m)
+	return pamCall(ctx, p, func(pp *C.idaas_pam_client) (*OAuthToken, error) {
+		id, fl, o := cstr(providerID), cstr(string(flow)), cstr(oj)
+		defer cfree(id)
+		defer cfree(fl)
+		defer cfree(o)
+		var out *C.char
+		var cerr *C.idaas_error
+		if err := takeError(C.idaas_pam_fetch_oauth_token_v2(pp, id, fl, o, &out, &cerr), cerr); err != nil {
+			return nil, err
+		}
+		return unmarshalResult[OAuthToken](out)
+	})
+}
+
+// OAuthSession is an OAuthAuthorizationSessionResponse. SessionStatus is "pending",
+// "callback_received", "completed", "failed" or "expired". Times are epoch milliseconds.
+type OAuthSession struct {
+	InstanceID                   string `json:"instanceId"`
+	SessionID                    string `json:"sessionId"`
+	SessionURI                   string `json:"sessionUri"`
+	SessionStatus                string `json:"sessionStatus"`
+	CredentialProviderIdentifier string `json:"credentialProviderIdentifier"`
+	ConsumerType                 string `json:"consumerType"`
+	ConsumerID                   string `json:"consumerId"`
+	CreatorType                  string `json:"creatorType"`
+	CreatorID                    string `json:"creatorId"`
+	AuthorizationURL             string `json:"authorizationUrl,omitempty"`
+	ExpirationTime               int64  `json:"expirationTime,omitempty"`
+	AuthenticationTokenID        string `json:"authenticationTokenId,omitempty"`
+	ErrorCode                    string `json:"errorCode,omitempty"`
+	ErrorDescription             string `json:"errorDescription,omitempty"`
+}
+
+// OAuthSession returns the state of the 3LO session sessionURI (Session.SessionURI).
+func (p *PAMClient) OAuthSession(ctx context.Context, sessionURI string) (*OAuthSession, error) {
+	return pamCall(ctx, p, func(pp *C.idaas_pam_client) (*OAuthSession, error) {
+		u := cstr(sessionURI)
+		defer cfree(u)
+		var out *C.char
+		var cerr *C.idaas_error
+		if err := takeError(C.idaas_pam_get_oauth_session(pp, u, &out, &cerr), cerr); err != nil {
+			return nil, err
+		}
+		return unmarshalResult[OAuthSession](out)
+	})
+}
+
+// JWTOptions are the optional parameters of GenerateJWT (nil = defaults).
+type JWTOptions struct {
+	Issuer                   string
+	CustomClaims             map[string]any
+	Expiration               time.Duration // lifetime (whole seconds, > 0); 0 = the provider's default
+	IncludeDerivedShortToken bool
+}
+
+// JWTContent is a JWT and its optional derived short token (both secrets).
+type JWTContent struct {
+	JWTValue          string `json:"jwtValue"`
+	DerivedShortToken string `json:"derivedShortToken,omitempty"`
+}
+
+// JWTToken is a JwtTokenResponse.
+type JWTToken struct {
+	AuthenticationTokenID string     `json:"authenticationTokenId"`
+	ConsumerType          string     `json:"consumerType"`
+	ConsumerID            string     `json:"consumerId,omitempty"`
+	Content               JWTContent `json:"jwtContent"`
+}
+
+// GenerateJWT is GenerateJwtAuthenticationToken: a JWT from the JWT credential provider
+// providerID for subject and audiences (none may start with urn:cloud:idaas).
+func (p *PAMClient) GenerateJWT(ctx context.Context, providerID, subject string, audiences []string, opts *JWTOptions) (*JWTToken, error) {
+	if audiences == nil {
+		audiences = []string{}
+	}
+	aud, _ := json.Marshal(audiences)
+	m := map[string]any{}
+	if opts != nil {
+		if opts.Issuer != "" {
+			m["issuer"] = opts.Issuer
+		}
+		if opts.CustomClaims != nil {
+			m["customClaims"] = opts.CustomClaims
+		}
+		if opts.Expiration > 0 {
+			m["expiration"] = secs(opts.Expiration)
+		}
+		if opts.IncludeDerivedShortToken {
+			m["includeDerivedShortToken"] = true
+		}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, &Error{Code: CodeInvalidArgument, Message: "options: " + err.Error()}
+	}
+	oj := string(b)
+	return pamCall(ctx, p, func(pp *C.idaas_pam_client) (*JWTToken, error) {
+		id, sub, a, o := cstr(providerID), cstr(subject), cstr(string(aud)), cstr(oj)
+		defer cfree(id)
+		defer cfree(sub)
+		defer cfree(a)
+		defer cfree(o)
+		var out *C.char
+		var cerr *C.idaas_error
+		if err := takeError(C.idaas_pam_generate_jwt(pp, id, sub, a, o, &out, &cerr), cerr); err != nil {
+			return nil, err
+		}
+		return unmarshalResult[JWTToken](out)
+	})
+}
+
+// ObtainJWT is ObtainJwtAuthenticationToken: the JWT of the existing authentication token
+// tokenID (atntkn_...) of consumerID.
+func (p *PAMClient) ObtainJWT(ctx context.Context, consumerID, tokenID string) (*JWTContent, error) {
+	return pamCall(ctx, p, func(pp *C.idaas_pam_client) (*JWTContent, error) {
+		c, t := cstr(consumerID), cstr(tokenID)
+		defer cfree(c)
+		defer cfree(t)
+		var out *C.char
+		var cerr *C.idaas_error
+		if err := takeError(C.idaas_pam_obtain_jwt(pp, c, t, &out, &cerr), cerr); err != nil {
+			return nil, err
+		}
+		return unmarshalResult[JWTContent](out)
+	})
+}
+
+// ObtainJWTByShortToken is ObtainJwtAuthenticationTokenByDerivedShortToken.
+func (p *PAMClient) ObtainJWTByShortToken(ctx context.Context, derivedShortToken string) (*JWTContent, error) {
+	return pamCall(ctx, p, func(pp *C.idaas_pam_client) (*JWTContent, error) {
+		t := cstr(derivedShortToken)
+		defer cfreeSecret(t)
+		var out *C.char
+		var cerr *C.idaas_error
+		if err := takeError(C.idaas_pam_obtain_jwt_by_short_token(pp, t, &out, &cerr), cerr); err != nil {
+			return nil, err
+		}
+		return unmarshalResult[JWTContent](out)
+	})
+}
+
+// ListOptions filter ListTokens / ListTokensPage (nil = no filter).
+type ListOptions struct {
+	NextToken  string // ListTokensPage only: the page to read ("" = the first)
+	MaxResults int    // page size (> 0; 0 = the server's default)
+	Revoked    *bool
+	Expired    *bool
+}
+
+func (o *ListOptions) json() string {
+	m := map[string]any{}
+	if o != nil {
+		if o.NextToken != "" {
+			m["nextToken"] = o.NextToken
+		}
+		if o.MaxResults != 0 {
+			m["maxResults"] = o.MaxResults
+		}
+		if o.Revoked != nil {
+			m["revoked"] = *o.Revoked
+		}
+		if o.Expired != nil {
+			m["expired"] = *o.Expired
+		}
+	}
+	return jsonText(m)
+}
+
+// AuthenticationToken is one entry of a token list (no token material). Times are epoch ms.
+type AuthenticationToken struct {
+	InstanceID              string `json:"instanceId"`
+	AuthenticationTokenID   string `json:"authenticationTokenId"`
+	AuthenticationTokenType string `json:"authenticationTokenType"`
+	CredentialProviderID    string `json:"credentialProviderId"`
+	CreatorType             string `json:"creatorType"`
+	CreatorID               string `json:"creatorId"`
+	ConsumerType            string `json:"consumerType"`
+	ConsumerID              string `json:"consumerId,omitempty"`
+	Revoked                 bool   `json:"revoked,omitempty"`
+	CreateTime              int64  `json:"createTime"`
+	UpdateTime              int64  `json:"updateTime"`
+	ExpirationTime          int64  `json:"expirationTime,omitempty"`
+}
+
+// TokenPage is one AuthenticationTokenPage; NextToken "" means the last page.
+type TokenPage struct {
+	Entities   []AuthenticationToken `json:"entities"`
+	TotalCount int64                 `json:"totalCount,omitempty"`
+	MaxResults int64                 `json:"maxResults,omitempty"`
+	NextToken  string                `json:"nextToken,omitempty"`
+}
+
+// ListTokensPage is ListAuthenticationTokens: ONE page of the authentication tokens of
+// consumerID under providerID (opts.NextToken selects the page).
+func (p *PAMClient) ListTokensPage(ctx context.Context, consumerID, providerID string, opts *ListOptions) (*TokenPage, error) {
+	oj := opts.json()
+	return pamCall(ctx, p, func(pp *C.idaas_pam_client) (*TokenPage, error) {
+		c, id, o := cstr(consumerID), cstr(providerID), cstr(oj)
+		defer cfree(c)
+		defer cfree(id)
+		defer cfree(o)
+		var out *C.char
+		var cerr *C.idaas_error
+		if err := takeError(C.idaas_pam_list_tokens(pp, c, id, o, &out, &cerr), cerr); err != nil {
+			return nil, err
+		}
+		return unmarshalResult[TokenPage](out)
+	})
+}
+
+// ListTokens iterates over every authentication token of consumerID under providerID, reading
+// pages on demand (opts.NextToken is the starting page). An error is yielded once, as the last
+// element.
+func (p *PAMClient) ListTokens(ctx context.Context, consumerID, providerID string, opts *ListOptions) iter.Seq2[AuthenticationToken, error] {
+	var o ListOptions
+	if opts != nil {
+		o = *opts
+	}
+	return func(yield func(AuthenticationToken, error) bool) {
+		o := o
+		seen := map[string]bool{}
+		for {
+			page, err := p.ListTokensPage(ctx, consumerID, providerID, &o)
+			if err != nil {
+				yield(AuthenticationToken{}, err)
+				return
+			}
+			for _, t := range page.Entities {
+				if !yield(t, nil) {
+					return
+				}
+			}
+			if page.NextToken == "" {
+				return
+			}
+			if seen[page.NextToken] {
+				yield(AuthenticationToken{}, &Error{Code: CodeUnexpectedResponse, Message: "list: the server repeated nextToken " + page.NextToken})
+				return
+			}
+			seen[page.NextToken] = true
+			o.NextToken = page.NextToken
+		}
+	}
+}
+
+// ValidateToken is ValidateAuthenticationToken: whether token (a JWT or derived short token) is
+// active; false when unknown, revoked or expired. hint may be "".
+func (p *PAMClient) ValidateToken(ctx context.Context, token, hint string) (bool, error) {
+	return pamCall(ctx, p, func(pp *C.idaas_pam_client) (bool, error) {
+		t, h := cstr(token), cstrOpt(hint)
+		defer cfreeSecret(t)
+		defer cfree(h)
+		var active C.bool
+		var cerr *C.idaas_error
+		if err := takeError(C.idaas_pam_validate_token(pp, t, h, &active, &cerr), cerr); err != nil {
+			return false, err
+		}
+		return bool(active), nil
+	})
+}
+
+// tokenOp runs one of the revoke/reinstate calls taking (token, hint).
+func (p *PAMClient) tokenOp(ctx context.Context, token, hint string,
+	f func(*C.idaas_pam_client, *C.char, *C.char, **C.idaas_error) C.idaas_code) error {
+	_, err := pamCall(ctx, p, func(pp *C.idaas_pam_client) (struct{}, error) {
+		t, h := cstr(token), cstrOpt(hint)
+		defer cfreeSecret(t)
+		defer cfree(h)
+		var cerr *C.idaas_error
+		return struct{}{}, takeError(f(pp, t, h, &cerr), cerr)
+	})
+	return err
+}
+
+// RevokeToken is RevokeAuthenticationToken (sent once, not retried). hint may be "".
+func (p *PAMClient) RevokeToken(ctx context.Context, token, hint string) error {
+	return p.tokenOp(ctx, token, hint, func(pp *C.idaas_pam_client, t, h *C.char, e **C.idaas_error) C.idaas_code {
+		return C.idaas_pam_revoke_token(pp, t, h, e)
+	})
+}
+
+// ReinstateToken is ReinstateAuthenticationToken: undoes RevokeToken. hint may be "".
+func (p *PAMClient) ReinstateToken(ctx context.Context, token, hint string) error {
+	return p.tokenOp(ctx, token, hint, func(pp *C.idaas_pam_client, t, h *C.char, e **C.idaas_error) C.idaas_code {
+		return C.idaas_pam_reinstate_token(pp, t, h, e)
+	})
+}
+
+func (p *PAMClient) consumerOp(ctx context.Context, consumerID, providerID string,
+	f func(*C.idaas_pam_client, *C.char, *C.char, **C.idaas_error) C.idaas_code) error {
+	_, err := pamCall(ctx, p, func(pp *C.idaas_pam_client) (struct{}, error) {
+		c, id := cstr(consumerID), cstr(providerID)
+		defer cfree(c)
+		defer cfree(id)
+		var cerr *C.idaas_error
+		return struct{}{}, takeError(f(pp, c, id, &cerr), cerr)
+	})
+	return err
+}
+
+// RevokeTokensByConsumer revokes every token of consumerID under providerID.
+func (p *PAMClient) RevokeTokensByConsumer(ctx context.Context, consumerID, providerID string) error {
+	return p.consumerOp(ctx, consumerID, providerID, func(pp *C.idaas_pam_client, c, id *C.char, e **C.idaas_error) C.idaas_code {
+		return C.idaas_pam_revoke_tokens_by_consumer(pp, c, id, e)
+	})
+}
+
+// ReinstateTokensByConsumer undoes RevokeTokensByConsumer.
+func (p *PAMClient) ReinstateTokensByConsumer(ctx context.Context, consumerID, providerID string) error {
+	return p.consumerOp(ctx, consumerID, providerID, func(pp *C.idaas_pam_client, c, id *C.char, e **C.idaas_error) C.idaas_code {
+		return C.idaas_pam_reinstate_tokens_by_consumer(pp, c, id, e)
+	})
+}
