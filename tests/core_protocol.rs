@@ -1033,3 +1033,109 @@ fn plugin_tokens_are_cached() {
     );
     assert_eq!(n.load(Ordering::SeqCst), 2);
 }
+
+#[test]
+fn pkcs7_metadata_calls_and_document_cache() {
+    let clock = ManualClock::new(T0);
+    let c2 = clock.clone();
+    let s = MockServer::start(move |r, i| match (r.method.as_str(), r.path.as_str()) {
+        ("PUT", "/latest/api/token") => Reply::json(200, "meta-token-1"),
+        ("GET", p) if p.starts_with("/latest/dynamic/instance-identity/pkcs7?") => {
+            Reply::json(200, &format!("PKCS7-DOC-{i}"))
+        }
+        _ => Reply::token(&format!("tok-{i}"), 600, c2.now_secs()),
+    });
+    let c = Client::builder(
+        cfg(&s, AuthnMethod::Pkcs7)
+            .application_federated_credential_name("fed_ecs")
+            .client_deploy_environment(idaas::config::DeployEnvironment::AlibabaCloudEcs)
+            .build()
+            .unwrap(),
+    )
+    .clock(clock.clone())
+    .ecs_metadata_endpoint(s.url(""))
+    .cache_policy(CachePolicy {
+        jitter: false,
+        ..CachePolicy::default()
+    })
+    .build()
+    .unwrap();
+    c.bearer_token().unwrap();
+    let r = s.recorded();
+    assert_eq!(r.len(), 3);
+    assert_eq!(
+        (r[0].method.as_str(), r[0].path.as_str()),
+        ("PUT", "/latest/api/token")
+    );
+    assert_eq!(
+        r[0].header("x-aliyun-ecs-metadata-token-ttl-seconds"),
+        Some("3600")
+    );
+    assert_eq!(r[0].body, "");
+    assert_eq!(
+        r[1].path,
+        format!(
+            "/latest/dynamic/instance-identity/pkcs7?audience=%7B%22aud%22%3A%22idaas_abc%22%2C%22signingTime%22%3A{}%7D",
+            T0 / 1000
+        ),
+        "D-15: compact JSON, percent-encoded"
+    );
+    assert_eq!(
+        r[1].header("x-aliyun-ecs-metadata-token"),
+        Some("meta-token-1")
+    );
+    let names: Vec<&str> = r[2]
+        .body
+        .split('&')
+        .map(|kv| kv.split('=').next().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "client_id",
+            "application_federated_credential_name",
+            "client_assertion_type",
+            "client_assertion",
+            "grant_type",
+            "scope"
+        ]
+    );
+    assert!(r[2].body.contains("&client_assertion=PKCS7-DOC-1&"));
+    // Token refresh (600 s token) reuses the cached document (valid 3600 s).
+    clock.advance_secs(600);
+    c.bearer_token().unwrap();
+    assert_eq!(s.count(), 4);
+    assert!(s.recorded()[3]
+        .body
+        .contains("&client_assertion=PKCS7-DOC-1&"));
+    // After the document's prefetch point (~2/3 of 3600 s) it is fetched again.
+    clock.advance_secs(2000);
+    c.bearer_token().unwrap();
+    let r = s.recorded();
+    assert_eq!(r.len(), 7);
+    assert!(r[6].body.contains("&client_assertion=PKCS7-DOC-5&"));
+}
+
+#[test]
+fn pkcs7_metadata_failure_is_reported() {
+    let s = MockServer::start(|r, _| {
+        if r.path.starts_with("/latest/") {
+            Reply::json(403, "forbidden")
+        } else {
+            Reply::json(200, "{}")
+        }
+    });
+    let c = Client::builder(
+        cfg(&s, AuthnMethod::Pkcs7)
+            .application_federated_credential_name("fed_ecs")
+            .client_deploy_environment(idaas::config::DeployEnvironment::AlibabaCloudEcs)
+            .build()
+            .unwrap(),
+    )
+    .ecs_metadata_endpoint(s.url(""))
+    .build()
+    .unwrap();
+    let e = c.bearer_token().unwrap_err();
+    assert_eq!((e.code(), e.http_status()), ("403", Some(403)), "{e}");
+    assert!(s.recorded().iter().all(|r| r.path.starts_with("/latest/")));
+}
