@@ -1,0 +1,130 @@
+package dev.idaas;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.Test;
+
+class PluginAndLoggingTest {
+    static String pluginConfig(String name) {
+        return "{\"idaasInstanceId\":\"idaas_test\",\"clientId\":\"app_test\","
+               + "\"issuer\":\"http://127.0.0.1:9/api/v2/iauths_system/oauth2\","
+               + "\"tokenEndpoint\":\"http://127.0.0.1:9/api/v2/iauths_system/oauth2/token\","
+               + "\"authnConfiguration\":{\"authnMethod\":\"PLUGIN\",\"pluginName\":\"" + name + "\"}}";
+    }
+
+    @Test
+    void pluginSuppliesTokens() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        ConcurrentHashMap<String, Boolean> threads = new ConcurrentHashMap<>();
+        Idaas.registerPlugin("java-test-plugin", scope -> {
+            calls.incrementAndGet();
+            threads.put(Thread.currentThread().getName(), true);
+            return new PluginToken(scope.contains("|") ? "scoped-" + scope : "p".repeat(5000), 3600);
+        });
+        try (IdaasClient c = IdaasClient.fromJson(pluginConfig("java-test-plugin"))) {
+            // a 5000-byte token: bigger than the initial 2048-byte buffer of the hot path
+            assertEquals("p".repeat(5000), c.getBearerToken());
+            assertEquals("p".repeat(5000), c.getBearerToken());
+            assertEquals(1, calls.get(), "cached for its lifetime");
+            assertEquals("scoped-api.example.com|read:file", c.getBearerToken("api.example.com|read:file"));
+            // token exchange is not available for PLUGIN clients
+            assertThrows(IdaasConfigException.class, () -> c.exchangeToken("t"));
+            assertThrows(IdaasConfigException.class, () -> c.getExchangeProvider(null));
+            // from many Java threads at once
+            List<Thread> ts = new ArrayList<>();
+            AtomicReference<Throwable> fail = new AtomicReference<>();
+            for (int i = 0; i < 8; i++) {
+                Thread t = new Thread(() -> {
+                    try {
+                        for (int k = 0; k < 50; k++) assertTrue(c.getBearerToken("aud" + (k % 5) + "|s").startsWith("scoped-"));
+                    } catch (Throwable e) {
+                        fail.set(e);
+                    }
+                });
+                ts.add(t);
+                t.start();
+            }
+            for (Thread t : ts) t.join();
+            if (fail.get() != null) throw new AssertionError(fail.get());
+        }
+    }
+
+    @Test
+    void pluginWithoutLifetimeIsCalledEveryTime() {
+        AtomicInteger calls = new AtomicInteger();
+        Idaas.registerPlugin("java-test-uncached", scope -> new PluginToken("t" + calls.incrementAndGet(), 0));
+        try (IdaasClient c = IdaasClient.fromJson(pluginConfig("java-test-uncached"))) {
+            assertEquals("t1", c.getBearerToken());
+            assertEquals("t2", c.getBearerToken());
+        }
+    }
+
+    @Test
+    void pluginFailuresAreCredentialErrors() {
+        Idaas.registerPlugin("java-test-failing", scope -> {
+            throw new IllegalStateException("vault unreachable");
+        });
+        try (IdaasClient c = IdaasClient.fromJson(pluginConfig("java-test-failing"))) {
+            IdaasCredentialException e = assertThrows(IdaasCredentialException.class, c::getBearerToken);
+            assertEquals("PluginFailed", e.serverCode());
+            assertTrue(e.getMessage().contains("vault unreachable"), e.getMessage());
+        }
+        Idaas.registerPlugin("java-test-null", scope -> null);
+        try (IdaasClient c = IdaasClient.fromJson(pluginConfig("java-test-null"))) {
+            assertThrows(IdaasCredentialException.class, c::getBearerToken);
+        }
+        Idaas.registerPlugin("java-test-blank", scope -> new PluginToken(" ", 60));
+        try (IdaasClient c = IdaasClient.fromJson(pluginConfig("java-test-blank"))) {
+            assertThrows(IdaasCredentialException.class, c::getBearerToken);
+        }
+        assertThrows(IdaasConfigException.class, () -> IdaasClient.fromJson(pluginConfig("java-test-never-registered")));
+        assertThrows(IdaasInvalidArgumentException.class, () -> Idaas.registerPlugin(" ", s -> null));
+        assertThrows(IdaasInvalidArgumentException.class, () -> Idaas.registerPlugin(null, s -> null));
+    }
+
+    @Test
+    void logRecordsReachSystemLogger() throws Exception {
+        Emulator em = Emulator.get();
+        List<LogRecord> records = Collections.synchronizedList(new ArrayList<>());
+        Handler h = new Handler() {
+            @Override public void publish(LogRecord r) { records.add(r); }
+            @Override public void flush() {}
+            @Override public void close() {}
+        };
+        Logger root = Logger.getLogger("");
+        java.util.logging.Level old = root.getLevel();
+        root.addHandler(h);
+        root.setLevel(java.util.logging.Level.ALL);
+        try {
+            Idaas.setLogLevel(Level.TRACE);
+            try (IdaasClient c = IdaasClient.fromJson(em.configJson)) {
+                c.getBearerToken("api.example.com|read:file");
+            }
+            assertFalse(records.isEmpty(), "no log record forwarded");
+            assertTrue(records.stream().anyMatch(r -> r.getLoggerName().startsWith("idaas")),
+                    "no record from an idaas logger");
+            assertTrue(records.stream().noneMatch(r -> String.valueOf(r.getMessage()).contains(em.clientSecret)),
+                    "a secret was logged");
+            Idaas.setLogLevel(Level.OFF);
+            records.clear();
+            try (IdaasClient c = IdaasClient.fromJson(em.configJson)) {
+                c.getBearerToken("api.example.com|write:file");
+            }
+            assertTrue(records.stream().noneMatch(r -> r.getLoggerName().startsWith("idaas")));
+        } finally {
+            Idaas.setLogLevel(Level.WARNING);
+            root.removeHandler(h);
+            root.setLevel(old);
+        }
+    }
+}
