@@ -430,7 +430,7 @@ impl Client {
                     if c.expires_at == 0 && c.expires_in > 0 {
                         c.expires_at = clock.now_secs() + c.expires_in;
                     }
-                    let expires_at_ms = c.expires_at.saturating_mul(1000);
+                    let expires_at_ms = cache_expiry_ms(&c, clock.now_millis());
                     Ok(Fetched {
                         value: c,
                         expires_at_ms,
@@ -459,7 +459,7 @@ impl Client {
                             &scope_owned,
                         )
                     })?;
-                    let expires_at_ms = c.expires_at.saturating_mul(1000);
+                    let expires_at_ms = cache_expiry_ms(&c, clock.now_millis());
                     Ok(Fetched {
                         value: c,
                         expires_at_ms,
@@ -470,6 +470,23 @@ impl Client {
             )
         };
         Ok(CachedProvider::new(scope, cache))
+    }
+}
+
+/// When the cache must consider a credential expired, in ms since the epoch (decision D-11 plus
+/// clock-skew protection): the server's `expires_at`, but never later than `now + expires_in` (a
+/// client clock behind the server's would otherwise serve expired tokens); when `expires_at` is
+/// already past by our clock but `expires_in` is positive (our clock ahead of the server's),
+/// `now + expires_in`; only `expires_in` → `now + expires_in`; neither → 0 (not cached).
+pub fn cache_expiry_ms(c: &Credential, now_ms: u64) -> u64 {
+    let rel = (c.expires_in > 0).then(|| now_ms.saturating_add(c.expires_in.saturating_mul(1000)));
+    let abs = (c.expires_at > 0).then(|| c.expires_at.saturating_mul(1000));
+    match (abs, rel) {
+        (Some(a), Some(r)) if a <= now_ms => r,
+        (Some(a), Some(r)) => a.min(r),
+        (Some(a), None) => a,
+        (None, Some(r)) => r,
+        (None, None) => 0,
     }
 }
 
@@ -492,6 +509,25 @@ pub fn client_credentials_request(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expiry_with_skew() {
+        let c = |at, inn| Credential {
+            expires_at: at,
+            expires_in: inn,
+            ..Credential::default()
+        };
+        let now = 1_000_000_000;
+        assert_eq!(cache_expiry_ms(&c(1_000_600, 600), now), 1_000_600_000);
+        // our clock 5 min behind the server: capped at now + expires_in
+        assert_eq!(cache_expiry_ms(&c(1_000_900, 600), now), 1_000_600_000);
+        // our clock ahead: expires_at already past → relative lifetime
+        assert_eq!(cache_expiry_ms(&c(999_000, 600), now), 1_000_600_000);
+        assert_eq!(cache_expiry_ms(&c(1_000_600, 0), now), 1_000_600_000);
+        assert_eq!(cache_expiry_ms(&c(0, 60), now), 1_000_060_000);
+        assert_eq!(cache_expiry_ms(&c(0, 0), now), 0);
+        assert_eq!(cache_expiry_ms(&c(999_000, 0), now), 999_000_000);
+    }
 
     #[test]
     fn client_is_send_sync_clone() {

@@ -6,7 +6,9 @@
 //!   `CLIENT_SECRET_BASIC`, built from the raw `client_id:secret` (decision D-10).
 //! * Responses (§5.3): any 2xx with a JSON object body. Decision D-11: `expires_at` is used when
 //!   present (> 0), else `now + expires_in`; with neither the credential has `expires_at = 0` and
-//!   is not cached (the next call fetches again).
+//!   is not cached (the next call fetches again). The cache additionally never trusts a token longer
+//!   than `now + expires_in` by the local clock (clock-skew protection, see
+//!   [`crate::client::cache_expiry_ms`]).
 //! * Errors (§5.4): 3xx → [`ErrorKind::UnexpectedResponse`] with code = status text and the
 //!   `Location` in the message (redirects are never followed, D-12); 4xx → [`ErrorKind::Auth`] with the
 //!   server's `error`/`Code`, `error_description`/`Message`, `request_id`/`RequestId` (or the
