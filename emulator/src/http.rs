@@ -292,7 +292,18 @@ fn handle_connection(inner: &Inner, stream: TcpStream) {
             inner.record(recorded(&req, status, &rid, tls));
         }
         match outcome {
-            Outcome::Respond(resp) => {
+            Outcome::Respond(mut resp) => {
+                if req.method == "HEAD" {
+                    // Same headers (Content-Length of the GET body), no body.
+                    let len = resp.body.len();
+                    resp.body.clear();
+                    let head = head_bytes(&resp, len, keep_alive, &rid);
+                    if conn.write_all(&head).and_then(|_| conn.flush()).is_err() || !keep_alive {
+                        close_gracefully(&mut conn, &raw);
+                        return;
+                    }
+                    continue;
+                }
                 if write_response(&mut conn, &resp, keep_alive, &rid).is_err() || !keep_alive {
                     close_gracefully(&mut conn, &raw);
                     return;

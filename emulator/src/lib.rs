@@ -416,6 +416,14 @@ impl Inner {
         format!("{}{ISSUER_PATH}", self.public_base())
     }
 
+    /// `host:port` of the Developer API (no scheme).
+    pub fn devapi_endpoint(&self) -> String {
+        self.https_base
+            .strip_prefix("https://")
+            .unwrap_or(&self.https_base)
+            .to_string()
+    }
+
     /// The trusted OIDC issuer URL.
     pub fn oidc_issuer(&self) -> String {
         format!("{}/oidc", self.public_base())
@@ -532,7 +540,7 @@ impl Inner {
             "issuer": self.issuer(),
             "tokenEndpoint": format!("{}{TOKEN_PATH}", self.public_base()),
             "scope": PAM_SCOPE,
-            "developerApiEndpoint": format!("127.0.0.1:{}", self.port),
+            "developerApiEndpoint": self.devapi_endpoint(),
             "authnConfiguration": Value::Object(authn),
             "httpConfiguration": {"caCertificatePath": self.ca_cert_path.to_string_lossy()},
         })
@@ -555,7 +563,7 @@ impl Inner {
             "issuer": self.issuer(),
             "tokenEndpoint": format!("{}{TOKEN_PATH}", self.public_base()),
             "jwksUri": format!("{}/jwks", self.issuer()),
-            "developerApiEndpoint": format!("127.0.0.1:{}", self.port),
+            "developerApiEndpoint": self.devapi_endpoint(),
             "metadataBaseUrl": self.http_base,
             "instanceId": self.instance_id,
             "caCertPath": self.ca_cert_path.to_string_lossy(),
@@ -771,7 +779,7 @@ impl Emulator {
 
     /// `127.0.0.1:PORT` (no scheme), for `developerApiEndpoint`.
     pub fn developer_api_endpoint(&self) -> String {
-        format!("127.0.0.1:{}", self.inner.port)
+        self.inner.devapi_endpoint()
     }
 
     /// `http://127.0.0.1:PORT`: the ECS metadata stand-in.

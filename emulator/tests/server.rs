@@ -127,6 +127,12 @@ fn bad_http_and_limits() {
     // Unknown route: 404 JSON with request id; the server still works afterwards.
     let r = raw(&emu, b"GET /nowhere HTTP/1.1\r\nConnection: close\r\n\r\n");
     assert!(r.starts_with("HTTP/1.1 404") && r.contains("x-request-id") && r.contains("\"error\""));
+    // HEAD: headers only.
+    let r = raw(&emu, b"HEAD /health HTTP/1.1\r\nConnection: close\r\n\r\n");
+    assert!(
+        r.starts_with("HTTP/1.1 200") && r.ends_with("\r\n\r\n"),
+        "{r}"
+    );
     // A client that connects and sends nothing does not block others.
     let _idle = TcpStream::connect(emu.local_addr()).unwrap();
     assert!(
