@@ -137,7 +137,6 @@ fn every_method_is_accepted() {
 }
 
 #[test]
-#[ignore = "TEMPORARY: enable once the emulator's ECS metadata stand-in is committed"]
 fn pkcs7_on_ecs_with_the_metadata_stand_in() {
     let emu = Emulator::start_default();
     let c = client(&emu, AuthMethod::Pkcs7);
