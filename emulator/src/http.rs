@@ -17,7 +17,7 @@ pub(crate) const MAX_BODY: usize = 1024 * 1024;
 /// Maximum number of simultaneous connections.
 const MAX_CONNS: usize = 2048;
 /// Idle keep-alive connections are closed after this long.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A parsed request.
 pub(crate) struct Request {
