@@ -44,7 +44,7 @@ pub(crate) unsafe fn opt_str_arg<'a>(
 
 /// True when `bytes` contains a NUL byte (glibc's vectorised `memchr`).
 #[inline(always)]
-fn has_nul(bytes: &[u8]) -> bool {
+pub(crate) fn has_nul(bytes: &[u8]) -> bool {
     // SAFETY: `bytes` is a valid slice of `bytes.len()` readable bytes.
     !unsafe { libc::memchr(bytes.as_ptr().cast(), 0, bytes.len()) }.is_null()
 }
@@ -53,13 +53,26 @@ fn has_nul(bytes: &[u8]) -> bool {
 /// NUL byte is refused (it would be silently truncated in C): tokens and JSON never contain one.
 #[inline]
 pub(crate) fn alloc_string(s: &str) -> Result<*mut c_char, FfiError> {
-    let bytes = s.as_bytes();
-    if has_nul(bytes) {
-        return Err(FfiError::new(
-            idaas_code::UnexpectedResponse,
-            "the value contains a NUL byte and cannot be returned as a C string",
-        ));
+    if has_nul(s.as_bytes()) {
+        return Err(nul_error());
     }
+    alloc_string_prechecked(s)
+}
+
+/// The error for a value holding a NUL byte.
+#[cold]
+pub(crate) fn nul_error() -> FfiError {
+    FfiError::new(
+        idaas_code::UnexpectedResponse,
+        "the value contains a NUL byte and cannot be returned as a C string",
+    )
+}
+
+/// [`alloc_string`] for a value already known to hold no NUL byte (a NUL would only truncate the C
+/// string: the copy is always terminated within its allocation).
+#[inline]
+pub(crate) fn alloc_string_prechecked(s: &str) -> Result<*mut c_char, FfiError> {
+    let bytes = s.as_bytes();
     // SAFETY: malloc with a non-zero size; the result is checked for NULL before use.
     let p = unsafe { libc::malloc(bytes.len() + 1) }.cast::<u8>();
     if p.is_null() {
@@ -117,13 +130,25 @@ pub(crate) unsafe fn copy_into(
     cap: usize,
     len_out: *mut usize,
 ) -> Result<(), FfiError> {
-    let bytes = s.as_bytes();
-    if has_nul(bytes) {
-        return Err(FfiError::new(
-            idaas_code::UnexpectedResponse,
-            "the value contains a NUL byte and cannot be returned as a C string",
-        ));
+    if has_nul(s.as_bytes()) {
+        return Err(nul_error());
     }
+    // SAFETY: forwarded contract.
+    unsafe { copy_into_prechecked(s, buf, cap, len_out) }
+}
+
+/// [`copy_into`] for a value already known to hold no NUL byte.
+///
+/// # Safety
+/// As [`copy_into`].
+#[inline]
+pub(crate) unsafe fn copy_into_prechecked(
+    s: &str,
+    buf: *mut c_char,
+    cap: usize,
+    len_out: *mut usize,
+) -> Result<(), FfiError> {
+    let bytes = s.as_bytes();
     let needed = bytes.len() + 1;
     if cap < needed || buf.is_null() {
         // SAFETY: `len_out` is non-NULL and writable (caller's contract).
