@@ -428,7 +428,7 @@ impl Client {
                 move || {
                     let mut c = plugin.fetch_token(&scope_owned)?;
                     if c.expires_at == 0 && c.expires_in > 0 {
-                        c.expires_at = clock.now_secs() + c.expires_in;
+                        c.expires_at = clock.now_secs().saturating_add(c.expires_in);
                     }
                     let expires_at_ms = cache_expiry_ms(&c, clock.now_millis());
                     Ok(Fetched {

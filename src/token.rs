@@ -292,7 +292,7 @@ pub fn credential_from_json(obj: &serde_json::Map<String, Value>, now_secs: u64)
     let s = |k: &str| obj.get(k).and_then(Value::as_str).map(str::to_string);
     let expires_in = int_field(obj, "expires_in").unwrap_or(0);
     let expires_at = match int_field(obj, "expires_at").unwrap_or(0) {
-        0 if expires_in > 0 => now_secs + expires_in,
+        0 if expires_in > 0 => now_secs.saturating_add(expires_in),
         v => v,
     };
     Credential {
@@ -415,6 +415,23 @@ mod tests {
         assert_eq!(c.expires_at, 1060);
         let c = parse_token_response(&resp(200, r#"{"access_token":"t"}"#, &[]), 1000).unwrap();
         assert_eq!(c.expires_at, 0);
+        // absurd values never overflow
+        let c = parse_token_response(
+            &resp(
+                200,
+                r#"{"access_token":"t","expires_in":18446744073709551615,"expires_at":-5}"#,
+                &[],
+            ),
+            1000,
+        )
+        .unwrap();
+        assert_eq!(c.expires_at, u64::MAX);
+        let c = parse_token_response(
+            &resp(200, r#"{"access_token":"t","expires_in":1e300}"#, &[]),
+            1,
+        )
+        .unwrap();
+        assert_eq!(c.expires_in, u64::MAX);
         let e = parse_token_response(&resp(200, "nope", &[]), 0).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::UnexpectedResponse);
         let e = parse_token_response(
