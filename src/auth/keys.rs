@@ -358,4 +358,26 @@ mod tests {
             .unwrap_err();
         assert!(e.message().contains("base64"));
     }
+
+    #[test]
+    fn mangled_input_never_panics() {
+        for f in ["ec256_sec1.pem", "rsa2048_pkcs1.pem", "ec384_pkcs8.pem"] {
+            let pem = fixture(f);
+            let bytes = pem.as_bytes();
+            for cut in (0..bytes.len()).step_by(7) {
+                let _ = PrivateKey::from_pem(&String::from_utf8_lossy(&bytes[..cut]));
+                let mut m = bytes.to_vec();
+                m[cut] = if m[cut] == b'A' { b'B' } else { b'A' };
+                let _ = PrivateKey::from_pem(&String::from_utf8_lossy(&m));
+            }
+        }
+        for s in [
+            "-----BEGIN ",
+            "-----BEGIN PRIVATE KEY-----",
+            "-----BEGIN -----\n-----END -----",
+            "\\n",
+        ] {
+            assert!(PrivateKey::from_pem(s).is_err());
+        }
+    }
 }
