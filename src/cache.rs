@@ -33,6 +33,9 @@
 //! A fetch result whose expiry is not in the future (e.g. a token reply with neither `expires_at` nor
 //! `expires_in`, decision D-11) is handed to the callers of that fetch but is refetched on the next call.
 //!
+//! # Re-entrancy
+//! The fetch function must not read the same cache (it would wait for its own refresh).
+//!
 //! # Panics in the fetch function
 //! A panicking fetch function (e.g. an application plugin) is caught and becomes an
 //! [`ErrorKind::Internal`] error, so waiters are never left blocked.
@@ -377,8 +380,22 @@ impl<T: Send + Sync + 'static> Inner<T> {
         });
         let now = self.clock.now_millis();
         let result = res.map(|f| {
+            let times = self.times_for(now, f.expires_at_ms);
+            if times.expires_at_ms > now {
+                log::debug!(
+                    "{}: refreshed; valid for {} s (prefetch in {} s)",
+                    self.name,
+                    (times.expires_at_ms - now) / 1000,
+                    times.prefetch_at_ms.saturating_sub(now) / 1000
+                );
+            } else {
+                log::debug!(
+                    "{}: fetched a value without a future expiry (not cached)",
+                    self.name
+                );
+            }
             let e = Arc::new(Entry {
-                times: self.times_for(now, f.expires_at_ms),
+                times,
                 value: Arc::new(f.value),
             });
             self.current.store(Some(e.clone()));

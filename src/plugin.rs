@@ -10,6 +10,10 @@
 //! token-endpoint reply (refresh ahead, single flight, backoff). It should set `expires_at`
 //! (absolute epoch seconds) or `expires_in`; with neither the token is not cached. A panicking plugin
 //! becomes an `Internal` error. PLUGIN is not available for token exchange (§7.1).
+//!
+//! **Re-entrancy**: `fetch_token` runs while the scope's refresh is in flight; it must not ask the
+//! same [`crate::Client`] for a token of the same scope (that call would wait for the refresh it is
+//! part of, forever). Other clients and other scopes are fine.
 
 use crate::error::Result;
 use crate::provider::Credential;
