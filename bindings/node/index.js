@@ -464,3 +464,5 @@ module.exports = {
     ID_TOKEN: 'urn:ietf:params:oauth:token-type:id_token',
   }),
 };
+// `import idaas from '@idaas/node'` and TypeScript's default import see the same object.
+Object.defineProperty(module.exports, 'default', { value: module.exports, enumerable: false });
