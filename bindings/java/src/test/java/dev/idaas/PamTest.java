@@ -22,6 +22,8 @@ class PamTest {
     static Emulator em;
     static IdaasClient client;
     static PamClient pam;
+    /** With a user-bound token (token exchange): what the 3LO operations need. */
+    static PamClient userPam;
     static final String AUD = "https://api.partner.example";
 
     @BeforeAll
@@ -29,11 +31,15 @@ class PamTest {
         em = Emulator.get();
         client = IdaasClient.fromJson(em.configJson);
         pam = client.pamClient();
+        try (CredentialProvider user = CredentialProvider.fromCredential(client.exchangeToken(client.getBearerToken()))) {
+            userPam = client.pamClient(user, null);
+        }
     }
 
     @AfterAll
     static void stop() {
         pam.close();
+        userPam.close();
         client.close();
     }
 
@@ -118,21 +124,26 @@ class PamTest {
                 () -> pam.fetchOAuthTokenV2("google_drive_reader", "3lo", null));
         assertEquals("invalid_authorization_flow", flow.serverCode());
         IdaasServerException mismatch = assertThrows(IdaasServerException.class,
-                () -> pam.fetchOAuthTokenV2("google_drive_user", AuthorizationFlow.M2M, null));
+                () -> userPam.fetchOAuthTokenV2("google_drive_user", AuthorizationFlow.M2M,
+                        OAuthTokenOptions.defaults().forceAuthentication(true)));
         assertEquals("authorization_flow_mismatch", mismatch.serverCode());
 
         // 3LO: a session, its state
-        r = pam.fetchOAuthTokenV2("google_drive_user", AuthorizationFlow.USER_FEDERATION,
+        // without a user-bound token the server refuses 3LO
+        IdaasAuthException notUser = assertThrows(IdaasAuthException.class, () -> pam.fetchOAuthTokenV2(
+                "google_drive_user", AuthorizationFlow.USER_FEDERATION, null));
+        assertEquals(403, notUser.httpStatus());
+        r = userPam.fetchOAuthTokenV2("google_drive_user", AuthorizationFlow.USER_FEDERATION,
                 OAuthTokenOptions.defaults().forceAuthentication(true));
         assertNull(r.accessToken());
         OAuthAuthorizationSession s = r.oauthAuthorizationSession();
         assertNotNull(s.sessionUri());
         assertNotNull(s.authorizationUrl());
-        OAuthSessionResponse st = pam.getOAuthSession(s.sessionUri());
+        OAuthSessionResponse st = userPam.getOAuthSession(s.sessionUri());
         assertEquals("pending", st.sessionStatus());
-        assertEquals("pending", pam.getOAuthSessionAsync(s.sessionUri()).get(30, TimeUnit.SECONDS).sessionStatus());
+        assertEquals("pending", userPam.getOAuthSessionAsync(s.sessionUri()).get(30, TimeUnit.SECONDS).sessionStatus());
         IdaasServerException unknown = assertThrows(IdaasServerException.class,
-                () -> pam.getOAuthSession("urn:ietf:params:oauth:request_uri:nope"));
+                () -> userPam.getOAuthSession("urn:ietf:params:oauth:request_uri:nope"));
         assertEquals(404, unknown.httpStatus());
     }
 
@@ -144,7 +155,7 @@ class PamTest {
     void pollApproved() {
         AtomicInteger calls = new AtomicInteger();
         AtomicReference<Thread> cbThread = new AtomicReference<>();
-        OAuthTokenResponse r = pam.pollOAuthToken("google_drive_user", fast(), url -> {
+        OAuthTokenResponse r = userPam.pollOAuthToken("google_drive_user", fast(), url -> {
             calls.incrementAndGet();
             cbThread.set(Thread.currentThread());
             em.setSessionFromUrl(url, "completed");
@@ -154,30 +165,30 @@ class PamTest {
         assertNotNull(r.accessToken());
         // a token at once: no callback
         calls.set(0);
-        assertNotNull(pam.pollOAuthToken("google_drive_reader", null, url -> calls.incrementAndGet(), null).accessToken());
+        assertNotNull(userPam.pollOAuthToken("google_drive_reader", null, url -> calls.incrementAndGet(), null).accessToken());
         assertEquals(0, calls.get());
     }
 
     @Test
     void pollRefusedTimedOutAborted() {
         IdaasAuthException refused = assertThrows(IdaasAuthException.class,
-                () -> pam.pollOAuthToken("google_drive_user", fast(), url -> em.setSessionFromUrl(url, "failed"), null));
+                () -> userPam.pollOAuthToken("google_drive_user", fast(), url -> em.setSessionFromUrl(url, "failed"), null));
         assertEquals(ErrorCode.AUTH, refused.code());
-        IdaasTimeoutException out = assertThrows(IdaasTimeoutException.class, () -> pam.pollOAuthToken(
+        IdaasTimeoutException out = assertThrows(IdaasTimeoutException.class, () -> userPam.pollOAuthToken(
                 "google_drive_user", OAuthTokenOptions.defaults().interval(Duration.ofMillis(20)).maxPollingRetries(3)
                         .forceAuthentication(true), url -> {}, null));
         assertTrue(out.getMessage().contains("polling") || "polling_timeout".equals(out.serverCode()), out.toString());
-        assertThrows(IdaasTimeoutException.class, () -> pam.pollOAuthToken("google_drive_user",
+        assertThrows(IdaasTimeoutException.class, () -> userPam.pollOAuthToken("google_drive_user",
                 OAuthTokenOptions.defaults().interval(Duration.ofMillis(100)).timeout(Duration.ofMillis(250))
                         .forceAuthentication(true), url -> {}, null));
         // the consumer throws: the poll aborts, the exception is the cause
         IllegalStateException boom = new IllegalStateException("no browser");
         IdaasCancelledException c = assertThrows(IdaasCancelledException.class,
-                () -> pam.pollOAuthToken("google_drive_user", fast(), url -> { throw boom; }, null));
+                () -> userPam.pollOAuthToken("google_drive_user", fast(), url -> { throw boom; }, null));
         assertSame(boom, c.getCause());
         assertThrows(IdaasInvalidArgumentException.class,
-                () -> pam.pollOAuthToken("x", null, null, null), "on_url is required");
-        assertThrows(IdaasInvalidArgumentException.class, () -> pam.pollOAuthToken("google_drive_user",
+                () -> userPam.pollOAuthToken("x", null, null, null), "on_url is required");
+        assertThrows(IdaasInvalidArgumentException.class, () -> userPam.pollOAuthToken("google_drive_user",
                 OAuthTokenOptions.defaults().interval(Duration.ZERO), url -> {}, null));
     }
 
@@ -186,7 +197,7 @@ class PamTest {
         try (CancellationToken cancel = new CancellationToken()) {
             assertFalse(cancel.isCancelled());
             long t0 = System.nanoTime();
-            IdaasCancelledException e = assertThrows(IdaasCancelledException.class, () -> pam.pollOAuthToken(
+            IdaasCancelledException e = assertThrows(IdaasCancelledException.class, () -> userPam.pollOAuthToken(
                     "google_drive_user", OAuthTokenOptions.defaults().interval(Duration.ofSeconds(10)).forceAuthentication(true),
                     url -> CompletableFuture.runAsync(() -> {
                         sleep(300);
@@ -196,11 +207,11 @@ class PamTest {
             assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5), "prompt");
             assertTrue(cancel.isCancelled());
             // already cancelled: nothing is sent
-            assertThrows(IdaasCancelledException.class, () -> pam.pollOAuthToken("google_drive_user", null, url -> {}, cancel));
+            assertThrows(IdaasCancelledException.class, () -> userPam.pollOAuthToken("google_drive_user", null, url -> {}, cancel));
         }
         // the async variant: cancelling the future cancels the poll
         CompletableFuture<String> seen = new CompletableFuture<>();
-        CompletableFuture<OAuthTokenResponse> f = pam.pollOAuthTokenAsync("google_drive_user",
+        CompletableFuture<OAuthTokenResponse> f = userPam.pollOAuthTokenAsync("google_drive_user",
                 OAuthTokenOptions.defaults().interval(Duration.ofSeconds(10)).forceAuthentication(true), seen::complete);
         assertTrue(seen.get(30, TimeUnit.SECONDS).contains("session="));
         long t0 = System.nanoTime();
@@ -210,7 +221,7 @@ class PamTest {
         assertNotNull(pam.getApiKeyAsync("openai_prod_key").get(5, TimeUnit.SECONDS));
         assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5));
         // and the async variant completes normally when approved
-        OAuthTokenResponse ok = pam.pollOAuthTokenAsync("google_drive_user", fast(),
+        OAuthTokenResponse ok = userPam.pollOAuthTokenAsync("google_drive_user", fast(),
                 url -> em.setSessionFromUrl(url, "completed")).get(30, TimeUnit.SECONDS);
         assertNotNull(ok.accessToken());
     }
