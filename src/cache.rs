@@ -313,12 +313,8 @@ impl<T: Send + Sync + 'static> Inner<T> {
             let spawned = std::thread::Builder::new()
                 .name("idaas-refresh".into())
                 .spawn(move || {
-                    if let Err(e) = me.run_fetch() {
-                        log::warn!(
-                            "{}: background refresh failed, serving the cached value: {e}",
-                            me.name
-                        );
-                    }
+                    // run_fetch logs a failure itself.
+                    let _ = me.run_fetch();
                 });
             match spawned {
                 Ok(_) => return None,
@@ -328,16 +324,7 @@ impl<T: Send + Sync + 'static> Inner<T> {
                 ),
             }
         }
-        match self.run_fetch() {
-            Ok(e) => Some(e),
-            Err(e) => {
-                log::warn!(
-                    "{}: refresh ahead of expiry failed, serving the cached value: {e}",
-                    self.name
-                );
-                None
-            }
-        }
+        self.run_fetch().ok()
     }
 
     fn refresh_blocking(&self, now: u64) -> Result<Arc<Entry<T>>> {
@@ -411,7 +398,24 @@ impl<T: Send + Sync + 'static> Inner<T> {
             }
             Err(err) => {
                 st.failures = st.failures.saturating_add(1);
-                st.next_attempt_ms = now + self.backoff_ms(st.failures);
+                let backoff = self.backoff_ms(st.failures);
+                st.next_attempt_ms = now + backoff;
+                // One log line per failed fetch (never per waiting caller); errors carry no secrets.
+                match self.current.load().as_ref() {
+                    Some(cur) if now < cur.times.expires_at_ms => log::warn!(
+                        "{}: refresh failed (attempt {}); serving the cached value, valid for {} s more; next attempt in {} ms: {err}",
+                        self.name,
+                        st.failures,
+                        (cur.times.expires_at_ms - now) / 1000,
+                        backoff
+                    ),
+                    _ => log::warn!(
+                        "{}: fetch failed (attempt {}); no valid cached value; next attempt in {} ms: {err}",
+                        self.name,
+                        st.failures,
+                        backoff
+                    ),
+                }
                 st.last_error = Some(err.clone());
                 st.outcome = Some(Err(err.clone()));
             }

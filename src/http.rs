@@ -5,6 +5,14 @@
 //! be used without TLS; anything else must be https).
 //!
 //! Retries are not done here: the callers (token fetch, Developer API) decide what is safe to retry.
+//!
+//! # Logging and secrets
+//! At `TRACE` level, `ureq`'s protocol crate (`ureq_proto`) hex-dumps every request and response
+//! **including the `Authorization` header, form bodies with client secrets and assertions, and token
+//! replies**. `DEBUG` and above are safe (ureq redacts `Authorization` there). The core never logs a
+//! secret itself, but it cannot stop an application logger from enabling `TRACE` for those targets:
+//! loggers that forward this crate's logs (e.g. the C ABI's log callback) must drop the records for
+//! which [`is_sensitive_log_record`] is true.
 
 use crate::error::{Error, ErrorKind, Result};
 use std::sync::Arc;
@@ -237,6 +245,19 @@ impl HttpClient {
     }
 }
 
+/// True for log records that may carry secrets: `TRACE` records of the HTTP stack (`ureq`,
+/// `ureq_proto`, `rustls`), which dump raw request/response bytes. Loggers forwarding this crate's
+/// records should drop them (see the module docs).
+pub fn is_sensitive_log_record(target: &str, level: log::Level) -> bool {
+    level == log::Level::Trace
+        && ["ureq", "ureq_proto", "rustls"].iter().any(|p| {
+            target == *p
+                || target
+                    .strip_prefix(p)
+                    .is_some_and(|rest| rest.starts_with("::"))
+        })
+}
+
 /// Refuse URLs that are not https, except plain http to a loopback host (decision D-6).
 pub fn check_url(url: &str) -> Result<()> {
     if url.starts_with("https://") {
@@ -384,6 +405,17 @@ fn map_ureq_error(e: ureq::Error, url: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sensitive_log_targets() {
+        use log::Level;
+        assert!(is_sensitive_log_record("ureq_proto::util", Level::Trace));
+        assert!(is_sensitive_log_record("ureq::run", Level::Trace));
+        assert!(is_sensitive_log_record("ureq", Level::Trace));
+        assert!(!is_sensitive_log_record("ureq::run", Level::Debug));
+        assert!(!is_sensitive_log_record("ureqx::y", Level::Trace));
+        assert!(!is_sensitive_log_record("idaas::cache", Level::Trace));
+    }
 
     #[test]
     fn loopback_rules() {

@@ -1,6 +1,8 @@
 //! No secret (client secret, private key, token) appears in any `Debug`/`Display` output of the
 //! public types, nor in error messages.
 
+mod core_mock;
+
 use idaas::auth::{ClientAuth, PrivateKey, SecretSource};
 use idaas::config::{AuthnMethod, Config};
 use idaas::exchange::TokenExchangeRequest;
@@ -28,6 +30,10 @@ fn key_body_fragment() -> String {
 }
 
 fn assert_clean(what: &str, text: &str) {
+    assert!(
+        !text.contains("TOPSECRET"),
+        "{what} leaks a secret fragment: {text}"
+    );
     for s in [
         CLIENT_SECRET,
         ACCESS_TOKEN,
@@ -135,4 +141,78 @@ fn errors_do_not_carry_secrets() {
         .validate()
         .unwrap_err();
     assert_clean("exchange error", &format!("{e} {e:?}"));
+}
+
+struct Capture(std::sync::Mutex<Vec<String>>);
+
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata) -> bool {
+        true
+    }
+    fn log(&self, r: &log::Record) {
+        // What every forwarding logger must do (see idaas::http module docs).
+        if idaas::http::is_sensitive_log_record(r.target(), r.level()) {
+            return;
+        }
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("{} {}: {}", r.level(), r.target(), r.args()));
+    }
+    fn flush(&self) {}
+}
+
+#[test]
+fn log_lines_do_not_carry_secrets() {
+    static CAPTURE: Capture = Capture(std::sync::Mutex::new(Vec::new()));
+    log::set_logger(&CAPTURE).unwrap();
+    log::set_max_level(log::LevelFilter::Trace);
+
+    use core_mock::{MockServer, Reply};
+    use idaas::clock::{Clock, ManualClock};
+    let clock = ManualClock::new(1_760_000_000_000);
+    let c2 = clock.clone();
+    let fail = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let f2 = fail.clone();
+    let s = MockServer::start(move |_, _| {
+        if f2.load(std::sync::atomic::Ordering::SeqCst) {
+            Reply::json(503, r#"{"error":"temporarily_unavailable"}"#)
+        } else {
+            Reply::json(
+                200,
+                &format!(
+                    r#"{{"access_token":"{ACCESS_TOKEN}","refresh_token":"{REFRESH_TOKEN}","id_token":"{ID_TOKEN}","expires_in":600,"expires_at":{}}}"#,
+                    c2.now_secs() + 600
+                ),
+            )
+        }
+    });
+    let cfg = Config::builder()
+        .idaas_instance_id("idaas_x")
+        .client_id("app_x")
+        .issuer("https://i")
+        .token_endpoint(s.url("/token"))
+        .authn_method(AuthnMethod::ClientSecretBasic)
+        .client_secret(SecretString::new(CLIENT_SECRET))
+        .build()
+        .unwrap();
+    let c = Client::builder(cfg)
+        .clock(clock.clone())
+        .async_refresh(true)
+        .build()
+        .unwrap();
+    assert_eq!(c.bearer_token().unwrap().expose(), ACCESS_TOKEN);
+    fail.store(true, std::sync::atomic::Ordering::SeqCst);
+    clock.advance_secs(500); // stale: refresh fails, cached token served with a warning
+    assert_eq!(c.bearer_token().unwrap().expose(), ACCESS_TOKEN);
+    clock.advance_secs(200); // expired
+    assert!(c.bearer_token().is_err());
+    let lines = CAPTURE.0.lock().unwrap().clone();
+    assert!(
+        lines.iter().any(|l| l.starts_with("WARN")),
+        "a warning was logged: {lines:?}"
+    );
+    for l in &lines {
+        assert_clean("log line", l);
+    }
 }
