@@ -57,7 +57,7 @@ use crate::provider::{CachedProvider, Credential, CredentialProvider, SharedProv
 use crate::secret::SecretString;
 use crate::token::{post_with_retries, RetryPolicy, TokenRequest, GRANT_CLIENT_CREDENTIALS};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 struct Inner {
     config: Config,
@@ -70,7 +70,7 @@ struct Inner {
     auth: OnceLock<ClientAuth>,
     auth_init: Mutex<()>,
     default_provider: OnceLock<Arc<CachedProvider>>,
-    providers: Mutex<HashMap<String, Arc<CachedProvider>>>,
+    providers: RwLock<HashMap<String, Arc<CachedProvider>>>,
 }
 
 /// The IDaaS M2M client (module docs). Cheap to clone; `Send + Sync`.
@@ -207,7 +207,7 @@ impl ClientBuilder {
                 auth: OnceLock::new(),
                 auth_init: Mutex::new(()),
                 default_provider: OnceLock::new(),
-                providers: Mutex::new(HashMap::new()),
+                providers: RwLock::new(HashMap::new()),
             }),
         })
     }
@@ -269,15 +269,27 @@ impl Client {
     }
 
     /// The concrete provider for `scope`.
+    ///
+    /// Lookup of an existing provider takes a shared read lock only (the map holds validated scopes
+    /// only, so a hit needs no re-validation); creation validates (§3.2) and takes the write lock.
     pub fn cached_provider_for_scope(&self, scope: &str) -> Result<Arc<CachedProvider>> {
-        crate::scope::validate(scope)?;
         if scope == self.inner.config.scope {
             return Ok(self.default_provider()?.clone());
         }
+        if let Some(p) = self
+            .inner
+            .providers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(scope)
+        {
+            return Ok(p.clone());
+        }
+        crate::scope::validate(scope)?;
         let mut map = self
             .inner
             .providers
-            .lock()
+            .write()
             .unwrap_or_else(|e| e.into_inner());
         if let Some(p) = map.get(scope) {
             return Ok(p.clone());
