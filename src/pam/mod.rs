@@ -59,6 +59,25 @@
 //!   `FetchOAuthAuthenticationToken`, `RevokeAuthenticationToken(ByConsumer)`,
 //!   `ReinstateAuthenticationToken(ByConsumer)` — create or change server state and are sent once.
 //!
+//! # SDK-side errors
+//!
+//! The references raise a `ClientException` or `IDaaSUnexpectedException` for checks made by the
+//! SDK itself; here they map to error kinds as follows (codes as in pam.md):
+//!
+//! | Situation | Kind | Code |
+//! |---|---|---|
+//! | blank identifier, scope > 256 chars, audience with the `urn:cloud:idaas` prefix, … | `InvalidArgument` | `InvalidArgument` |
+//! | flow other than `m2m` / `user_federation` | `InvalidArgument` | `invalid_authorization_flow` |
+//! | `m2m` but the reply asks for user authorization | `Client` | `authorization_flow_mismatch` |
+//! | 3LO session `failed` / `expired` | `Auth` | the session's `errorCode` or `authorization_failed` / `authorization_session_expired` |
+//! | poll out of time or polls | `Timeout` | `polling_timeout` |
+//! | poll cancelled | `Cancelled` | `polling_cancelled` |
+//! | reply without the session / token / `jwtContent` / `active` the call exists for | `UnexpectedResponse` | `MissingAuthorizationSession`, `MissingAccessToken`, `MissingJwtContent`, `InvalidResponseBody` |
+//!
+//! Where the Python reference returns `None` for a missing `jwtContent` or `active`, this client
+//! returns the error (as the Java reference does); `get_api_key` keeps `None` for a credential
+//! without `apiKeyContent`, which is a normal case.
+//!
 //! # Secrets
 //!
 //! API keys, JWTs, derived short tokens and OAuth access tokens are [`SecretString`]s: never logged,
