@@ -10,8 +10,6 @@ package idaas
 /*
 #cgo CFLAGS: -I${SRCDIR}/../../include
 #cgo LDFLAGS: -L${SRCDIR}/../../target/release -l:libidaas.a -lgcc_s -lutil -lrt -lpthread -lm -ldl
-#cgo noescape idaas_client_get_token_into
-#cgo noescape idaas_provider_get_token_into
 #include <stdlib.h>
 #include <string.h>
 #include <idaas.h>

@@ -3,6 +3,25 @@ package idaas
 /*
 #include <stdlib.h>
 #include <idaas.h>
+
+// The hot path's out-parameters in one pointer-free struct (the error as an integer): cgo then
+// has no Go pointer to check on each call, and it is one C call either way.
+typedef struct {
+	size_t len;
+	uintptr_t err;
+} idaas_go_token_out;
+
+static idaas_code idaas_go_token_into(const idaas_client *client, const char *scope,
+                                      const idaas_provider *provider, char *buf, size_t cap,
+                                      idaas_go_token_out *out) {
+	idaas_error *err = NULL;
+	idaas_code rc = client ? idaas_client_get_token_into(client, scope, buf, cap, &out->len, &err)
+	                       : idaas_provider_get_token_into(provider, buf, cap, &out->len, &err);
+	out->err = (uintptr_t)err;
+	return rc;
+}
+
+static idaas_error *idaas_go_error_ptr(uintptr_t err) { return (idaas_error *)err; }
 */
 import "C"
 
@@ -11,6 +30,7 @@ import (
 	"encoding/json"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -101,7 +121,10 @@ func (o *ClientOptions) json() string {
 // Client is the IDaaS M2M client: one connection pool and one refresh-ahead token cache per
 // scope. Share one Client per configuration between goroutines; Close it when done (a cleanup
 // frees it if it becomes unreachable, but do not rely on that).
-type Client struct{ h *handle[*C.idaas_client] }
+type Client struct {
+	h    *handle[*C.idaas_client]
+	last atomic.Pointer[string] // the last default-scope token returned by Token (see readToken)
+}
 
 func newClient(p *C.idaas_client) *Client {
 	c := &Client{h: newHandle(p, func(p *C.idaas_client) { C.idaas_client_free(p) })}
@@ -185,59 +208,113 @@ func (c *Client) Close() error {
 // tokenBufSize fits typical tokens; bigger ones fall back to an exact-size buffer.
 const tokenBufSize = 4096
 
-var tokenBufs = sync.Pool{New: func() any { return new([tokenBufSize]byte) }}
-
-// readToken is the hot path shared by Client and Provider: the *_get_token_into call with a
-// pooled buffer (no C allocation), appending the token to dst.
-func readToken(dst []byte, call func(buf *C.char, cap C.size_t, n *C.size_t, cerr **C.idaas_error) C.idaas_code) ([]byte, error) {
-	bp := tokenBufs.Get().(*[tokenBufSize]byte)
-	var n C.size_t
-	var cerr *C.idaas_error
-	rc := call((*C.char)(unsafe.Pointer(&bp[0])), tokenBufSize, &n, &cerr)
-	if rc == 0 {
-		dst = append(dst, bp[:n]...)
-		clear(bp[:n])
-		tokenBufs.Put(bp)
-		return dst, nil
-	}
-	tokenBufs.Put(bp)
-	if Code(rc) != CodeBufferTooSmall {
-		return dst, takeError(rc, cerr)
-	}
-	C.idaas_error_free(cerr)
-	for range 3 { // the token may change (refresh) between two calls
-		big := make([]byte, int(n))
-		cerr = nil
-		rc = call((*C.char)(unsafe.Pointer(&big[0])), C.size_t(len(big)), &n, &cerr)
-		if rc == 0 {
-			dst = append(dst, big[:n]...)
-			clear(big)
-			return dst, nil
-		}
-		if Code(rc) != CodeBufferTooSmall {
-			return dst, takeError(rc, cerr)
-		}
-		C.idaas_error_free(cerr)
-	}
-	return dst, &Error{Code: CodeBufferTooSmall, Message: "token kept growing"}
+// The hot path reads tokens into pooled Go buffers (no C allocation, no zeroing of a fresh
+// buffer per call); the bytes are wiped once copied.
+// The out-parameters live there too (pointers passed to C escape to the heap, and #cgo noescape
+// needs nocallback, impossible here: a PLUGIN client or the logger may call back into Go).
+type tokenBuf struct {
+	buf [tokenBufSize]byte
+	out C.idaas_go_token_out
 }
 
-func (c *Client) appendToken(dst []byte, scope string) ([]byte, error) {
+var tokenBufs = sync.Pool{New: func() any { return new(tokenBuf) }}
+
+// tokenSource is one of the two *_get_token_into functions with its arguments.
+type tokenSource struct {
+	client   *C.idaas_client
+	scope    *C.char
+	provider *C.idaas_provider
+}
+
+func (s tokenSource) into(buf *C.char, cap C.size_t, out *C.idaas_go_token_out) (C.idaas_code, C.size_t, *C.idaas_error) {
+	rc := C.idaas_go_token_into(s.client, s.scope, s.provider, buf, cap, out)
+	if out.err == 0 {
+		return rc, out.len, nil
+	}
+	return rc, out.len, C.idaas_go_error_ptr(out.err) // failures only: one more cgo call
+}
+
+// readToken reads the current token with one library call. With last != nil and dst == nil it
+// returns the token as a string, reusing *last when the token has not changed (the library's
+// cache decides validity and refresh on every call; this only avoids allocating an equal Go
+// string per call); otherwise it appends the token to dst.
+func readToken(src tokenSource, dst []byte, last *atomic.Pointer[string]) (string, []byte, error) {
+	tb := tokenBufs.Get().(*tokenBuf)
+	rc, n, cerr := src.into((*C.char)(unsafe.Pointer(&tb.buf[0])), tokenBufSize, &tb.out)
+	if rc != 0 {
+		tokenBufs.Put(tb)
+		return readTokenSlow(src, dst, last, rc, n, cerr)
+	}
+	b := tb.buf[:n]
+	var s string
+	if last != nil {
+		if p := last.Load(); p != nil && *p == string(b) {
+			s = *p
+		} else {
+			ns := string(b)
+			last.Store(&ns)
+			s = ns
+		}
+	} else {
+		dst = append(dst, b...)
+	}
+	clear(b)
+	tokenBufs.Put(tb)
+	return s, dst, nil
+}
+
+// readTokenSlow handles errors and tokens bigger than tokenBufSize.
+func readTokenSlow(src tokenSource, dst []byte, last *atomic.Pointer[string], rc C.idaas_code, n C.size_t, cerr *C.idaas_error) (string, []byte, error) {
+	for range 4 { // the token may grow again (refresh) between two calls
+		if Code(rc) != CodeBufferTooSmall {
+			return "", dst, takeError(rc, cerr)
+		}
+		C.idaas_error_free(cerr)
+		big := make([]byte, int(n))
+		var out C.idaas_go_token_out
+		rc, n, cerr = src.into((*C.char)(unsafe.Pointer(&big[0])), C.size_t(len(big)), &out)
+		if rc == 0 {
+			var s string
+			if last != nil {
+				s = string(big[:n])
+			} else {
+				dst = append(dst, big[:n]...)
+			}
+			clear(big)
+			return s, dst, nil
+		}
+	}
+	return "", dst, takeError(rc, cerr)
+}
+
+// token is Token/AppendToken without ctx handling.
+func (c *Client) token(dst []byte, scope string, asString bool) (string, []byte, error) {
 	cp, ok := c.h.acquire()
 	if !ok {
-		return dst, ErrClosed
+		return "", dst, ErrClosed
 	}
-	defer c.h.release()
-	var cs *C.char
+	src := tokenSource{client: cp}
+	var last *atomic.Pointer[string]
 	if scope != "" {
-		cs = cstr(scope)
-		defer cfree(cs)
+		src.scope = cstr(scope)
+	} else if asString {
+		last = &c.last
 	}
-	out, err := readToken(dst, func(buf *C.char, cap C.size_t, n *C.size_t, cerr **C.idaas_error) C.idaas_code {
-		return C.idaas_client_get_token_into(cp, cs, buf, cap, n, cerr)
-	})
+	if asString && last == nil {
+		// a scoped token as a string: read into a fresh buffer
+		b := make([]byte, 0, 1024)
+		_, b, err := readToken(src, b, nil)
+		s := string(b)
+		clear(b)
+		cfree(src.scope)
+		c.h.release()
+		return s, dst, err
+	}
+	s, dst, err := readToken(src, dst, last)
+	cfree(src.scope)
+	c.h.release()
 	runtime.KeepAlive(c)
-	return out, err
+	return s, dst, err
 }
 
 // Token returns the bearer token for the configured default scope — the hot path: served from
@@ -255,12 +332,12 @@ func (c *Client) Token(ctx context.Context) (string, error) {
 // "api.example.com|read:file".
 func (c *Client) TokenForScope(ctx context.Context, scope string) (string, error) {
 	if ctx.Done() == nil {
-		b, err := c.appendToken(nil, scope)
-		return string(b), err
+		s, _, err := c.token(nil, scope, true)
+		return s, err
 	}
 	return withCtx(ctx, func() (string, error) {
-		b, err := c.appendToken(nil, scope)
-		return string(b), err
+		s, _, err := c.token(nil, scope, true)
+		return s, err
 	})
 }
 
@@ -268,9 +345,13 @@ func (c *Client) TokenForScope(ctx context.Context, scope string) (string, error
 // slice: no allocation when dst has room (wipe it with clear() when done).
 func (c *Client) AppendToken(ctx context.Context, dst []byte, scope string) ([]byte, error) {
 	if ctx.Done() == nil {
-		return c.appendToken(dst, scope)
+		_, b, err := c.token(dst, scope, false)
+		return b, err
 	}
-	return withCtx(ctx, func() ([]byte, error) { return c.appendToken(dst, scope) })
+	return withCtx(ctx, func() ([]byte, error) {
+		_, b, err := c.token(dst, scope, false)
+		return b, err
+	})
 }
 
 // Provider returns the credential provider for scope ("" = default): it shares the client's
@@ -412,7 +493,10 @@ func (x *ExchangeProvider) Close() error {
 }
 
 // Provider hands out bearer tokens: bound to a client scope (cached, refreshed) or static.
-type Provider struct{ h *handle[*C.idaas_provider] }
+type Provider struct {
+	h    *handle[*C.idaas_provider]
+	last atomic.Pointer[string]
+}
 
 func newProvider(p *C.idaas_provider) *Provider {
 	x := &Provider{h: newHandle(p, func(p *C.idaas_provider) { C.idaas_provider_free(p) })}
@@ -459,30 +543,43 @@ func NewProviderFromCredentialJSON(credentialJSON string) (*Provider, error) {
 	return newProvider(out), nil
 }
 
-func (p *Provider) appendToken(dst []byte) ([]byte, error) {
+func (p *Provider) token(dst []byte, asString bool) (string, []byte, error) {
 	pp, ok := p.h.acquire()
 	if !ok {
-		return dst, ErrClosed
+		return "", dst, ErrClosed
 	}
-	defer p.h.release()
-	out, err := readToken(dst, func(buf *C.char, cap C.size_t, n *C.size_t, cerr **C.idaas_error) C.idaas_code {
-		return C.idaas_provider_get_token_into(pp, buf, cap, n, cerr)
-	})
+	var last *atomic.Pointer[string]
+	if asString {
+		last = &p.last
+	}
+	s, dst, err := readToken(tokenSource{provider: pp}, dst, last)
+	p.h.release()
 	runtime.KeepAlive(p)
-	return out, err
+	return s, dst, err
 }
 
 // Token returns the provider's current bearer token (see Client.Token for ctx handling).
 func (p *Provider) Token(ctx context.Context) (string, error) {
+	if ctx.Done() == nil {
+		s, _, err := p.token(nil, true)
+		return s, err
+	}
 	return withCtx(ctx, func() (string, error) {
-		b, err := p.appendToken(nil)
-		return string(b), err
+		s, _, err := p.token(nil, true)
+		return s, err
 	})
 }
 
 // AppendToken appends the provider's current bearer token to dst.
 func (p *Provider) AppendToken(ctx context.Context, dst []byte) ([]byte, error) {
-	return withCtx(ctx, func() ([]byte, error) { return p.appendToken(dst) })
+	if ctx.Done() == nil {
+		_, b, err := p.token(dst, false)
+		return b, err
+	}
+	return withCtx(ctx, func() ([]byte, error) {
+		_, b, err := p.token(dst, false)
+		return b, err
+	})
 }
 
 // Close frees the provider (idempotent, thread-safe). PAM clients using it keep it alive.
