@@ -300,7 +300,8 @@ typedef struct idaas_provider idaas_provider;
 
 /**
  * A log callback: `level` is one of `IDAAS_LOG_LEVEL_ERROR` .. `IDAAS_LOG_LEVEL_TRACE`; `target` is the
- * emitting module (e.g. `"idaas::cache"`, `"ureq::run"`); `message` the text (never a secret). Both
+ * emitting module (e.g. `"idaas::cache"`, `"ureq::run"`); `message` the text (never a secret: the
+ * HTTP stack's TRACE records, which dump raw requests and replies, are never forwarded). Both
  * strings are borrowed for the duration of the call only. May be invoked from any thread, also
  * concurrently, sometimes while the library holds internal locks: keep it quick, do not call other
  * idaas functions from it (records logged meanwhile are dropped), never unwind out of it (no C++

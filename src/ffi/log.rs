@@ -24,7 +24,8 @@ pub const IDAAS_LOG_LEVEL_DEBUG: u32 = 4;
 pub const IDAAS_LOG_LEVEL_TRACE: u32 = 5;
 
 /// A log callback: `level` is one of `IDAAS_LOG_LEVEL_ERROR` .. `IDAAS_LOG_LEVEL_TRACE`; `target` is the
-/// emitting module (e.g. `"idaas::cache"`, `"ureq::run"`); `message` the text (never a secret). Both
+/// emitting module (e.g. `"idaas::cache"`, `"ureq::run"`); `message` the text (never a secret: the
+/// HTTP stack's TRACE records, which dump raw requests and replies, are never forwarded). Both
 /// strings are borrowed for the duration of the call only. May be invoked from any thread, also
 /// concurrently, sometimes while the library holds internal locks: keep it quick, do not call other
 /// idaas functions from it (records logged meanwhile are dropped), never unwind out of it (no C++
@@ -63,6 +64,11 @@ impl Log for FfiLogger {
 
     fn log(&self, record: &Record<'_>) {
         if !self.enabled(record.metadata()) || IN_CALLBACK.with(Cell::get) {
+            return;
+        }
+        // TRACE records of the HTTP stack dump raw requests and replies (client secrets, bearer
+        // tokens): never forwarded.
+        if crate::http::is_sensitive_log_record(record.target(), record.level()) {
             return;
         }
         let sink = SINK.read().unwrap_or_else(|p| p.into_inner());

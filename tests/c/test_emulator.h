@@ -33,6 +33,39 @@ static idaas_client *new_emulator_client(void) {
 
 /* ---- token endpoint ---------------------------------------------------------------------------- */
 
+/* A TRACE-level log callback that looks for secrets in every record. */
+static long g_trace_records = 0, g_trace_leaks = 0;
+static void secret_watch_cb(uint32_t level, const char *target, const char *message, void *user_data) {
+    const char *secret = (const char *)user_data;
+    __atomic_fetch_add(&g_trace_records, 1, __ATOMIC_RELAXED);
+    /* the HTTP stack's TRACE records hex-dump raw requests (secrets split across rows) */
+    int raw_dump = level == IDAAS_LOG_LEVEL_TRACE && (strncmp(target, "ureq", 4) == 0 || strncmp(target, "rustls", 6) == 0);
+    if (raw_dump || strstr(message, secret) || strstr(message, "Bearer ey") || strstr(message, "\"access_token\":\"ey") ||
+        strstr(message, "client_secret="))
+        __atomic_fetch_add(&g_trace_leaks, 1, __ATOMIC_RELAXED);
+}
+
+static void test_emulator_log_no_secrets(void) {
+    idaas_error *err = NULL;
+    CHECK_CODE(idaas_set_logger(secret_watch_cb, g_secret, IDAAS_LOG_LEVEL_TRACE, &err), err, IDAAS_CODE_OK);
+    idaas_client *client = new_emulator_client();
+    char *token = NULL;
+    if (client) {
+        CHECK_CODE(idaas_client_get_token(client, NULL, &token, &err), err, IDAAS_CODE_OK);
+        idaas_string_free(token);
+        idaas_pam_client *pam = NULL;
+        CHECK_CODE(idaas_pam_client_new(client, NULL, &pam, &err), err, IDAAS_CODE_OK);
+        char *key = NULL;
+        CHECK_CODE(idaas_pam_get_api_key(pam, "openai_prod_key", &key, &err), err, IDAAS_CODE_OK);
+        idaas_string_free(key);
+        idaas_pam_client_free(pam);
+        idaas_client_free(client);
+    }
+    CHECK_CODE(idaas_set_logger(NULL, NULL, IDAAS_LOG_LEVEL_OFF, &err), err, IDAAS_CODE_OK);
+    CHECK(g_trace_records > 0);  /* something was logged at DEBUG/TRACE ... */
+    CHECK(g_trace_leaks == 0);   /* ... and no record carried a secret */
+}
+
 static void test_emulator_tokens(void) {
     idaas_client *client = new_emulator_client();
     if (!client) return;
@@ -726,6 +759,7 @@ static void run_emulator_tests(void) {
     if (g_cfg_post && g_secret) {
         setenv("IDAAS_CLIENT_SECRET", g_secret, 1);
         test_emulator_tokens();
+        test_emulator_log_no_secrets();
         test_emulator_faults();
         test_emulator_exchange();
         idaas_client *client = new_emulator_client();
