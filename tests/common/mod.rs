@@ -7,6 +7,7 @@
 
 #[path = "../pam_support/mod.rs"]
 pub mod pam;
+pub mod prop;
 
 use idaas::cache::CachePolicy;
 use idaas::clock::ManualClock;
