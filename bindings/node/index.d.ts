@@ -375,6 +375,8 @@ export declare function registerPlugin(
 
 /** The library version, e.g. "0.1.0". */
 export declare function version(): string;
+/** Diagnostics: native idaas handles not yet freed (close() frees at once when idle; the GC finalizer otherwise). */
+export declare function nativeStats(): { liveHandles: number };
 
 declare const idaas: {
   createClient: typeof createClient;
@@ -384,6 +386,7 @@ declare const idaas: {
   setLogger: typeof setLogger;
   registerPlugin: typeof registerPlugin;
   version: typeof version;
+  nativeStats: typeof nativeStats;
   IdaasError: typeof IdaasError;
   ErrorCodes: typeof ErrorCodes;
   Client: typeof Client;

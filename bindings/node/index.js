@@ -148,10 +148,19 @@ class ExchangeProvider extends NativeResource {
   }
 }
 
-function toProviderHandle(p) {
-  if (p == null) return null;
-  if (p instanceof Provider) return p[kHandle];
-  if (typeof p === 'string' || typeof p === 'object') return providerFromCredential(p)[kHandle];
+/** A PAM client over `provider` (a Provider, or a credential wrapped in a temporary provider, freed at
+ * once: the PAM client shares what it needs). */
+function newPam(clientHandle, provider, opts) {
+  if (provider == null) return native.pamNew(clientHandle, null, opts);
+  if (provider instanceof Provider) return native.pamNew(clientHandle, provider[kHandle], opts);
+  if (typeof provider === 'string' || typeof provider === 'object') {
+    const tmp = providerFromCredential(provider);
+    try {
+      return native.pamNew(clientHandle, tmp[kHandle], opts);
+    } finally {
+      tmp.close();
+    }
+  }
   throw new TypeError('provider must be a Provider or a credential');
 }
 
@@ -194,7 +203,7 @@ class Client extends NativeResource {
   pam(options = {}) {
     const { provider, apiKeyCache } = options || {};
     const opts = optionsJson({ apiKeyCache: apiKeyCache === true ? {} : apiKeyCache || undefined });
-    return new PamClient(native.pamNew(this[kHandle], toProviderHandle(provider), opts));
+    return new PamClient(newPam(this[kHandle], provider, opts));
   }
 }
 
@@ -439,6 +448,11 @@ function registerPlugin(name, fn, options = {}) {
   native.registerPlugin(name, dispatch, options.timeoutMs ?? 30000);
 }
 
+/** Diagnostics: the number of native idaas handles not yet freed (all clients, providers, PAM clients ...). */
+function nativeStats() {
+  return native.stats();
+}
+
 /** The library version (e.g. "0.1.0"). */
 function version() {
   return native.version();
@@ -452,6 +466,7 @@ module.exports = {
   setLogger,
   registerPlugin,
   version,
+  nativeStats,
   IdaasError,
   ErrorCodes,
   Client,

@@ -11,6 +11,7 @@ export const {
   setLogger,
   registerPlugin,
   version,
+  nativeStats,
   IdaasError,
   ErrorCodes,
   Client,

@@ -151,15 +151,37 @@ typedef struct {
     uint32_t inflight; /* async works using ptr */
     bool closed;       /* close() called (or finalized) */
     bool finalized;    /* the JS wrapper is gone */
+    /* The last default-scope token returned by clientGetTokenSync and its JS string: while the cached
+     * token is unchanged the same (immutable) JS string is returned instead of a new one. */
+    char *memo;
+    size_t memo_len;
+    napi_ref memo_ref;
 } handle;
 
+/* Live idaas handles (all environments): what stats() reports, for the leak tests. */
+static int64_t g_live_handles = 0;
+
 static void free_idaas(int kind, void *p) {
+    __atomic_fetch_sub(&g_live_handles, 1, __ATOMIC_RELAXED);
     switch (kind) {
     case K_CLIENT: idaas_client_free(p); break;
     case K_PROVIDER: idaas_provider_free(p); break;
     case K_XPROVIDER: idaas_exchange_provider_free(p); break;
     case K_PAM: idaas_pam_client_free(p); break;
     case K_CANCEL: idaas_cancel_free(p); break;
+    }
+}
+
+static void memo_clear(napi_env env, handle *h) {
+    if (h->memo) {
+        idaas_secure_zero(h->memo, h->memo_len);
+        free(h->memo);
+        h->memo = NULL;
+        h->memo_len = 0;
+    }
+    if (h->memo_ref) {
+        napi_delete_reference(env, h->memo_ref);
+        h->memo_ref = NULL;
     }
 }
 
@@ -172,9 +194,9 @@ static void handle_settle(handle *h) {
 }
 
 static void handle_finalize(napi_env env, void *data, void *hint) {
-    (void)env;
     (void)hint;
     handle *h = data;
+    memo_clear(env, h);
     h->closed = true;
     h->finalized = true;
     handle_settle(h);
@@ -183,6 +205,7 @@ static void handle_finalize(napi_env env, void *data, void *hint) {
 static napi_value wrap_handle(napi_env env, int kind, void *ptr) {
     handle *h = calloc(1, sizeof *h);
     napi_value obj;
+    __atomic_fetch_add(&g_live_handles, 1, __ATOMIC_RELAXED);
     if (!h) {
         free_idaas(kind, ptr);
         napi_throw_error(env, "ERR_IDAAS_OOM", "out of memory");
@@ -235,6 +258,7 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
         napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected an idaas handle");
         return NULL;
     }
+    memo_clear(env, h);
     h->closed = true;
     handle_settle(h);
     return NULL;
@@ -583,6 +607,16 @@ static napi_value js_version(napi_env env, napi_callback_info info) {
     return v;
 }
 
+/* stats() -> {liveHandles} */
+static napi_value js_stats(napi_env env, napi_callback_info info) {
+    (void)info;
+    napi_value o, v;
+    napi_create_object(env, &o);
+    napi_create_int64(env, __atomic_load_n(&g_live_handles, __ATOMIC_RELAXED), &v);
+    napi_set_named_property(env, o, "liveHandles", v);
+    return o;
+}
+
 static napi_value js_code_name(napi_env env, napi_callback_info info) {
     size_t argc = 1;
     napi_value argv[1], v;
@@ -640,8 +674,20 @@ static napi_value js_client_new(napi_env env, napi_callback_info info) {
     return r;
 }
 
-/* The sync token read: the hot path. A stack buffer, no malloc for typical tokens. */
-static napi_value token_sync(napi_env env, int kind, void *p, const char *scope) {
+/* A JS string from token bytes: tokens are ASCII (RFC 6750 b64token), for which latin1 is a plain
+ * copy; anything else goes through the UTF-8 decoder. */
+static napi_value token_string(napi_env env, const char *buf, size_t len) {
+    napi_value v = NULL;
+    size_t i = 0;
+    while (i < len && (unsigned char)buf[i] < 0x80) i++;
+    if (i == len) napi_create_string_latin1(env, buf, len, &v);
+    else napi_create_string_utf8(env, buf, len, &v);
+    return v;
+}
+
+/* The sync token read: the hot path. A stack buffer, no malloc for typical tokens. `memo` (the
+ * client's default scope only): return the previous JS string while the token is unchanged. */
+static napi_value token_sync(napi_env env, int kind, void *p, const char *scope, handle *memo) {
     char stackbuf[4096];
     char *buf = stackbuf;
     size_t cap = sizeof stackbuf, len = 0;
@@ -661,9 +707,28 @@ static napi_value token_sync(napi_env env, int kind, void *p, const char *scope)
         }
     }
     napi_value v = NULL;
-    if (rc == IDAAS_CODE_OK) napi_create_string_utf8(env, buf, len, &v);
-    else throw_idaas(env, rc, err);
-    idaas_secure_zero(buf, rc == IDAAS_CODE_OK ? len : 0);
+    if (rc != IDAAS_CODE_OK) {
+        throw_idaas(env, rc, err);
+    } else if (memo && memo->memo_ref && memo->memo_len == len && memcmp(memo->memo, buf, len) == 0 &&
+               napi_get_reference_value(env, memo->memo_ref, &v) == napi_ok && v) {
+        /* unchanged: the same string */
+    } else {
+        v = token_string(env, buf, len);
+        if (memo && v) {
+            memo_clear(env, memo);
+            memo->memo = malloc(len ? len : 1);
+            if (memo->memo && napi_create_reference(env, v, 1, &memo->memo_ref) == napi_ok) {
+                memcpy(memo->memo, buf, len);
+                memo->memo_len = len;
+            } else {
+                free(memo->memo);
+                memo->memo = NULL;
+                memo->memo_ref = NULL;
+            }
+        }
+    }
+    /* wipe our copy (explicit_bzero: memset speed, not optimised away; the hot path) */
+    explicit_bzero(buf, rc == IDAAS_CODE_OK ? len : 0);
     if (buf != stackbuf) free(buf);
     return v;
 }
@@ -679,7 +744,7 @@ static napi_value js_client_get_token_sync(napi_env env, napi_callback_info info
     napi_valuetype t = napi_undefined;
     if (argc > 1) napi_typeof(env, argv[1], &t);
     if (t != napi_undefined && t != napi_null && !get_string(env, argv[1], true, "scope", &scope)) return NULL;
-    napi_value v = token_sync(env, K_CLIENT, h->ptr, scope);
+    napi_value v = token_sync(env, K_CLIENT, h->ptr, scope, scope ? NULL : h);
     free(scope);
     return v;
 }
@@ -690,7 +755,7 @@ static napi_value js_provider_get_token_sync(napi_env env, napi_callback_info in
     NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
     handle *h = NULL;
     if (!get_handle(env, argv[0], K_PROVIDER, false, &h)) return NULL;
-    return token_sync(env, K_PROVIDER, h->ptr, NULL);
+    return token_sync(env, K_PROVIDER, h->ptr, NULL, h);
 }
 
 /* clientGetProvider(client, scope|null, exchange bool) -> handle */
@@ -1164,6 +1229,7 @@ NAPI_MODULE_INIT() {
         FN("init", js_init),
         FN("version", js_version),
         FN("codeName", js_code_name),
+        FN("stats", js_stats),
         FN("close", js_close),
         FN("isClosed", js_is_closed),
         FN("call", js_call),

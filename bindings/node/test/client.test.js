@@ -340,19 +340,31 @@ describe('concurrency and the event loop', () => {
     }
   });
 
-  test('handles dropped without close() are finalized by the GC', async (t) => {
+  test('close() frees native handles at once; dropped handles are freed by the GC finalizer', async (t) => {
+    const base = idaas.nativeStats().liveHandles;
+    const cl = idaas.createClient({ configPath: em.configPath });
+    const pam = cl.pam();
+    const p = cl.provider();
+    const xp = cl.exchangeProvider();
+    assert.equal(idaas.nativeStats().liveHandles, base + 4);
+    for (const h of [xp, p, pam, cl]) h.close();
+    assert.equal(idaas.nativeStats().liveHandles, base);
     if (typeof global.gc !== 'function') {
       t.skip('needs --expose-gc');
       return;
     }
-    for (let i = 0; i < 200; i++) {
-      const cl = idaas.createClient({ configPath: em.configPath });
-      cl.pam();
-      cl.provider();
-    }
-    for (let i = 0; i < 5; i++) {
+    (() => {
+      for (let i = 0; i < 200; i++) {
+        const c = idaas.createClient({ configPath: em.configPath });
+        c.pam();
+        c.provider();
+      }
+    })();
+    assert.ok(idaas.nativeStats().liveHandles >= base + 100);
+    for (let i = 0; i < 20 && idaas.nativeStats().liveHandles > base; i++) {
       global.gc();
-      await sleep(10);
+      await sleep(20);
     }
+    assert.equal(idaas.nativeStats().liveHandles, base, 'every dropped handle finalized');
   });
 });

@@ -34,7 +34,7 @@ async function startEmulator(extraArgs = []) {
   });
   const t0 = Date.now();
   while (!fs.existsSync(readyFile)) {
-    if (exited) throw new Error(`emulator ${exited}: ${stderr}`);
+    if (exited) throw new Error(`emulator ${bin} ${exited} before writing its ready file: ${stderr}`);
     if (Date.now() - t0 > 30000) {
       child.kill('SIGKILL');
       throw new Error(`emulator not ready after 30 s: ${stderr}`);

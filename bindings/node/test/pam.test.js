@@ -23,6 +23,17 @@ after(async () => {
   if (em) await em.stop();
 });
 
+test('no native handle is left open once every PAM client, provider and cancel token is closed', async () => {
+  const base = idaas.nativeStats().liveHandles;
+  const user = await userPam(); // a temporary provider from the credential: freed at once
+  assert.equal(idaas.nativeStats().liveHandles, base + 1);
+  await user.pollOAuthToken('google_drive_reader'); // its cancel token is freed when it settles
+  await user.pollOAuthToken('x', { intervalMs: 0 }).catch(() => {});
+  assert.equal(idaas.nativeStats().liveHandles, base + 1);
+  user.close();
+  assert.equal(idaas.nativeStats().liveHandles, base);
+});
+
 /** A PAM client with a user-bound token (the client's token exchanged), for the 3LO operations. */
 async function userPam() {
   const subject = await client.getBearerToken();
