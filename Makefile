@@ -78,10 +78,11 @@ check-header:
 # --- symbols ----------------------------------------------------------------------------------------
 check-symbols: lib
 	@so=$(LIB_DIR)/libidaas.so; \
-	bad=$$(nm -D --defined-only "$$so" | awk '$$2 ~ /^[TtWwiI]$$/ {print $$3}' | grep -v '^idaas_' || true); \
-	if [ -n "$$bad" ]; then echo "check-symbols: $$so exports functions without the idaas_ prefix:" >&2; echo "$$bad" >&2; exit 1; fi; \
+	bad=$$(nm -D --defined-only "$$so" | awk 'NF >= 3 {print $$3}' | grep -v '^idaas_' || true); \
+	if [ -n "$$bad" ]; then echo "check-symbols: $$so exports symbols without the idaas_ prefix:" >&2; echo "$$bad" >&2; exit 1; fi; \
 	n=$$(nm -D --defined-only "$$so" | awk '$$2 ~ /^[TtWwiI]$$/' | wc -l); \
-	echo "check-symbols: $$n exported functions, all prefixed idaas_"
+	[ "$$n" -gt 0 ] || { echo "check-symbols: no exported functions in $$so" >&2; exit 1; }; \
+	echo "check-symbols: $$n exported functions, every exported symbol prefixed idaas_"
 
 # --- C examples (static link) -----------------------------------------------------------------------
 c-examples: lib
