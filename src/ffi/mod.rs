@@ -12,7 +12,7 @@
 //!   change OS threads between two cgo calls;
 //! * input strings are borrowed NUL-terminated UTF-8; output strings are `malloc`ed copies freed only by
 //!   [`idaas_string_free`], which zeroes them first;
-//! * every body runs inside [`guard`] (`catch_unwind`): no panic crosses the boundary.
+//! * every body runs inside `guard` (`catch_unwind`): no panic crosses the boundary.
 //!
 //! The design notes of the individual functions live in their doc comments, which cbindgen copies into
 //! the header. The header's preamble (ownership, errors, thread safety, JSON schemas) is in
