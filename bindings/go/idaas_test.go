@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -953,4 +955,33 @@ func TestConcurrency(t *testing.T) {
 	c2.Close()
 	wg.Wait()
 	t.Logf("during Close: %d ok, %d ErrClosed", ok.Load(), closed.Load())
+}
+
+// examples/go (built by `make test` into IDAAS_GO_EXAMPLE_BIN) against the emulator.
+func TestExampleProgram(t *testing.T) {
+	e := needEmulator(t)
+	bin := os.Getenv("IDAAS_GO_EXAMPLE_BIN")
+	if bin == "" {
+		t.Skip("IDAAS_GO_EXAMPLE_BIN not set (make test builds examples/go)")
+	}
+	out, err := exec.Command(bin, "-config", e.configPath).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", bin, err, out)
+	}
+	text := string(out)
+	for _, want := range []string{"bearer token:", "API key openai_prod_key: sk-...", "generated atntkn_",
+		"after generate:        active=true", "after revoke:          active=false", "after reinstate:       active=true"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, e.secret) || strings.Contains(text, apiKeyValue) {
+		t.Errorf("a secret in the output:\n%s", text)
+	}
+	// exit status = the error's code group: a missing config is a config error (2)
+	err = exec.Command(bin, "-config", "/nonexistent.json").Run()
+	var xe *exec.ExitError
+	if !errors.As(err, &xe) || xe.ExitCode() != 2 {
+		t.Errorf("missing config: %v", err)
+	}
 }

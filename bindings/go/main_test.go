@@ -3,6 +3,7 @@ package idaas_test
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -132,6 +133,7 @@ func (e *emulator) stop() {
 }
 
 func TestMain(m *testing.M) {
+	flag.Parse()
 	os.Exit(func() int {
 		if bin := emulatorBin(); bin != "" {
 			e, err := startEmulator(bin)
@@ -145,7 +147,8 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, "IDAAS_REQUIRE_EMULATOR is set but no idaas-emulator binary was found (set IDAAS_EMULATOR_BIN)")
 			return 1
 		} else {
-			fmt.Fprintln(os.Stderr, "note: no idaas-emulator binary: emulator tests are skipped")
+			fmt.Fprintln(os.Stderr, "note: no idaas-emulator binary: emulator tests and examples are skipped")
+			flag.Set("test.skip", "^Example$|^ExampleClient_|^ExamplePAMClient_")
 		}
 		return m.Run()
 	}())
