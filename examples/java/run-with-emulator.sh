@@ -21,7 +21,7 @@ import java.nio.file.*;
 public class Ready {
     public static void main(String[] a) throws Exception {
         String s = Files.readString(Path.of(a[0]));
-        int i = s.indexOf("\"CLIENT_SECRET_POST\"");
+        int i = s.indexOf("\"CLIENT_SECRET_POST\"", s.indexOf("\"clientConfigs\""));
         int start = s.indexOf('{', i), depth = 0, end = start;
         for (; end < s.length(); end++) {
             char c = s.charAt(end);

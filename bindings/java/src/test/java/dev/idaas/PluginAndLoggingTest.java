@@ -61,6 +61,30 @@ class PluginAndLoggingTest {
     }
 
     @Test
+    void pluginCalledFromANativeRefreshThread() throws Exception {
+        // a 10 s token: refresh-ahead window [4 s - jitter, 5 s - jitter); with asyncRefresh the refresh
+        // runs on a library (native) thread, which the glue attaches to the JVM
+        ConcurrentHashMap<String, Boolean> threads = new ConcurrentHashMap<>();
+        AtomicInteger calls = new AtomicInteger();
+        Idaas.registerPlugin("java-test-async", scope -> {
+            threads.put(Thread.currentThread().getName(), Thread.currentThread().isDaemon());
+            return new PluginToken("async-" + calls.incrementAndGet(), 10);
+        });
+        try (IdaasClient c = IdaasClient.builder().configJson(pluginConfig("java-test-async")).asyncRefresh(true).build()) {
+            assertEquals("async-1", c.getBearerToken());
+            Thread.sleep(2900);
+            long deadline = System.nanoTime() + 7_000_000_000L;
+            while (calls.get() < 2 && System.nanoTime() < deadline) {
+                assertTrue(c.getBearerToken().startsWith("async-"));
+                Thread.sleep(50);
+            }
+            assertTrue(calls.get() >= 2, "refreshed");
+            // "idaas-native": the name the glue gives native threads it attaches (as daemons)
+            assertEquals(Boolean.TRUE, threads.get("idaas-native"), "a refresh on an attached native thread: " + threads);
+        }
+    }
+
+    @Test
     void pluginWithoutLifetimeIsCalledEveryTime() {
         AtomicInteger calls = new AtomicInteger();
         Idaas.registerPlugin("java-test-uncached", scope -> new PluginToken("t" + calls.incrementAndGet(), 0));
