@@ -57,9 +57,19 @@ static void secure_free(char *s) {
 }
 
 /* Per-environment state (module instance data). */
+/* Completion of the binding's worker threads back onto one environment's JS thread. Never freed
+ * (a worker may still hold it while the environment goes away: `dead` tells it). */
+typedef struct {
+    pthread_mutex_t mu;
+    napi_threadsafe_function tsfn;
+    bool dead;
+    uint32_t pending; /* works submitted and not completed (JS thread only) */
+} done_ctx;
+
 typedef struct {
     napi_ref error_ctor; /* the IdaasError class from index.js */
     pthread_t js_thread;
+    done_ctx *done;
 } addon_state;
 
 static addon_state *get_state(napi_env env) {
@@ -305,7 +315,8 @@ enum op {
 
 typedef struct {
     int op;
-    napi_async_work work;
+    void *next;      /* the worker queue */
+    done_ctx *done;  /* where to complete */
     napi_deferred deferred;
     handle *h;      /* the handle used (inflight counted), or NULL */
     handle *cancel; /* OP_PAM_POLL: optional cancel handle (inflight counted) */
@@ -415,32 +426,153 @@ static void complete_work(napi_env env, napi_status status, void *data) {
             napi_reject_deferred(env, w->deferred, exc);
         }
     }
-    napi_delete_async_work(env, w->work);
     work_free(w);
+}
+
+/* ---- the binding's worker threads ----------------------------------------------------------------
+ * Blocking calls run on threads of this binding, not on the libuv thread pool: that pool (4 threads by
+ * default) is shared with fs, dns.lookup, crypto and zlib, and idaas calls may block for long (network
+ * timeouts, the 3LO poll up to 180 s, a PLUGIN token whose JS plugin itself needs fs). Blocking the
+ * libuv pool with them would starve, or deadlock, the rest of the application. Threads are started on
+ * demand (up to IDAAS_NODE_MAX_THREADS, default 64) and exit after 30 s idle; results come back to the
+ * JS thread through a threadsafe function, where the Promise is settled. */
+
+static pthread_mutex_t g_pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_pool_cv = PTHREAD_COND_INITIALIZER;
+static work_t *g_q_head = NULL, *g_q_tail = NULL;
+static int g_q_len = 0, g_threads = 0, g_idle = 0, g_max_threads = 0;
+
+static void deliver(work_t *w) {
+    done_ctx *d = w->done;
+    pthread_mutex_lock(&d->mu);
+    napi_status s = d->dead ? napi_closing : napi_call_threadsafe_function(d->tsfn, w, napi_tsfn_nonblocking);
+    pthread_mutex_unlock(&d->mu);
+    if (s != napi_ok) {
+        /* the environment is gone: nothing left to settle; free the C side only */
+        w->on_url = NULL;
+        work_free(w);
+    }
+}
+
+static void *pool_main(void *arg) {
+    (void)arg;
+    pthread_mutex_lock(&g_pool_mu);
+    for (;;) {
+        while (!g_q_head) {
+            struct timespec dl;
+            clock_gettime(CLOCK_REALTIME, &dl);
+            dl.tv_sec += 30;
+            g_idle++;
+            int rc = pthread_cond_timedwait(&g_pool_cv, &g_pool_mu, &dl);
+            g_idle--;
+            if (rc == ETIMEDOUT && !g_q_head) {
+                g_threads--;
+                pthread_mutex_unlock(&g_pool_mu);
+                return NULL;
+            }
+        }
+        work_t *w = g_q_head;
+        g_q_head = w->next;
+        if (!g_q_head) g_q_tail = NULL;
+        g_q_len--;
+        pthread_mutex_unlock(&g_pool_mu);
+        exec_work(NULL, w);
+        deliver(w);
+        pthread_mutex_lock(&g_pool_mu);
+    }
+}
+
+static bool pool_submit(work_t *w) {
+    pthread_mutex_lock(&g_pool_mu);
+    if (!g_max_threads) {
+        const char *e = getenv("IDAAS_NODE_MAX_THREADS");
+        int n = e ? atoi(e) : 0;
+        g_max_threads = n > 0 ? n : 64;
+    }
+    w->next = NULL;
+    if (g_q_tail) ((work_t *)g_q_tail)->next = w;
+    else g_q_head = w;
+    g_q_tail = w;
+    g_q_len++;
+    bool ok = true;
+    if (g_q_len > g_idle && g_threads < g_max_threads) {
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&t, &attr, pool_main, NULL) == 0) g_threads++;
+        else if (g_threads == 0) ok = false;
+        pthread_attr_destroy(&attr);
+    }
+    if (!ok) {
+        /* no thread at all: take it back */
+        g_q_head = g_q_tail = NULL;
+        g_q_len = 0;
+    } else {
+        pthread_cond_signal(&g_pool_cv);
+    }
+    pthread_mutex_unlock(&g_pool_mu);
+    return ok;
+}
+
+static void done_call_js(napi_env env, napi_value js_cb, void *context, void *data) {
+    (void)js_cb;
+    done_ctx *d = context;
+    work_t *w = data;
+    if (!env) {
+        w->on_url = NULL;
+        work_free(w);
+        return;
+    }
+    complete_work(env, napi_ok, w);
+    if (--d->pending == 0) napi_unref_threadsafe_function(env, d->tsfn);
+}
+
+static void done_finalize(napi_env env, void *data, void *hint) {
+    (void)env;
+    (void)hint;
+    done_ctx *d = data;
+    pthread_mutex_lock(&d->mu);
+    d->dead = true;
+    pthread_mutex_unlock(&d->mu);
 }
 
 /* Queues w (with its string args already set) and returns the Promise. Takes ownership of w. */
 static napi_value queue_work(napi_env env, work_t *w, const char *name) {
-    napi_value promise, resource_name;
+    (void)name;
+    napi_value promise;
+    addon_state *st = get_state(env);
     if (napi_create_promise(env, &w->deferred, &promise) != napi_ok) {
+        if (w->on_url) napi_release_threadsafe_function(w->on_url, napi_tsfn_release);
+        w->on_url = NULL;
         work_free(w);
         throw_last(env, "napi_create_promise");
         return NULL;
     }
-    napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource_name);
-    if (napi_create_async_work(env, NULL, resource_name, exec_work, complete_work, w, &w->work) != napi_ok ||
-        napi_queue_async_work(env, w->work) != napi_ok) {
-        /* cannot happen in practice; settle the promise so nobody waits forever */
-        napi_value m, e;
-        napi_create_string_utf8(env, "idaas native: could not queue async work", NAPI_AUTO_LENGTH, &m);
-        napi_create_error(env, NULL, m, &e);
-        napi_reject_deferred(env, w->deferred, e);
-        if (w->on_url) napi_release_threadsafe_function(w->on_url, napi_tsfn_release);
-        work_free(w);
-        return promise;
-    }
+    w->done = st->done;
     if (w->h) w->h->inflight++;
     if (w->cancel) w->cancel->inflight++;
+    if (st->done->pending++ == 0) napi_ref_threadsafe_function(env, st->done->tsfn);
+    if (!pool_submit(w)) {
+        napi_value m, e;
+        napi_create_string_utf8(env, "idaas native: could not start a worker thread", NAPI_AUTO_LENGTH, &m);
+        napi_create_error(env, NULL, m, &e);
+        napi_reject_deferred(env, w->deferred, e);
+        w->deferred = NULL;
+        /* complete_work would settle again: undo by hand */
+        if (w->h) {
+            w->h->inflight--;
+            handle_settle(w->h);
+        }
+        if (w->cancel) {
+            w->cancel->inflight--;
+            handle_settle(w->cancel);
+        }
+        if (--st->done->pending == 0) napi_unref_threadsafe_function(env, st->done->tsfn);
+        if (w->on_url) napi_release_threadsafe_function(w->on_url, napi_tsfn_release);
+        w->on_url = NULL;
+        work_free(w);
+    }
     return promise;
 }
 
@@ -1223,6 +1355,15 @@ NAPI_MODULE_INIT() {
     addon_state *st = calloc(1, sizeof *st);
     if (!st) return NULL;
     st->js_thread = pthread_self();
+    st->done = calloc(1, sizeof *st->done);
+    if (!st->done) return NULL;
+    pthread_mutex_init(&st->done->mu, NULL);
+    napi_value done_name;
+    napi_create_string_utf8(env, "idaas.complete", NAPI_AUTO_LENGTH, &done_name);
+    if (napi_create_threadsafe_function(env, NULL, NULL, done_name, 0, 1, st->done, done_finalize, st->done,
+                                        done_call_js, &st->done->tsfn) != napi_ok)
+        return NULL;
+    napi_unref_threadsafe_function(env, st->done->tsfn); /* ref'd while works are pending */
     napi_set_instance_data(env, st, state_finalize, NULL);
     napi_property_descriptor props[] = {
 #define FN(n, f) {n, NULL, f, NULL, NULL, NULL, napi_enumerable, NULL}

@@ -226,6 +226,23 @@ describe('OAuth tokens', () => {
     );
     user.close();
   });
+  test('long 3LO polls in flight do not starve the libuv thread pool (fs keeps working)', async () => {
+    const fs = require('node:fs');
+    const user = await userPam();
+    const ac = new AbortController();
+    const polls = Array.from({ length: 8 }, () =>
+      user.pollOAuthToken('google_drive_user', { intervalMs: 10000, forceAuthentication: true, signal: ac.signal }).catch((e) => e),
+    );
+    await new Promise((r) => setTimeout(r, 300)); // the polls are sleeping on worker threads now
+    const t0 = Date.now();
+    await Promise.all(Array.from({ length: 16 }, () => fs.promises.readFile(__filename)));
+    const fsMs = Date.now() - t0;
+    ac.abort();
+    const results = await Promise.all(polls);
+    assert.ok(fsMs < 2000, `fs took ${fsMs} ms with 8 polls in flight`);
+    for (const e of results) assert.equal(e.code, 'IDAAS_CANCELLED');
+    user.close();
+  });
 });
 
 describe('JWT authentication tokens', () => {

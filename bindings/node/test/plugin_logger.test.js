@@ -77,6 +77,33 @@ describe('plugins', () => {
     c.close();
   });
 
+  test('a plugin that needs the libuv thread pool (fs) under 50 concurrent calls does not deadlock', async () => {
+    const fs = require('node:fs');
+    const os = require('node:os');
+    const path = require('node:path');
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'idaas-plugin-')), 'token');
+    fs.writeFileSync(file, 'file-token');
+    let calls = 0;
+    idaas.registerPlugin(
+      'node-fs',
+      async (scope) => {
+        calls++;
+        return { token: `${await fs.promises.readFile(file, 'utf8')}-${scope.length}`, expiresIn: 3600 };
+      },
+      { timeoutMs: 5000 },
+    );
+    const c = idaas.createClient({ config: pluginConfig('node-fs') });
+    const t0 = Date.now();
+    const tokens = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => c.getBearerToken(i % 2 ? 'api.example.com|read:file' : undefined)),
+    );
+    assert.ok(Date.now() - t0 < 4000, `took ${Date.now() - t0} ms`);
+    assert.ok(tokens.every((t) => t.startsWith('file-token-')));
+    assert.equal(calls, 2, 'single flight per scope');
+    c.close();
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  });
+
   test('plugin failures: throw, reject, bad value, no answer in time -> IDAAS_CREDENTIAL', async () => {
     idaas.registerPlugin('node-throws', () => {
       throw new Error('vault is sealed');
