@@ -55,7 +55,8 @@ fn bench_single(c: &mut Criterion) {
                 client
                     .with_bearer_token(|t| {
                         buf[..t.len()].copy_from_slice(t.as_bytes());
-                        black_box(t.len())
+                        black_box(&mut buf);
+                        t.len()
                     })
                     .unwrap()
             })
@@ -83,7 +84,8 @@ fn per_call(threads: usize, zero_copy: bool) {
                         if zero_copy {
                             c.with_bearer_token(|tok| {
                                 buf[..tok.len()].copy_from_slice(tok.as_bytes());
-                                black_box(tok.len())
+                                black_box(&mut buf);
+                                tok.len()
                             })
                             .unwrap();
                         } else {
