@@ -380,4 +380,20 @@ mod tests {
             assert!(PrivateKey::from_pem(s).is_err());
         }
     }
+
+    // Throwaway keys generated with openssl for these tests only.
+    const P521_SEC1: &str = "-----BEGIN EC PRIVATE KEY-----\nMIHcAgEBBEIArUPYnKJH7QjMht5Z93FFhdWFOg5JhNgNgt3jK3ohgDqshSyuRdep\nl+RihGR+4qxW6wGkiSSMuiyN3AEp9zwU6hKgBwYFK4EEACOhgYkDgYYABABsQT87\nRpyPair9cSJJarw4FpLEvoc0QZ6TdRSYtChBcQMehJqKQjctY26ee8K3htIEk1Pj\nAbrJ0bXAdAOTfYByHwGsLMB0rRHHyxQV8Ixt5nTIH/o+HsyFfuh5CkpD3eAeWMLr\n9sQsCcF0/LyIWBbgLiZC7WIJ4EGyYf/JRIxtYMT32g==\n-----END EC PRIVATE KEY-----\n";
+    const P521_PKCS8: &str = "-----BEGIN PRIVATE KEY-----\nMIHuAgEAMBAGByqGSM49AgEGBSuBBAAjBIHWMIHTAgEBBEIArUPYnKJH7QjMht5Z\n93FFhdWFOg5JhNgNgt3jK3ohgDqshSyuRdepl+RihGR+4qxW6wGkiSSMuiyN3AEp\n9zwU6hKhgYkDgYYABABsQT87RpyPair9cSJJarw4FpLEvoc0QZ6TdRSYtChBcQMe\nhJqKQjctY26ee8K3htIEk1PjAbrJ0bXAdAOTfYByHwGsLMB0rRHHyxQV8Ixt5nTI\nH/o+HsyFfuh5CkpD3eAeWMLr9sQsCcF0/LyIWBbgLiZC7WIJ4EGyYf/JRIxtYMT3\n2g==\n-----END PRIVATE KEY-----\n";
+    const ED25519_PKCS8: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEILK7tgwxNVl7gCySgNL9gQSKwlnd+yziK8RV7u9fsLED\n-----END PRIVATE KEY-----\n";
+
+    #[test]
+    fn unsupported_key_types_are_refused_clearly() {
+        for pem in [P521_SEC1, P521_PKCS8] {
+            let e = PrivateKey::from_pem(pem).unwrap_err();
+            assert_eq!(e.code(), NOT_SUPPORTED_WEB_KEY, "{e}");
+            assert!(e.message().contains("P-521"), "{e}");
+        }
+        let e = PrivateKey::from_pem(ED25519_PKCS8).unwrap_err();
+        assert_eq!(e.code(), NOT_SUPPORTED_WEB_KEY, "{e}");
+    }
 }
