@@ -3,8 +3,9 @@
  * @idaas/node - IDaaS machine credentials for Node.js (CommonJS entry point; index.mjs re-exports it).
  *
  * A thin layer over the native addon (build/idaas.node), itself a thin layer over include/idaas.h:
- * every network call runs on the libuv thread pool and returns a Promise; structured results are the
- * ABI's JSON parsed into plain objects. Nothing of the library's logic is re-implemented here.
+ * every network call runs on a native worker thread of the addon (never the main thread, never the
+ * libuv pool) and returns a Promise; structured results are the ABI's JSON parsed into plain objects.
+ * Nothing of the library's logic is re-implemented here.
  */
 
 const path = require('node:path');

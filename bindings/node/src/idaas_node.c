@@ -2,8 +2,8 @@
  * idaas_node.c - the Node-API addon of the idaas Node binding.
  *
  * A thin layer over include/idaas.h ONLY: every operation is one call of the C ABI. Network calls run
- * in napi_create_async_work (libuv thread pool) and settle a Promise; the JavaScript layer (index.js)
- * parses JSON results and shapes the public API.
+ * on the binding's worker threads (see "worker threads" below for why not the libuv pool) and settle a
+ * Promise on the JS thread; the JavaScript layer (index.js) parses JSON results and shapes the API.
  *
  * Handles: every idaas handle (client, provider, exchange provider, PAM client, cancel) lives in a
  * `handle` struct wrapped (napi_wrap) into a plain JS object. `inflight` counts async works using
