@@ -128,3 +128,25 @@ fn fetch_document(
         expires_at_ms: (signing_time + DEFAULT_DOCUMENT_EFFECTIVE_SECS) * 1000,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_from_env_or_default() {
+        let http = HttpClient::new(crate::http::HttpOptions::default()).unwrap();
+        let clock = crate::clock::system_clock();
+        // The only test touching this variable.
+        std::env::remove_var(ECS_METADATA_ENDPOINT_ENV);
+        let s = EcsDocumentSource::new(http.clone(), "i", clock.clone(), CachePolicy::default());
+        assert_eq!(s.base_url(), DEFAULT_ECS_METADATA_ENDPOINT);
+        std::env::set_var(ECS_METADATA_ENDPOINT_ENV, "http://127.0.0.1:9/");
+        let s = EcsDocumentSource::new(http.clone(), "i", clock.clone(), CachePolicy::default());
+        assert_eq!(s.base_url(), "http://127.0.0.1:9");
+        std::env::remove_var(ECS_METADATA_ENDPOINT_ENV);
+        let s =
+            EcsDocumentSource::with_base(http, "i", clock, CachePolicy::default(), " http://x/ ");
+        assert_eq!(s.base_url(), "http://x");
+    }
+}
