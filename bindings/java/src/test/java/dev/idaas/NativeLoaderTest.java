@@ -17,7 +17,8 @@ class NativeLoaderTest {
     /** Runs dev.idaas.LoaderProbe in a child JVM; returns exit code and output. */
     static String[] probe(List<String> jvmArgs, String xdg) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path")));
+        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp",
+                System.getProperty("java.class.path")));
         cmd.addAll(jvmArgs);
         cmd.add("dev.idaas.LoaderProbe");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);

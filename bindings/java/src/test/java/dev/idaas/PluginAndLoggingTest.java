@@ -152,7 +152,7 @@ class PluginAndLoggingTest {
             }
             assertTrue(records.stream().noneMatch(r -> isLibrary(r.getLoggerName())));
         } finally {
-            Idaas.setLogLevel(Level.WARNING);
+            Idaas.setLogLevel(Level.valueOf(System.getProperty("idaas.log.level", "WARNING")));
             root.removeHandler(h);
             root.setLevel(old);
         }
