@@ -24,7 +24,11 @@ final class Callbacks {
         }
     }
 
-    /** The log callback: {@code target} "idaas::cache" logs to the System.Logger "idaas.cache". */
+    /**
+     * The log callback: {@code target} "idaas::cache" logs to the System.Logger "idaas.cache". The
+     * library may hold internal locks while it runs: logger handlers must be quick and must not call
+     * idaas functions (records logged meanwhile are dropped by the library).
+     */
     static void log(int level, byte[] target, byte[] message) {
         try {
             String t = target == null ? "idaas" : new String(target, StandardCharsets.UTF_8).replace("::", ".");

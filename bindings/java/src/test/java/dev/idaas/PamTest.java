@@ -245,6 +245,8 @@ class PamTest {
         assertNotNull(dst);
         assertNotNull(g.authenticationTokenId());
         assertNotNull(g.consumerId());
+        assertNotNull(g.credentialProviderId()); // the provider id (atp_...), not its identifier
+        assertEquals(g.authenticationTokenId(), g.token().authenticationTokenId());
         assertFalse(g.toString().contains(jwt), "secrets hidden from toString");
 
         assertEquals(jwt, pam.obtainJwt(g.consumerId(), g.authenticationTokenId()).jwtValue());
