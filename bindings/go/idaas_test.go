@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -983,5 +984,25 @@ func TestExampleProgram(t *testing.T) {
 	var xe *exec.ExitError
 	if !errors.As(err, &xe) || xe.ExitCode() != 2 {
 		t.Errorf("missing config: %v", err)
+	}
+}
+
+// Forgotten handles are freed by their cleanups (no crash, no double free with Close).
+func TestCleanupBackstop(t *testing.T) {
+	noErr(t, idaas.RegisterPlugin("go-gc", func(string) (string, time.Duration, error) { return "gc-token", time.Hour, nil }))
+	for i := range 200 {
+		c, err := idaas.NewClientFromJSON(context.Background(), pluginConfig("go-gc"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := must[*idaas.Provider](t)(c.Provider(""))
+		if i%2 == 0 {
+			c.Close() // half closed explicitly, half left to the cleanup
+		}
+		_ = p
+	}
+	for range 3 {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
 	}
 }
