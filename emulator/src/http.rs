@@ -158,6 +158,7 @@ pub(crate) fn accept_loop(inner: Arc<Inner>, listener: TcpListener) {
                 continue;
             }
         };
+        inner.connections_accepted.fetch_add(1, Ordering::Relaxed);
         if inner.conn_count.load(Ordering::SeqCst) >= MAX_CONNS {
             let mut s = stream;
             let _ = s.write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");

@@ -394,6 +394,8 @@ pub(crate) struct Inner {
     pub conns: Mutex<HashMap<u64, TcpStream>>,
     pub conn_count: AtomicUsize,
     pub next_conn: AtomicU64,
+    /// TCP connections accepted since start (including ones refused with 503 at the limit).
+    pub connections_accepted: AtomicU64,
     pub ca_cert_pem: String,
     pub ca_cert_path: PathBuf,
     pub oidc_token_path: PathBuf,
@@ -577,6 +579,7 @@ impl Inner {
             },
             "clientIds": clients,
             "clientConfigs": configs,
+            "connectionsAccepted": self.connections_accepted.load(Ordering::Relaxed),
         })
     }
 
@@ -716,6 +719,7 @@ pub fn start(opts: EmulatorOptions) -> Result<Emulator, EmulatorError> {
         conns: Mutex::new(HashMap::new()),
         conn_count: AtomicUsize::new(0),
         next_conn: AtomicU64::new(1),
+        connections_accepted: AtomicU64::new(0),
         ca_cert_pem: tls_material.ca_pem,
         ca_cert_path,
         oidc_token_path,
@@ -845,6 +849,12 @@ impl Emulator {
     /// Everything about this instance as JSON (the `--ready-file` content).
     pub fn info(&self) -> Value {
         self.inner.info()
+    }
+
+    /// TCP connections accepted since start (plain and TLS, including connections refused with 503
+    /// at the connection limit). A keep-alive client opens one per thread; benchmarks check that.
+    pub fn connections_accepted(&self) -> u64 {
+        self.inner.connections_accepted.load(Ordering::Relaxed)
     }
 
     /// Adds a fault rule (rules are checked in insertion order; the first match applies).

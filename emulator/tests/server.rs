@@ -71,6 +71,35 @@ fn two_hundred_concurrent_keep_alive_connections() {
 }
 
 #[test]
+fn connections_accepted_counts_tcp_connections_not_requests() {
+    let emu = Emulator::start_default();
+    assert_eq!(emu.connections_accepted(), 0);
+    // Three keep-alive connections, four requests on each.
+    for _ in 0..3 {
+        let s = TcpStream::connect(emu.local_addr()).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut w = s.try_clone().unwrap();
+        let mut r = BufReader::new(s);
+        for _ in 0..4 {
+            w.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap();
+            assert_eq!(read_response(&mut r).0, 200);
+        }
+    }
+    assert_eq!(emu.connections_accepted(), 3);
+    assert_eq!(emu.info()["connectionsAccepted"], 3);
+    // The control API reports it too (this request opens connection number 4).
+    let mut s = TcpStream::connect(emu.local_addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET /_emulator/info HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let (st, body) = read_response(&mut BufReader::new(s));
+    assert_eq!(st, 200);
+    let info: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(info["connectionsAccepted"], 4);
+}
+
+#[test]
 fn concurrent_tls_clients() {
     let emu = Emulator::start_default();
     let handles: Vec<_> = (0..20)
