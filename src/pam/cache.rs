@@ -68,7 +68,23 @@ struct Slot {
     state: Mutex<SlotState>,
 }
 
-/// The API-key cache. Cheap to clone (shared state). See the [module docs](self).
+/// Optional in-process cache of API keys (model: the AWS Secrets Manager caching clients).
+///
+/// * Opt-in ([`super::PamClientBuilder::api_key_cache`]); one entry per credential identifier.
+/// * A value is **fresh** for `ttl` after it was fetched (default 1 h) and served from memory: a map
+///   read lock, an `ArcSwap` load, one clock read and a copy of the key.
+/// * **Single flight**: when an entry is missing or expired, one caller fetches while concurrent
+///   callers for the same identifier wait for that one result (success or failure) instead of
+///   sending their own request.
+/// * **Stale on error**: when a refresh fails with a retryable error (transport, timeout, 5xx, 429)
+///   and the old value is younger than `ttl + grace`, the old value is served (logged as a warning)
+///   and no new attempt is made for `retry_interval`. Non-retryable errors (401/403/404 …) and
+///   failures past the grace period are returned: a revoked or deleted key is not served on.
+/// * `None` results (credential without `apiKeyContent`) are cached like values; errors are not.
+/// * [`ApiKeyCache::invalidate`] / [`ApiKeyCache::invalidate_all`] drop entries; the clock is
+///   injectable (tests use [`crate::clock::ManualClock`]).
+///
+/// Cheap to clone (shared state).
 #[derive(Clone)]
 pub struct ApiKeyCache {
     inner: Arc<CacheInner>,
