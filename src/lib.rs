@@ -34,9 +34,9 @@ pub use secret::SecretString;
 pub use client::{Client, ClientBuilder};
 pub use config::{AuthnMethod, Config, ConfigBuilder};
 pub use exchange::TokenExchangeRequest;
+pub use pam::PamClient;
 pub use plugin::TokenPlugin;
 pub use provider::{CachedProvider, StaticProvider};
-pub use pam::PamClient;
 
 /// The crate version (`CARGO_PKG_VERSION`), also returned by `idaas_version()` at the C ABI.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
