@@ -439,9 +439,12 @@ impl Client {
                 name,
                 move || {
                     let mut c = plugin.fetch_token(&scope_owned)?;
-                    if c.expires_at == 0 && c.expires_in > 0 {
-                        c.expires_at = clock.now_secs().saturating_add(c.expires_in);
-                    }
+                    let now = clock.now_secs();
+                    c.expires_at =
+                        crate::token::effective_expires_at(c.expires_at, c.expires_in, now);
+                    crate::token::check_credential(&c, now, "token plugin").map_err(|e| {
+                        Error::credential(e.code().to_string(), e.message().to_string())
+                    })?;
                     let expires_at_ms = cache_expiry_ms(&c, clock.now_millis());
                     Ok(Fetched {
                         value: c,

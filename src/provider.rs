@@ -7,7 +7,9 @@ use std::sync::Arc;
 /// A token response from the token endpoint (or a plugin), as cached and handed out.
 ///
 /// `expires_at` is absolute (epoch seconds): the server's `expires_at` when present, else
-/// `now + expires_in` (decision D-11); `0` only when the server sent neither (not cacheable).
+/// `now + expires_in` (decision D-11; also when the server's value is already past by the local
+/// clock, see [`crate::token::effective_expires_at`]); `0` only when the server sent neither (not
+/// cacheable).
 #[derive(Clone, Debug, Default)]
 pub struct Credential {
     /// The bearer token (`access_token`).

@@ -6,13 +6,16 @@
 //!   `CLIENT_SECRET_BASIC`, built from the raw `client_id:secret` (decision D-10).
 //! * Responses (§5.3): any 2xx with a JSON object body. Decision D-11: `expires_at` is used when
 //!   present (> 0), else `now + expires_in`; with neither the credential has `expires_at = 0` and
-//!   is not cached (the next call fetches again). The cache additionally never trusts a token longer
+//!   is not cached (the next call fetches again). A 2xx reply without `access_token`
+//!   (`AccessTokenNotFound`) or with an `expires_at` already past and no `expires_in`
+//!   (`TokenAlreadyExpired`) is an
+//!   [`ErrorKind::UnexpectedResponse`] (see [`check_credential`]). The cache additionally never trusts a token longer
 //!   than `now + expires_in` by the local clock (clock-skew protection, see
 //!   [`crate::client::cache_expiry_ms`]).
 //! * Errors (§5.4): 3xx → [`ErrorKind::UnexpectedResponse`] with code = status text and the
 //!   `Location` in the message (redirects are never followed, D-12); 4xx → [`ErrorKind::Auth`] with the
 //!   server's `error`/`Code`, `error_description`/`Message`, `request_id`/`RequestId` (or the
-//!   `x-request-id` header); ≥ 500 → [`ErrorKind::Server`]; a non-JSON error body gives code = the status
+//!   `x-request-id` header), except 429 (throttling) → [`ErrorKind::Client`]; ≥ 500 → [`ErrorKind::Server`]; a non-JSON error body gives code = the status
 //!   text (e.g. `"502"`) and message = a body snippet. Decision D-13: `authorization_pending` and
 //!   `slow_down` are ordinary errors here (no device flow is implemented).
 //!
@@ -284,17 +287,65 @@ pub fn parse_token_response(resp: &HttpResponse, now_secs: u64) -> Result<Creden
         )
         .with_status(resp.status)
     })?;
-    Ok(credential_from_json(obj, now_secs))
+    let c = credential_from_json(obj, now_secs);
+    check_credential(&c, now_secs, "token endpoint").map_err(|e| e.with_status(resp.status))?;
+    Ok(c)
+}
+
+/// Refuse a credential that cannot be used: an empty `access_token` (`AccessTokenNotFound`; the
+/// references accept it and later hand out a null token) or an `expires_at` that is already past by
+/// our clock with no `expires_in` to fall back on (`TokenAlreadyExpired`; see
+/// [`effective_expires_at`]). Both are [`ErrorKind::UnexpectedResponse`]; the cache backs off before retrying.
+pub fn check_credential(c: &Credential, now_secs: u64, what: &str) -> Result<()> {
+    if c.access_token.is_empty() {
+        return Err(Error::new(
+            ErrorKind::UnexpectedResponse,
+            "AccessTokenNotFound",
+            format!("{what} reply has no access_token"),
+        ));
+    }
+    if c.expires_at != 0 && c.expires_at <= now_secs {
+        return Err(Error::new(
+            ErrorKind::UnexpectedResponse,
+            "TokenAlreadyExpired",
+            format!(
+                "{what} returned a token that is already expired (expires_at {} <= now {now_secs}); check the system clock",
+                c.expires_at
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The absolute expiry to record (D-11): the server's `expires_at` when present and in the future;
+/// `now + expires_in` when `expires_at` is absent, or already past by our clock while `expires_in`
+/// is positive (the clocks disagree: the relative lifetime is trusted and a warning logged); else
+/// the server's value (0 = none; a past value is then refused by [`check_credential`]).
+pub fn effective_expires_at(server_expires_at: u64, expires_in: u64, now_secs: u64) -> u64 {
+    if expires_in == 0 {
+        return server_expires_at;
+    }
+    if server_expires_at == 0 {
+        return now_secs.saturating_add(expires_in);
+    }
+    if server_expires_at <= now_secs {
+        log::warn!(
+            "token reply expires_at {server_expires_at} is already past by the local clock (now {now_secs}); using expires_in ({expires_in} s) instead; check the system clock"
+        );
+        return now_secs.saturating_add(expires_in);
+    }
+    server_expires_at
 }
 
 /// Build a credential from a token-reply JSON object (D-11 expiry rule).
 pub fn credential_from_json(obj: &serde_json::Map<String, Value>, now_secs: u64) -> Credential {
     let s = |k: &str| obj.get(k).and_then(Value::as_str).map(str::to_string);
     let expires_in = int_field(obj, "expires_in").unwrap_or(0);
-    let expires_at = match int_field(obj, "expires_at").unwrap_or(0) {
-        0 if expires_in > 0 => now_secs.saturating_add(expires_in),
-        v => v,
-    };
+    let expires_at = effective_expires_at(
+        int_field(obj, "expires_at").unwrap_or(0),
+        expires_in,
+        now_secs,
+    );
     Credential {
         access_token: SecretString::new(s("access_token").unwrap_or_default()),
         token_type: s("token_type").unwrap_or_default(),
@@ -334,6 +385,9 @@ pub fn error_from_response(resp: &HttpResponse, what: &str) -> Error {
     }
     let kind = if status >= 500 {
         ErrorKind::Server
+    } else if status == 429 {
+        // Throttling is not a refusal of our credentials (error.rs: 429 is a Client error).
+        ErrorKind::Client
     } else if (400..500).contains(&status) {
         ErrorKind::Auth
     } else {
