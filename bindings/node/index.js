@@ -424,7 +424,8 @@ function setLogger(fn, options = {}) {
  * The library calls plugins on a native thread, which blocks until the main thread has run fn. So
  * a PLUGIN client must be used through the async API: a synchronous call on the main thread that
  * needs a new token fails at once with IDAAS_CREDENTIAL (it cannot wait for the main thread it
- * blocks), and fn must not wait on a synchronous idaas call. options.timeoutMs (default 30000)
+ * blocks); a sync call that waits for a token an async call is fetching through the plugin fails
+ * after ~1 s ("deadlock avoided"); fn must not wait on a synchronous idaas call. options.timeoutMs (default 30000)
  * bounds the wait of the native thread.
  */
 function registerPlugin(name, fn, options = {}) {

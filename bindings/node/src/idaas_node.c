@@ -64,6 +64,7 @@ typedef struct {
     napi_threadsafe_function tsfn;
     bool dead;
     uint32_t pending; /* works submitted and not completed (JS thread only) */
+    int sync_calls;   /* synchronous token reads in progress on the JS thread (atomic) */
 } done_ctx;
 
 typedef struct {
@@ -825,9 +826,12 @@ static napi_value token_sync(napi_env env, int kind, void *p, const char *scope,
     size_t cap = sizeof stackbuf, len = 0;
     idaas_error *err = NULL;
     idaas_code rc;
+    done_ctx *d = get_state(env)->done;
     for (;;) {
+        __atomic_fetch_add(&d->sync_calls, 1, __ATOMIC_SEQ_CST);
         rc = kind == K_CLIENT ? idaas_client_get_token_into(p, scope, buf, cap, &len, &err)
                               : idaas_provider_get_token_into(p, buf, cap, &len, &err);
+        __atomic_fetch_sub(&d->sync_calls, 1, __ATOMIC_SEQ_CST);
         if (rc != IDAAS_CODE_BUFFER_TOO_SMALL || buf != stackbuf) break;
         idaas_error_free(err);
         err = NULL;
@@ -1122,6 +1126,7 @@ typedef struct {
     bool dead;
     uint32_t timeout_ms;
     char *name;
+    done_ctx *env_ctx; /* sync_calls of the plugin's environment */
 } plugin_ctx;
 
 /* One pending plugin call, shared by the native thread waiting and the JS side answering. */
@@ -1257,11 +1262,44 @@ static int32_t plugin_trampoline(void *user_data, const char *scope, idaas_plugi
         deadline.tv_sec++;
         deadline.tv_nsec -= 1000000000L;
     }
+    /* Wait in slices: if the JS thread stays inside a synchronous idaas call the whole time, it is
+     * most likely waiting for this very token (the client's single flight) and will never run the
+     * plugin: fail fast with a clear error instead of waiting out the timeout (deadlock rule). */
+    const long slice_ns = 50L * 1000000L;
+    int busy_slices = 0;
+    bool sync_deadlock = false;
     while (!c->done) {
-        if (pthread_cond_timedwait(&c->cv, &c->mu, &deadline) == ETIMEDOUT) break;
+        struct timespec next;
+        clock_gettime(CLOCK_REALTIME, &next);
+        next.tv_nsec += slice_ns;
+        if (next.tv_nsec >= 1000000000L) {
+            next.tv_sec++;
+            next.tv_nsec -= 1000000000L;
+        }
+        bool last = next.tv_sec > deadline.tv_sec || (next.tv_sec == deadline.tv_sec && next.tv_nsec >= deadline.tv_nsec);
+        if (pthread_cond_timedwait(&c->cv, &c->mu, last ? &deadline : &next) == ETIMEDOUT) {
+            if (c->done) break;
+            if (last) break;
+            if (__atomic_load_n(&pc->env_ctx->sync_calls, __ATOMIC_SEQ_CST) > 0) {
+                if (++busy_slices >= 20) { /* 1 s */
+                    sync_deadlock = true;
+                    break;
+                }
+            } else {
+                busy_slices = 0;
+            }
+        }
     }
     int32_t rc;
-    if (!c->done) {
+    if (!c->done && sync_deadlock) {
+        idaas_plugin_result_set_error(result,
+                                      "deadlock avoided: the JS thread is blocked in a synchronous idaas call (e.g. "
+                                      "getBearerTokenSync) while this JavaScript plugin must run on it; use the async "
+                                      "API (await getBearerToken()) for PLUGIN clients",
+                                      NULL);
+        c->done = true; /* a late answer is dropped */
+        rc = 1;
+    } else if (!c->done) {
         char msg[200];
         snprintf(msg, sizeof msg,
                  "the JavaScript plugin did not answer within %u ms (is the JS thread blocked in a synchronous call?)",
@@ -1305,6 +1343,7 @@ static napi_value js_register_plugin(napi_env env, napi_callback_info info) {
     pc->js_thread = pthread_self();
     pc->timeout_ms = timeout ? timeout : 30000;
     pc->name = name;
+    pc->env_ctx = get_state(env)->done;
     napi_value rname;
     napi_create_string_utf8(env, "idaas.plugin", NAPI_AUTO_LENGTH, &rname);
     if (napi_create_threadsafe_function(env, argv[1], NULL, rname, 0, 1, NULL, NULL, NULL, plugin_call_js, &pc->tsfn) !=

@@ -77,6 +77,23 @@ describe('plugins', () => {
     c.close();
   });
 
+  test('deadlock rule: a sync read waiting for a token whose plugin runs on the blocked JS thread fails in ~1 s', async () => {
+    idaas.registerPlugin('node-inflight', async () => ({ token: 'late', expiresIn: 3600 }), { timeoutMs: 20000 });
+    const c = idaas.createClient({ config: pluginConfig('node-inflight') });
+    const pending = c.getBearerToken().catch((e) => e); // a worker thread now needs the plugin ...
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50); // ... (give it time to ask)
+    const t0 = Date.now();
+    assert.throws(
+      () => c.getBearerTokenSync(), // ... and the JS thread blocks waiting for that same token
+      (e) => e.code === 'IDAAS_CREDENTIAL' && /deadlock avoided/.test(e.message),
+    );
+    const waited = Date.now() - t0;
+    assert.ok(waited < 5000, `the sync call returned after ${waited} ms, not after the 20 s plugin timeout`);
+    const e = await pending;
+    assert.equal(e.code, 'IDAAS_CREDENTIAL');
+    c.close();
+  });
+
   test('a plugin that needs the libuv thread pool (fs) under 50 concurrent calls does not deadlock', async () => {
     const fs = require('node:fs');
     const os = require('node:os');
