@@ -304,7 +304,10 @@ fn chaos_run(seed: u64, strict: bool) {
         "{} token requests > 3 attempts x {refresh_budget} refreshes",
         token.len()
     );
-    assert!(outcomes.keys().any(|k| k.ends_with(": ok")), "some calls succeeded");
+    assert!(
+        outcomes.keys().any(|k| k.ends_with(": ok")),
+        "some calls succeeded"
+    );
 
     // Stricter: between two successful token fetches there must be a trigger (a clock jump or a
     // 401 reply) after the first one was answered. Two fetches with no trigger in between are a

@@ -130,7 +130,11 @@ fn server_errors_throttling_and_resets_are_retried_only_for_safe_operations() {
         }
     }
     env.emu.clear_faults();
-    assert_eq!(env.token_requests(), 1, "no token refresh for non-401 failures");
+    assert_eq!(
+        env.token_requests(),
+        1,
+        "no token refresh for non-401 failures"
+    );
 }
 
 fn fault_status(f: &Fault) -> Option<u16> {
@@ -154,12 +158,27 @@ fn persistent_401_forces_one_refresh_and_one_retry_then_errors() {
         let e = call(&pam).unwrap_err();
         let sent = env.count_action(action) - before;
         let refreshed = env.token_requests() - tokens;
-        eprintln!("  401 {action:<48} requests={sent} token_refreshes={refreshed} kind={}", e.kind().as_str());
-        assert_eq!((e.kind(), e.http_status()), (ErrorKind::Auth, Some(401)), "{action}");
+        eprintln!(
+            "  401 {action:<48} requests={sent} token_refreshes={refreshed} kind={}",
+            e.kind().as_str()
+        );
+        assert_eq!(
+            (e.kind(), e.http_status()),
+            (ErrorKind::Auth, Some(401)),
+            "{action}"
+        );
         if bearer {
-            assert_eq!((sent, refreshed), (2, 1), "{action}: one refresh, one retry");
+            assert_eq!(
+                (sent, refreshed),
+                (2, 1),
+                "{action}: one refresh, one retry"
+            );
         } else {
-            assert_eq!((sent, refreshed), (1, 0), "{action}: no bearer, nothing to refresh");
+            assert_eq!(
+                (sent, refreshed),
+                (1, 0),
+                "{action}: no bearer, nothing to refresh"
+            );
         }
     }
 }
@@ -205,7 +224,8 @@ fn expired_bearer_token_is_refreshed_once_and_the_call_succeeds() {
 #[test]
 fn token_endpoint_down_fails_developer_api_calls_before_sending() {
     let env = Env::start();
-    env.emu.set_fault(rule(Route::Token, status(503, None), None));
+    env.emu
+        .set_fault(rule(Route::Token, status(503, None), None));
     let pam = env.pam();
     let e = pam.get_api_key("openai_prod_key").unwrap_err();
     assert_eq!((e.kind(), e.http_status()), (ErrorKind::Server, Some(503)));

@@ -45,7 +45,11 @@ fn outage_while_a_valid_token_is_cached_serves_it_and_backs_off() {
         // Prefetch window (+900 s): one caller tries to refresh, everyone gets the cached token.
         clock.advance_secs(900);
         for _ in 0..100 {
-            assert_eq!(bearer(&c).unwrap(), t1, "HTTP {status_code}: cached token served");
+            assert_eq!(
+                bearer(&c).unwrap(),
+                t1,
+                "HTTP {status_code}: cached token served"
+            );
             calls += 1;
         }
         let after_prefetch = token_requests(&emu);
@@ -60,7 +64,11 @@ fn outage_while_a_valid_token_is_cached_serves_it_and_backs_off() {
         let mut advances = 0usize;
         for _ in 0..60 {
             for _ in 0..10 {
-                assert_eq!(bearer(&c).unwrap(), t1, "HTTP {status_code}: stale but valid");
+                assert_eq!(
+                    bearer(&c).unwrap(),
+                    t1,
+                    "HTTP {status_code}: stale but valid"
+                );
                 calls += 1;
             }
             clock.advance_secs(1);
@@ -110,7 +118,11 @@ fn outage_after_expiry_is_an_error_not_the_expired_token() {
     let n = token_requests(&emu);
     for _ in 0..200 {
         let e = c.bearer_token().unwrap_err();
-        assert_eq!(e.http_status(), Some(503), "the last error is repeated during backoff");
+        assert_eq!(
+            e.http_status(),
+            Some(503),
+            "the last error is repeated during backoff"
+        );
         assert!(!e.to_string().contains(&t1));
     }
     assert_eq!(token_requests(&emu), n, "no request during backoff");
@@ -146,7 +158,10 @@ fn error_status_without_a_cached_token_is_a_clear_error() {
             text.contains(&status_code.to_string()) && text.contains(&ids[2]),
             "Display names status and request id: {text}"
         );
-        assert!(took < Duration::from_secs(2), "HTTP {status_code}: took {took:?}");
+        assert!(
+            took < Duration::from_secs(2),
+            "HTTP {status_code}: took {took:?}"
+        );
         assert_eq!(e.kind(), kind, "HTTP {status_code}: kind ({e:?})");
     }
 }
@@ -161,7 +176,11 @@ fn token_endpoint_429_is_a_client_error_not_auth() {
     let c = client(&emu, &clock);
     emu.set_fault(rule(Route::Token, status(429, Some(1)), None));
     let e = c.bearer_token().unwrap_err();
-    assert_eq!((e.kind(), e.http_status()), (ErrorKind::Client, Some(429)), "{e:?}");
+    assert_eq!(
+        (e.kind(), e.http_status()),
+        (ErrorKind::Client, Some(429)),
+        "{e:?}"
+    );
     assert!(e.is_retryable());
 }
 
@@ -236,7 +255,10 @@ fn connection_refused_is_a_fast_transport_error() {
     assert_eq!(e.code(), "ConnectionRefused", "{e:?}");
     assert!(e.http_status().is_none());
     assert!(took < Duration::from_secs(1), "{took:?}");
-    assert!(e.to_string().contains(&port.to_string()), "names the target: {e}");
+    assert!(
+        e.to_string().contains(&port.to_string()),
+        "names the target: {e}"
+    );
 }
 
 /// A 200 reply the client cannot use: never retried (the server answered), typed error.
@@ -341,7 +363,11 @@ fn read_timeout_is_honoured() {
     ));
     let (r, took) = timed(|| c.bearer_token());
     let e = r.unwrap_err();
-    assert_eq!((e.kind(), e.code()), (ErrorKind::Timeout, "ReadTimeOut"), "{e:?}");
+    assert_eq!(
+        (e.kind(), e.code()),
+        (ErrorKind::Timeout, "ReadTimeOut"),
+        "{e:?}"
+    );
     assert!(
         took >= Duration::from_millis(1900) && took < Duration::from_millis(3500),
         "took {took:?} with readTimeout 2000 ms"
@@ -352,7 +378,11 @@ fn read_timeout_is_honoured() {
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(200));
-    assert_eq!(token_requests(&emu), 1, "no retry beyond the read-timeout budget");
+    assert_eq!(
+        token_requests(&emu),
+        1,
+        "no retry beyond the read-timeout budget"
+    );
 }
 
 /// Connect timeout honoured against a loopback listener whose accept queue is full.
@@ -384,7 +414,8 @@ fn token_exchange_under_faults() {
     let clock = ManualClock::starting_now();
     let c = client(&emu, &clock);
     let oidc = emu.mint_oidc_token("alice", 600);
-    let req = idaas::exchange::TokenExchangeRequest::for_id_token(oidc).scope(idaas_emulator::PAM_SCOPE);
+    let req =
+        idaas::exchange::TokenExchangeRequest::for_id_token(oidc).scope(idaas_emulator::PAM_SCOPE);
     emu.set_fault(rule(Route::Token, status(503, None), None));
     let e = c.exchange_token(&req).unwrap_err();
     assert_eq!((e.kind(), e.http_status()), (ErrorKind::Server, Some(503)));

@@ -13,18 +13,61 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 const VOCAB: &[&str] = &[
-    "idaasInstanceId", "idaas_instance_id", "clientId", "client_id", "issuer", "tokenEndpoint",
-    "token_endpoint", "scope", "developerApiEndpoint", "openApiEndpoint",
-    "deviceAuthorizationEndpoint", "authnConfiguration", "authn_configuration", "identityType",
-    "authnMethod", "authn_method", "clientSecretEnvVarName", "privateKeyEnvVarName",
-    "applicationFederatedCredentialName", "clientDeployEnvironment", "oidcTokenFilePath",
-    "oidcTokenFilePathEnvVarName", "clientX509Certificate", "x509CertChains", "pluginName",
-    "humanAuthenticateClientId", "httpConfiguration", "http_configuration", "connectTimeout",
-    "readTimeout", "unsafeIgnoreSslCert", "unsafeIgnoreSSLCert", "caCertificatePath", "CLIENT",
-    "HUMAN", "CLIENT_SECRET_BASIC", "CLIENT_SECRET_POST", "CLIENT_SECRET_JWT", "PRIVATE_KEY_JWT",
-    "PCA", "PKCS7", "OIDC", "PLUGIN", "NONE", "KUBERNETES", "ALIBABA_CLOUD_ECS", "AWS_EC2",
-    "urn:cloud:idaas:pam|.all", "a|b c|d", "https://idaas.example.com/token", "http://127.0.0.1:1/t",
-    "2000", "60000", "~/x", "PATH",
+    "idaasInstanceId",
+    "idaas_instance_id",
+    "clientId",
+    "client_id",
+    "issuer",
+    "tokenEndpoint",
+    "token_endpoint",
+    "scope",
+    "developerApiEndpoint",
+    "openApiEndpoint",
+    "deviceAuthorizationEndpoint",
+    "authnConfiguration",
+    "authn_configuration",
+    "identityType",
+    "authnMethod",
+    "authn_method",
+    "clientSecretEnvVarName",
+    "privateKeyEnvVarName",
+    "applicationFederatedCredentialName",
+    "clientDeployEnvironment",
+    "oidcTokenFilePath",
+    "oidcTokenFilePathEnvVarName",
+    "clientX509Certificate",
+    "x509CertChains",
+    "pluginName",
+    "humanAuthenticateClientId",
+    "httpConfiguration",
+    "http_configuration",
+    "connectTimeout",
+    "readTimeout",
+    "unsafeIgnoreSslCert",
+    "unsafeIgnoreSSLCert",
+    "caCertificatePath",
+    "CLIENT",
+    "HUMAN",
+    "CLIENT_SECRET_BASIC",
+    "CLIENT_SECRET_POST",
+    "CLIENT_SECRET_JWT",
+    "PRIVATE_KEY_JWT",
+    "PCA",
+    "PKCS7",
+    "OIDC",
+    "PLUGIN",
+    "NONE",
+    "KUBERNETES",
+    "ALIBABA_CLOUD_ECS",
+    "AWS_EC2",
+    "urn:cloud:idaas:pam|.all",
+    "a|b c|d",
+    "https://idaas.example.com/token",
+    "http://127.0.0.1:1/t",
+    "2000",
+    "60000",
+    "~/x",
+    "PATH",
 ];
 
 fn valid() -> Value {
@@ -57,7 +100,10 @@ fn check(r: idaas::Result<Config>) -> Result<(), TestCaseError> {
                     "endpoint {ep:?} neither https nor loopback http"
                 );
             }
-            prop_assert!(!cfg.http.unsafe_ignore_ssl_cert, "TLS verification disabled");
+            prop_assert!(
+                !cfg.http.unsafe_ignore_ssl_cert,
+                "TLS verification disabled"
+            );
             // Building a client does no network I/O and must not panic.
             let _ = Client::new(cfg);
         }

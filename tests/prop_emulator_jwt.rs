@@ -27,12 +27,22 @@ fn jwt_like(client_ids: Vec<String>) -> impl Strategy<Value = String> {
     prop_oneof![
         ".*",
         "[A-Za-z0-9_.=-]{0,200}",
-        (json(VOCAB), json(VOCAB), prop::collection::vec(any::<u8>(), 0..80)).prop_map(
-            |(h, p, s)| format!("{}.{}.{}", b64(h.to_string().as_bytes()), b64(p.to_string().as_bytes()), b64(&s))
-        ),
+        (
+            json(VOCAB),
+            json(VOCAB),
+            prop::collection::vec(any::<u8>(), 0..80)
+        )
+            .prop_map(|(h, p, s)| format!(
+                "{}.{}.{}",
+                b64(h.to_string().as_bytes()),
+                b64(p.to_string().as_bytes()),
+                b64(&s)
+            )),
         // Structurally right claims for the emulator's clients with random alg and signature.
         (
-            prop::sample::select(vec!["HS256", "RS256", "ES256", "ES384", "none", "PS256", ""]),
+            prop::sample::select(vec![
+                "HS256", "RS256", "ES256", "ES384", "none", "PS256", ""
+            ]),
             prop::sample::select(client_ids),
             -100_000i64..100_000,
             prop::collection::vec(any::<u8>(), 0..96),
@@ -45,16 +55,32 @@ fn jwt_like(client_ids: Vec<String>) -> impl Strategy<Value = String> {
                 let h = serde_json::json!({"alg": alg, "typ": "JWT"});
                 let p = serde_json::json!({"iss": cid, "sub": cid, "aud": "x",
                     "iat": now + skew, "exp": now + skew + 300, "jti": format!("j{skew}")});
-                format!("{}.{}.{}", b64(h.to_string().as_bytes()), b64(p.to_string().as_bytes()), b64(&sig))
+                format!(
+                    "{}.{}.{}",
+                    b64(h.to_string().as_bytes()),
+                    b64(p.to_string().as_bytes()),
+                    b64(&sig)
+                )
             }),
     ]
 }
 
 fn assert_oauth_4xx(status: u16, body: &[u8]) -> Result<(), TestCaseError> {
-    prop_assert!((400..500).contains(&status), "HTTP {status}: {}", String::from_utf8_lossy(body));
-    let v: Value = serde_json::from_slice(body)
-        .map_err(|_| TestCaseError::fail(format!("non-JSON error body: {}", String::from_utf8_lossy(body))))?;
-    prop_assert!(v.get("error").and_then(Value::as_str).is_some(), "no error field: {v}");
+    prop_assert!(
+        (400..500).contains(&status),
+        "HTTP {status}: {}",
+        String::from_utf8_lossy(body)
+    );
+    let v: Value = serde_json::from_slice(body).map_err(|_| {
+        TestCaseError::fail(format!(
+            "non-JSON error body: {}",
+            String::from_utf8_lossy(body)
+        ))
+    })?;
+    prop_assert!(
+        v.get("error").and_then(Value::as_str).is_some(),
+        "no error field: {v}"
+    );
     Ok(())
 }
 
@@ -67,7 +93,10 @@ fn token_endpoint_rejects_any_bad_assertion_or_body_cleanly() {
         http.send(HttpRequest {
             method: Method::Post,
             url: &url,
-            headers: vec![("Content-Type", "application/x-www-form-urlencoded".to_string())],
+            headers: vec![(
+                "Content-Type",
+                "application/x-www-form-urlencoded".to_string(),
+            )],
             body: Some(body),
         })
     };
@@ -110,13 +139,16 @@ fn token_endpoint_rejects_any_bad_assertion_or_body_cleanly() {
     ];
     runner
         .run(&strategy, |body| {
-            let resp = post(body).map_err(|e| TestCaseError::fail(format!("transport failure: {e}")))?;
+            let resp =
+                post(body).map_err(|e| TestCaseError::fail(format!("transport failure: {e}")))?;
             assert_oauth_4xx(resp.status, &resp.body)
         })
         .unwrap();
 
     // Still alive and correct: a real client gets a token.
-    let mut cfg = idaas::config::Config::from_json_value(&emu.client_config(AuthMethod::ClientSecretPost)).unwrap();
+    let mut cfg =
+        idaas::config::Config::from_json_value(&emu.client_config(AuthMethod::ClientSecretPost))
+            .unwrap();
     let secret = idaas::SecretString::new(emu.client_secret());
     cfg.authn.client_secret_supplier = Some(std::sync::Arc::new(move || Ok(secret.clone())));
     let client = idaas::Client::new(cfg).unwrap();

@@ -37,11 +37,17 @@ fn check(input: &str, no_echo: bool) -> Result<(), TestCaseError> {
             if let Err(e) = k.sign(b"header.payload") {
                 prop_assert_eq!(e.kind(), ErrorKind::Credential);
             }
-            prop_assert!(!format!("{k:?}").contains("MII"), "Debug shows key material");
+            prop_assert!(
+                !format!("{k:?}").contains("MII"),
+                "Debug shows key material"
+            );
         }
         Err(e) => {
             prop_assert!(
-                matches!(e.kind(), ErrorKind::Credential | ErrorKind::Config | ErrorKind::InvalidArgument),
+                matches!(
+                    e.kind(),
+                    ErrorKind::Credential | ErrorKind::Config | ErrorKind::InvalidArgument
+                ),
                 "{e:?}"
             );
             if !no_echo {
@@ -53,8 +59,13 @@ fn check(input: &str, no_echo: bool) -> Result<(), TestCaseError> {
                 let chars: Vec<char> = line.chars().collect();
                 for w in chars.windows(16) {
                     let s: String = w.iter().collect();
-                    if s.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/') {
-                        prop_assert!(!text.contains(&s), "error echoes key material {s:?}: {text}");
+                    if s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/')
+                    {
+                        prop_assert!(
+                            !text.contains(&s),
+                            "error echoes key material {s:?}: {text}"
+                        );
                     }
                 }
             }
@@ -65,8 +76,15 @@ fn check(input: &str, no_echo: bool) -> Result<(), TestCaseError> {
 
 fn label() -> impl Strategy<Value = String> {
     prop::sample::select(vec![
-        "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "PUBLIC KEY",
-        "CERTIFICATE", "EC PARAMETERS", "", "private key",
+        "PRIVATE KEY",
+        "RSA PRIVATE KEY",
+        "EC PRIVATE KEY",
+        "ENCRYPTED PRIVATE KEY",
+        "PUBLIC KEY",
+        "CERTIFICATE",
+        "EC PARAMETERS",
+        "",
+        "private key",
     ])
     .prop_map(str::to_string)
 }
@@ -142,9 +160,16 @@ proptest! {
 fn damaged_header_line_does_not_leak_the_key_body() {
     let pem = fixture("ec384_sec1.pem").replacen("KEY-----", "KEY\0----", 1);
     let e = PrivateKey::from_pem(&pem).unwrap_err();
-    let body_line = fixture("ec384_sec1.pem").lines().nth(1).unwrap().to_string();
+    let body_line = fixture("ec384_sec1.pem")
+        .lines()
+        .nth(1)
+        .unwrap()
+        .to_string();
     let text = format!("{e} {e:?}");
-    assert!(!text.contains(&body_line[..16]), "key material in error: {text}");
+    assert!(
+        !text.contains(&body_line[..16]),
+        "key material in error: {text}"
+    );
 }
 
 #[test]

@@ -7,7 +7,6 @@
 //! status, and whose message stays short whatever the body size.
 
 mod common;
-#[allow(dead_code)]
 mod core_mock;
 
 use common::prop::{body, config};
@@ -20,9 +19,25 @@ use serde_json::Value;
 use std::sync::{Arc, Mutex};
 
 const VOCAB: &[&str] = &[
-    "access_token", "token_type", "expires_in", "expires_at", "id_token", "refresh_token",
-    "issued_token_type", "scope", "error", "error_description", "request_id", "Code", "Message",
-    "RequestId", "Bearer", "1200", "0", "-1", "1e309",
+    "access_token",
+    "token_type",
+    "expires_in",
+    "expires_at",
+    "id_token",
+    "refresh_token",
+    "issued_token_type",
+    "scope",
+    "error",
+    "error_description",
+    "request_id",
+    "Code",
+    "Message",
+    "RequestId",
+    "Bearer",
+    "1200",
+    "0",
+    "-1",
+    "1e309",
 ];
 
 /// Longest acceptable error message, whatever the body size.
@@ -42,7 +57,12 @@ fn status() -> impl Strategy<Value = u16> {
 fn headers() -> impl Strategy<Value = Vec<(String, String)>> {
     prop::collection::vec(
         (
-            prop::sample::select(vec!["retry-after", "location", "x-request-id", "content-type"]),
+            prop::sample::select(vec![
+                "retry-after",
+                "location",
+                "x-request-id",
+                "content-type",
+            ]),
             common::prop::nasty_string(),
         )
             .prop_map(|(k, v)| (k.to_string(), v)),
@@ -60,10 +80,18 @@ fn big_body() -> impl Strategy<Value = Vec<u8>> {
 
 /// The expected outcome, from the raw reply.
 /// `now`: the parser's clock, when known exactly (the HTTP path reads a real clock).
-fn check(status: u16, body: &[u8], r: idaas::Result<idaas::Credential>, now: Option<u64>) -> Result<(), TestCaseError> {
+fn check(
+    status: u16,
+    body: &[u8],
+    r: idaas::Result<idaas::Credential>,
+    now: Option<u64>,
+) -> Result<(), TestCaseError> {
     let json: Option<serde_json::Map<String, Value>> = serde_json::from_slice::<Value>(body)
         .ok()
-        .and_then(|v| match v { Value::Object(m) => Some(m), _ => None });
+        .and_then(|v| match v {
+            Value::Object(m) => Some(m),
+            _ => None,
+        });
     match r {
         Ok(c) => {
             prop_assert!((200..300).contains(&status), "Ok for HTTP {status}");
@@ -77,7 +105,14 @@ fn check(status: u16, body: &[u8], r: idaas::Result<idaas::Credential>, now: Opt
             let inn = obj.get("expires_in").and_then(Value::as_u64).unwrap_or(0);
             if at > 0 {
                 prop_assert_eq!(c.expires_at, at);
-            } else if let (Some(now), true) = (now, inn > 0 && obj.get("expires_at").map(|v| v.is_number() || v.is_null()).unwrap_or(true)) {
+            } else if let (Some(now), true) = (
+                now,
+                inn > 0
+                    && obj
+                        .get("expires_at")
+                        .map(|v| v.is_number() || v.is_null())
+                        .unwrap_or(true),
+            ) {
                 prop_assert_eq!(c.expires_at, now + inn);
             }
         }
@@ -85,11 +120,14 @@ fn check(status: u16, body: &[u8], r: idaas::Result<idaas::Credential>, now: Opt
             // Our own text and body snippets are bounded; the server's `error_description` /
             // `Message` is kept verbatim (bounded only by the 1 MiB body limit; see SECURITY.md).
             let server_text = json.as_ref().and_then(|o| {
-                ["error_description", "Message"].iter().find_map(|k| o.get(*k).and_then(Value::as_str))
+                ["error_description", "Message"]
+                    .iter()
+                    .find_map(|k| o.get(*k).and_then(Value::as_str))
             });
             prop_assert!(
                 e.message().chars().count() <= MAX_MESSAGE || Some(e.message()) == server_text,
-                "message of {} chars", e.message().len()
+                "message of {} chars",
+                e.message().len()
             );
             prop_assert_ne!(e.kind(), ErrorKind::Internal);
             if (200..300).contains(&status) {
@@ -137,7 +175,9 @@ fn client_handles_any_reply_over_http() {
     });
     let mut runner = proptest::test_runner::TestRunner::new(config("prop_token_http", 256));
     let strategy = (
-        prop::sample::select(vec![200u16, 201, 204, 302, 400, 401, 404, 429, 500, 502, 503]),
+        prop::sample::select(vec![
+            200u16, 201, 204, 302, 400, 401, 404, 429, 500, 502, 503,
+        ]),
         body(VOCAB).prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
     );
     runner

@@ -69,7 +69,8 @@ unsafe impl GlobalAlloc for Scanning {
         System.alloc(layout)
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if SCAN.load(Ordering::Relaxed) && layout.size() >= MARKER.len() && layout.size() <= 1 << 20 {
+        if SCAN.load(Ordering::Relaxed) && layout.size() >= MARKER.len() && layout.size() <= 1 << 20
+        {
             // SAFETY: the block is still allocated and `layout.size()` bytes long.
             let block = std::slice::from_raw_parts(ptr, layout.size());
             if block.windows(MARKER.len()).any(|w| w == MARKER) {
@@ -143,7 +144,12 @@ impl Secrets {
     /// Wire secrets from the emulator's request log.
     fn add_wire(&mut self, emu: &Emulator) {
         for r in emu.requests() {
-            for k in ["client_secret", "client_assertion", "subject_token", "actor_token"] {
+            for k in [
+                "client_secret",
+                "client_assertion",
+                "subject_token",
+                "actor_token",
+            ] {
                 if let Some(v) = r.form_param(k) {
                     self.add(v);
                 }
@@ -166,7 +172,11 @@ impl Secrets {
 
     fn assert_absent(&self, what: &str, text: &str) {
         for s in &self.0 {
-            assert!(!text.contains(s.as_str()), "{what} leaks a secret ({}…): {text}", &s[..8]);
+            assert!(
+                !text.contains(s.as_str()),
+                "{what} leaks a secret ({}…): {text}",
+                &s[..8]
+            );
         }
     }
 }
@@ -240,14 +250,33 @@ fn no_secret_in_logs_errors_or_debug_output() {
     out("generate", format!("{g:?}"));
     let consumer = g.consumer_id.clone().unwrap();
     let token_id = g.authentication_token_id.clone().unwrap();
-    out("validate", format!("{:?}", pam.validate_authentication_token(&jwt, None)));
-    out("obtain", format!("{:?}", pam.obtain_jwt_authentication_token(&consumer, &token_id)));
-    out("obtain dst", format!("{:?}", pam.obtain_jwt_authentication_token_by_derived_short_token(&dst)));
+    out(
+        "validate",
+        format!("{:?}", pam.validate_authentication_token(&jwt, None)),
+    );
+    out(
+        "obtain",
+        format!(
+            "{:?}",
+            pam.obtain_jwt_authentication_token(&consumer, &token_id)
+        ),
+    );
+    out(
+        "obtain dst",
+        format!(
+            "{:?}",
+            pam.obtain_jwt_authentication_token_by_derived_short_token(&dst)
+        ),
+    );
     out(
         "list",
         format!(
             "{:?}",
-            pam.list_authentication_tokens(&consumer, "partner_jwt", &ListAuthenticationTokensOptions::default())
+            pam.list_authentication_tokens(
+                &consumer,
+                "partner_jwt",
+                &ListAuthenticationTokensOptions::default()
+            )
         ),
     );
     let oauth = pam.fetch_oauth_authentication_token_v2(
@@ -261,8 +290,14 @@ fn no_secret_in_logs_errors_or_debug_output() {
         }
     }
     out("oauth", format!("{oauth:?}"));
-    out("revoke", format!("{:?}", pam.revoke_authentication_token(&jwt, None)));
-    out("reinstate", format!("{:?}", pam.reinstate_authentication_token(&jwt, None)));
+    out(
+        "revoke",
+        format!("{:?}", pam.revoke_authentication_token(&jwt, None)),
+    );
+    out(
+        "reinstate",
+        format!("{:?}", pam.reinstate_authentication_token(&jwt, None)),
+    );
 
     // Failures.
     let mut errors: Vec<idaas::Error> = Vec::new();
@@ -301,7 +336,10 @@ fn no_secret_in_logs_errors_or_debug_output() {
     emu.clear_faults();
     // A credential of the wrong type, a server error body echoing nothing secret, bad input.
     errors.push(pam.get_api_key("").unwrap_err());
-    errors.push(pam.validate_authentication_token(&SecretString::new(""), None).unwrap_err());
+    errors.push(
+        pam.validate_authentication_token(&SecretString::new(""), None)
+            .unwrap_err(),
+    );
     // A PEM that fails to parse.
     {
         let v = emu.client_config(AuthMethod::PrivateKeyJwt);
@@ -314,7 +352,12 @@ fn no_secret_in_logs_errors_or_debug_output() {
         }
     }
     // The ones that kept a retained error in the cache (backoff) print again.
-    errors.push(clients[0].bearer_token_for_scope("api.example.com|read").err().unwrap_or_else(|| idaas::Error::internal("ok")));
+    errors.push(
+        clients[0]
+            .bearer_token_for_scope("api.example.com|read")
+            .err()
+            .unwrap_or_else(|| idaas::Error::internal("ok")),
+    );
 
     for e in &errors {
         out("error display", e.to_string());
@@ -328,13 +371,19 @@ fn no_secret_in_logs_errors_or_debug_output() {
 
     // Add everything that crossed the wire, then check every output and every log line.
     secrets.add_wire(&emu);
-    assert!(secrets.0.len() > 20, "collected {} secrets", secrets.0.len());
+    assert!(
+        secrets.0.len() > 20,
+        "collected {} secrets",
+        secrets.0.len()
+    );
     for (what, text) in &outputs {
         secrets.assert_absent(what, text);
     }
     let logged = lines();
     assert!(
-        logged.iter().any(|l| l.starts_with("TRACE") || l.starts_with("DEBUG")),
+        logged
+            .iter()
+            .any(|l| l.starts_with("TRACE") || l.starts_with("DEBUG")),
         "the capture saw debug/trace lines ({} lines)",
         logged.len()
     );
@@ -384,8 +433,14 @@ fn secret_buffers_are_zeroed_before_they_are_freed() {
     drop(value);
     let leaked = MARKER_FREED.load(Ordering::SeqCst) - before;
     SCAN.store(false, Ordering::SeqCst);
-    assert!(control >= 1, "the scanning allocator did not see the control string");
-    assert_eq!(leaked, 0, "{leaked} secret buffer(s) freed without being zeroed");
+    assert!(
+        control >= 1,
+        "the scanning allocator did not see the control string"
+    );
+    assert_eq!(
+        leaked, 0,
+        "{leaked} secret buffer(s) freed without being zeroed"
+    );
 }
 
 /// The token form (client secret, assertion) grows its `String` while it is being built; every
@@ -399,12 +454,16 @@ fn token_form_growth_leaves_no_secret_copies() {
     // A long value makes the form's buffer grow while it already holds a whole marker.
     let long = SecretString::new(std::str::from_utf8(MARKER).unwrap().repeat(8));
     let mut form = idaas::token::Form::new();
-    form.push("client_id", "app_x").push("client_secret", long.expose());
+    form.push("client_id", "app_x")
+        .push("client_secret", long.expose());
     drop(std::hint::black_box(form));
     drop(long);
     let leaked = MARKER_FREED.load(Ordering::SeqCst) - before;
     SCAN.store(false, Ordering::SeqCst);
-    assert_eq!(leaked, 0, "form growth left {leaked} unzeroed buffer(s) holding a secret");
+    assert_eq!(
+        leaked, 0,
+        "form growth left {leaked} unzeroed buffer(s) holding a secret"
+    );
 }
 
 #[cfg(unix)]

@@ -14,12 +14,10 @@ use idaas::pam::PamClient;
 use idaas::provider::StaticProvider;
 use idaas::{Client, ErrorKind};
 use idaas_emulator::{Emulator, EmulatorOptions, TlsFiles, TOKEN_PATH};
-use rcgen::{
-    date_time_ymd, BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, SanType,
-};
+use rcgen::{date_time_ymd, BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, SanType};
 use serde_json::json;
 use std::net::{IpAddr, Ipv4Addr, TcpListener};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 struct Ca {
@@ -57,7 +55,7 @@ fn leaf(ca: &Ca, names: &[&str], expired: bool) -> (String, String) {
     (cert.pem(), key.serialize_pem())
 }
 
-fn write(dir: &PathBuf, name: &str, text: &str) -> PathBuf {
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p
@@ -95,7 +93,8 @@ fn assert_tls_error(e: &idaas::Error, hint: &[&str]) {
     let text = e.to_string();
     eprintln!("TLS error: {text}");
     assert!(
-        hint.iter().any(|h| text.to_lowercase().contains(&h.to_lowercase())),
+        hint.iter()
+            .any(|h| text.to_lowercase().contains(&h.to_lowercase())),
         "TLS error should say why ({hint:?}): {text}"
     );
 }
@@ -128,7 +127,10 @@ fn wrong_ca_is_refused_before_any_request() {
             .unwrap()
             .remove("caCertificatePath");
     });
-    assert_tls_error(&c.bearer_token().unwrap_err(), &["UnknownIssuer", "unknown issuer"]);
+    assert_tls_error(
+        &c.bearer_token().unwrap_err(),
+        &["UnknownIssuer", "unknown issuer"],
+    );
     assert_eq!(emu.requests().len(), 0);
 }
 
@@ -177,7 +179,11 @@ fn developer_api_client_verifies_certificates_too() {
 #[test]
 fn unsafe_ignore_ssl_cert_is_rejected_not_honoured() {
     let emu = Emulator::start_default();
-    for key in ["unsafeIgnoreSslCert", "unsafeIgnoreSSLCert", "unsafe_ignore_ssl_cert"] {
+    for key in [
+        "unsafeIgnoreSslCert",
+        "unsafeIgnoreSSLCert",
+        "unsafe_ignore_ssl_cert",
+    ] {
         let mut v = emu.client_config(idaas_emulator::AuthMethod::ClientSecretPost);
         v["httpConfiguration"][key] = json!(true);
         let e = Config::from_json_value(&v).unwrap_err();
@@ -186,10 +192,18 @@ fn unsafe_ignore_ssl_cert_is_rejected_not_honoured() {
             (ErrorKind::Config, "UnsafeIgnoreSslCertNotSupported"),
             "{key}"
         );
-        assert!(e.message().contains("caCertificatePath"), "says what to do instead: {e}");
+        assert!(
+            e.message().contains("caCertificatePath"),
+            "says what to do instead: {e}"
+        );
         // `false` is accepted and changes nothing.
         v["httpConfiguration"][key] = json!(false);
-        assert!(!Config::from_json_value(&v).unwrap().http.unsafe_ignore_ssl_cert);
+        assert!(
+            !Config::from_json_value(&v)
+                .unwrap()
+                .http
+                .unsafe_ignore_ssl_cert
+        );
     }
     // Programmatic configs cannot switch it on either.
     let e = Config::builder()
@@ -231,7 +245,11 @@ fn plain_http_to_non_loopback_is_refused_before_connecting() {
         assert!(check_url(&url).is_err());
     }
     // Names are refused by the same rule without any lookup (checked without sending anything).
-    for url in ["http://127.0.0.1.nip.io/token", "http://idaas.example.com/token", "http://localhost.evil.example/x"] {
+    for url in [
+        "http://127.0.0.1.nip.io/token",
+        "http://idaas.example.com/token",
+        "http://localhost.evil.example/x",
+    ] {
         assert!(check_url(url).is_err(), "{url}");
     }
     std::thread::sleep(Duration::from_millis(50));

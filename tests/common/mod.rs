@@ -147,7 +147,9 @@ impl Watchdog {
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
-            eprintln!("WATCHDOG: {name} did not finish within {limit:?}: deadlock or hang; aborting");
+            eprintln!(
+                "WATCHDOG: {name} did not finish within {limit:?}: deadlock or hang; aborting"
+            );
             std::process::abort();
         });
         Watchdog { done }
