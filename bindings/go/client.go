@@ -202,6 +202,7 @@ func NewDefaultClient(ctx context.Context, opts *ClientOptions) (*Client, error)
 // ErrClosed. Providers and PAM clients made from it stay valid.
 func (c *Client) Close() error {
 	c.h.close()
+	c.last.Store(nil)
 	return nil
 }
 
@@ -585,5 +586,6 @@ func (p *Provider) AppendToken(ctx context.Context, dst []byte) ([]byte, error) 
 // Close frees the provider (idempotent, thread-safe). PAM clients using it keep it alive.
 func (p *Provider) Close() error {
 	p.h.close()
+	p.last.Store(nil)
 	return nil
 }

@@ -53,7 +53,8 @@ var (
 // SetLogger routes the library's log (process-wide) to l, with the attribute "target" (the
 // emitting module, e.g. "idaas::cache"). The most verbose level forwarded is the lowest level l
 // is enabled for at this call (TRACE maps to LevelTrace). nil stops logging. Messages never
-// contain secrets. May be called at any time, but not from a slog handler invoked by the library.
+// contain secrets. The library may call the handler while holding internal locks: keep it quick
+// and do not call this package from it. May be called at any time, but not from such a handler.
 func SetLogger(l *slog.Logger) error {
 	logMu.Lock()
 	defer logMu.Unlock()
@@ -118,8 +119,8 @@ func RegisterPlugin(name string, fn PluginFunc) error {
 type PollOptions struct {
 	OAuthOptions
 	MaxPollingRetries int           // default 60
-	Interval          time.Duration // between polls (default 3 s)
-	Timeout           time.Duration // overall deadline of the polling phase (hard limit 180 s)
+	Interval          time.Duration // between polls (default 3 s; whole ms, rounded up)
+	Timeout           time.Duration // overall deadline of the polling phase (hard limit 180 s; see also ctx)
 }
 
 func (o *PollOptions) json() string {
@@ -130,10 +131,10 @@ func (o *PollOptions) json() string {
 			m["maxPollingRetries"] = o.MaxPollingRetries
 		}
 		if o.Interval > 0 {
-			m["intervalMs"] = o.Interval.Milliseconds()
+			m["intervalMs"] = millis(o.Interval)
 		}
 		if o.Timeout > 0 {
-			m["timeoutMs"] = o.Timeout.Milliseconds()
+			m["timeoutMs"] = millis(o.Timeout)
 		}
 	}
 	return jsonText(m)

@@ -21,7 +21,7 @@ type PAMClient struct{ h *handle[*C.idaas_pam_client] }
 // APIKeyCache configures the in-memory API-key cache of a PAMClient (zero fields = library
 // defaults: TTL 1 h, Grace 15 min, RetryInterval 5 s, MaxEntries 1024).
 type APIKeyCache struct {
-	TTL           time.Duration // how long a key is served from memory
+	TTL           time.Duration // how long a key is served from memory (whole seconds, rounded up)
 	Grace         time.Duration // extra time a key is served while refreshes fail (retryable errors)
 	RetryInterval time.Duration // wait between refresh attempts in the grace period
 	MaxEntries    int
@@ -33,7 +33,11 @@ type PAMOptions struct {
 	APIKeyCache *APIKeyCache
 }
 
-func secs(d time.Duration) int64 { return int64(d / time.Second) }
+// secs is d in whole seconds, rounded up (a positive duration is at least 1 s).
+func secs(d time.Duration) int64 { return int64((d + time.Second - 1) / time.Second) }
+
+// millis is d in whole milliseconds, rounded up.
+func millis(d time.Duration) int64 { return int64((d + time.Millisecond - 1) / time.Millisecond) }
 
 func (o *PAMOptions) json() string {
 	if o == nil || o.APIKeyCache == nil {
@@ -321,7 +325,7 @@ func (p *PAMClient) OAuthSession(ctx context.Context, sessionURI string) (*OAuth
 type JWTOptions struct {
 	Issuer                   string
 	CustomClaims             map[string]any
-	Expiration               time.Duration // lifetime (whole seconds, > 0); 0 = the provider's default
+	Expiration               time.Duration // lifetime (whole seconds, rounded up); 0 = the provider's default
 	IncludeDerivedShortToken bool
 }
 
@@ -331,12 +335,10 @@ type JWTContent struct {
 	DerivedShortToken string `json:"derivedShortToken,omitempty"`
 }
 
-// JWTToken is a JwtTokenResponse.
+// JWTToken is a JwtTokenResponse: the new authentication token's fields and its JWT.
 type JWTToken struct {
-	AuthenticationTokenID string     `json:"authenticationTokenId"`
-	ConsumerType          string     `json:"consumerType"`
-	ConsumerID            string     `json:"consumerId,omitempty"`
-	Content               JWTContent `json:"jwtContent"`
+	AuthenticationToken
+	Content JWTContent `json:"jwtContent"`
 }
 
 // GenerateJWT is GenerateJwtAuthenticationToken: a JWT from the JWT credential provider
