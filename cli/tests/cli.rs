@@ -423,3 +423,51 @@ fn jwt_lifecycle() {
     ]);
     assert_eq!(code(&o), 2);
 }
+
+#[test]
+fn oauth_token_3lo_with_user_token_and_poll() {
+    use std::io::{BufRead, BufReader};
+    let cli = Cli::start();
+    let user = cli.emu.mint_oidc_token("erin", 600);
+    let mut child = cli
+        .cmd(&[
+            "oauth-token",
+            "google_drive_user",
+            "--flow",
+            "user_federation",
+            "--user-token",
+            "-",
+            "--poll-interval",
+            "0.05",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(user.as_bytes())
+        .unwrap();
+    // The authorization URL is shown on stderr; "approve" once it appears.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    let mut line = String::new();
+    while stderr.read_line(&mut line).unwrap() > 0 {
+        seen.push_str(&line);
+        if line.trim_start().starts_with("http") {
+            break;
+        }
+        line.clear();
+    }
+    assert!(seen.contains("authorize"), "{seen}");
+    let session = cli.emu.session_ids().last().cloned().expect("a session");
+    cli.emu.set_session_status(&session, "completed");
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "exit {:?}", out.status.code());
+    let token = String::from_utf8(out.stdout).unwrap();
+    assert!(!token.trim().is_empty());
+    assert!(!token.contains("http"));
+}
