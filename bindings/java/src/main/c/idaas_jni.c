@@ -96,11 +96,19 @@ static int jstr_get(JNIEnv *env, jstring s, jstr *out) {
         }
         out->heap = 1;
     }
-    const jchar *u = (*env)->GetStringCritical(env, s, NULL);
-    if (!u) {
-        if (out->heap) free(dst);
-        return -1;
+    /* GetStringRegion copies into our buffer (GetStringCritical would malloc a UTF-16 copy of every
+     * compact Latin-1 string). */
+    jchar ustack[256];
+    jchar *u = ustack;
+    if (n > (jsize)(sizeof ustack / sizeof ustack[0])) {
+        u = (jchar *)malloc((size_t)n * sizeof(jchar));
+        if (!u) {
+            if (out->heap) free(dst);
+            throw_local(env, IDAAS_CODE_INTERNAL, "out of memory encoding a string argument");
+            return -1;
+        }
     }
+    (*env)->GetStringRegion(env, s, 0, n, u);
     size_t j = 0;
     int nul = 0;
     for (jsize i = 0; i < n; i++) {
@@ -126,7 +134,8 @@ static int jstr_get(JNIEnv *env, jstring s, jstr *out) {
             dst[j++] = (char)(0x80 | (c & 0x3F));
         }
     }
-    (*env)->ReleaseStringCritical(env, s, u);
+    idaas_secure_zero(u, (size_t)n * sizeof(jchar));
+    if (u != ustack) free(u);
     dst[j] = '\0';
     out->p = dst;
     out->len = j;
@@ -563,16 +572,49 @@ JNIEXPORT jlong FN(providerNewFromCredentialJson)(JNIEnv *env, jclass c, jstring
     return (jlong)(intptr_t)out;
 }
 
-JNIEXPORT jbyteArray FN(providerGetToken)(JNIEnv *env, jclass c, jlong h) {
+/* Same contract as clientGetTokenInto, for a provider (a scope-bound provider is the fast way to read
+ * a non-default scope: no scope string to marshal or parse per call). */
+JNIEXPORT jint FN(providerGetTokenInto)(JNIEnv *env, jclass c, jlong h, jbyteArray buf) {
     (void)c;
-    char *tok = NULL;
+    char stack[TOKEN_STACK];
+    size_t len = 0;
     idaas_error *err = NULL;
-    idaas_code rc = idaas_provider_get_token(H(idaas_provider, h), &tok, &err);
-    if (rc != IDAAS_CODE_OK) {
-        throw_error(env, rc, err);
-        return NULL;
+    idaas_code rc = idaas_provider_get_token_into(H(idaas_provider, h), stack, sizeof stack, &len, &err);
+    jint ret = 0;
+    if (rc == IDAAS_CODE_OK) {
+        jsize cap = (*env)->GetArrayLength(env, buf);
+        if ((size_t)cap >= len) {
+            (*env)->SetByteArrayRegion(env, buf, 0, (jsize)len, (const jbyte *)stack);
+            ret = (jint)len;
+        } else {
+            ret = -(jint)len;
+        }
+        idaas_secure_zero(stack, len);
     }
-    return take_string(env, tok);
+    for (int attempt = 0; rc == IDAAS_CODE_BUFFER_TOO_SMALL && attempt < 4; attempt++) {
+        idaas_error_free(err);
+        err = NULL;
+        size_t need = len;
+        char *big = (char *)malloc(need);
+        if (!big) {
+            throw_local(env, IDAAS_CODE_INTERNAL, "out of memory");
+            return 0;
+        }
+        rc = idaas_provider_get_token_into(H(idaas_provider, h), big, need, &len, &err);
+        if (rc == IDAAS_CODE_OK) {
+            jsize cap = (*env)->GetArrayLength(env, buf);
+            if ((size_t)cap >= len) {
+                (*env)->SetByteArrayRegion(env, buf, 0, (jsize)len, (const jbyte *)big);
+                ret = (jint)len;
+            } else {
+                ret = -(jint)len;
+            }
+            idaas_secure_zero(big, len);
+        }
+        free(big);
+    }
+    CHECK_RC(rc, err);
+    return ret;
 }
 
 JNIEXPORT void FN(providerFree)(JNIEnv *env, jclass c, jlong h) {

@@ -41,10 +41,16 @@ public final class CredentialProvider implements AutoCloseable {
     public String getToken() {
         long p = handle.acquire();
         try {
-            byte[] b = Native.providerGetToken(p);
-            String s = new String(b, StandardCharsets.UTF_8);
-            Arrays.fill(b, (byte) 0);
-            return s;
+            byte[] buf = IdaasClient.TOKEN_BUFFER.get();
+            int n = Native.providerGetTokenInto(p, buf);
+            while (n < 0) { // bigger than the buffer: retry with room for it
+                buf = new byte[-n + 256];
+                IdaasClient.TOKEN_BUFFER.set(buf);
+                n = Native.providerGetTokenInto(p, buf);
+            }
+            String token = new String(buf, 0, n, StandardCharsets.UTF_8);
+            Arrays.fill(buf, 0, n, (byte) 0);
+            return token;
         } finally {
             handle.release();
         }

@@ -33,7 +33,7 @@ public final class IdaasClient implements AutoCloseable {
     public static final String ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token";
 
     private static final int INITIAL_TOKEN_BUFFER = 2048;
-    private static final ThreadLocal<byte[]> TOKEN_BUFFER = ThreadLocal.withInitial(() -> new byte[INITIAL_TOKEN_BUFFER]);
+    static final ThreadLocal<byte[]> TOKEN_BUFFER = ThreadLocal.withInitial(() -> new byte[INITIAL_TOKEN_BUFFER]);
 
     final NativeHandle handle;
     private final Cleaner.Cleanable cleanable;
@@ -147,7 +147,9 @@ public final class IdaasClient implements AutoCloseable {
 
     /**
      * The bearer token for {@code scope} ({@code audience|scope}; null = the configured default scope),
-     * served from the cache and refreshed ahead of expiry.
+     * served from the cache and refreshed ahead of expiry. For a hot non-default scope,
+     * {@link #getProvider(String)} once and {@link CredentialProvider#getToken()} is faster (the scope
+     * is not marshalled and parsed on every call).
      */
     public String getBearerToken(String scope) {
         long p = handle.acquire();

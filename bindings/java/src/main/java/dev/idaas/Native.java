@@ -35,7 +35,7 @@ final class Native {
 
     static native long providerNewStatic(String token, long expiresAtEpochSecs);
     static native long providerNewFromCredentialJson(String json);
-    static native byte[] providerGetToken(long h);
+    static native int providerGetTokenInto(long h, byte[] buf);
     static native void providerFree(long h);
     static native byte[] exchangeProviderExchange(long h, String subjectToken, String subjectTokenType,
                                                   String requestedTokenType);

@@ -58,6 +58,8 @@ class TokenBench {
             variants.put("get_token + NewStringUTF", () -> c.getBearerTokenNewStringUtf(null));
             variants.put("getBearerToken(\"api.example.com|read:file\") (scope string marshalled)",
                     () -> c.getBearerToken("api.example.com|read:file"));
+            CredentialProvider scopedProvider = c.getProvider("api.example.com|read:file");
+            variants.put("getProvider(\"api.example.com|read:file\").getToken() (scope bound once)", scopedProvider::getToken);
             Map<String, List<Double>> results = new LinkedHashMap<>();
             for (var e : variants.entrySet()) {
                 for (int i = 0; i < 15; i++) batch(e.getValue()); // warm-up
