@@ -17,6 +17,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -457,6 +458,7 @@ static void deliver(work_t *w) {
 
 static void *pool_main(void *arg) {
     (void)arg;
+    pthread_setname_np(pthread_self(), "idaas-worker");
     pthread_mutex_lock(&g_pool_mu);
     for (;;) {
         while (!g_q_head) {
@@ -501,8 +503,13 @@ static bool pool_submit(work_t *w) {
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        /* workers (and the threads the library starts from them) take no signals: Node's main thread does */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
         if (pthread_create(&t, &attr, pool_main, NULL) == 0) g_threads++;
         else if (g_threads == 0) ok = false;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
         pthread_attr_destroy(&attr);
     }
     if (!ok) {
@@ -703,7 +710,10 @@ static napi_value js_poll(napi_env env, napi_callback_info info) {
     if (!get_handle(env, argv[0], K_PAM, false, &h)) return NULL;
     if (!get_handle(env, argv[4], K_CANCEL, true, &c)) return NULL;
     work_t *w = calloc(1, sizeof *w);
-    if (!w) return NULL;
+    if (!w) {
+        napi_throw_error(env, "ERR_IDAAS_OOM", "out of memory");
+        return NULL;
+    }
     w->op = OP_PAM_POLL;
     w->h = h;
     w->cancel = c;
@@ -786,7 +796,10 @@ static napi_value js_client_new(napi_env env, napi_callback_info info) {
     napi_get_value_int32(env, argv[0], &kind);
     napi_get_value_bool(env, argv[3], &async);
     work_t *w = calloc(1, sizeof *w);
-    if (!w) return NULL;
+    if (!w) {
+        napi_throw_error(env, "ERR_IDAAS_OOM", "out of memory");
+        return NULL;
+    }
     w->op = OP_CLIENT_NEW;
     w->new_kind = kind;
     if (!get_string(env, argv[1], kind == 0, kind == 1 ? "configPath" : "config", &w->s[0]) ||
@@ -1067,12 +1080,28 @@ static void log_trampoline(uint32_t level, const char *target, const char *messa
     }
 }
 
+static void logger_env_cleanup(void *arg);
+
 static void remove_logger_locked(void) {
     if (!g_log_tsfn) return;
     idaas_set_logger(NULL, NULL, IDAAS_LOG_LEVEL_OFF, NULL); /* the old callback is no longer running */
     napi_release_threadsafe_function(g_log_tsfn, napi_tsfn_release);
+    napi_remove_env_cleanup_hook(g_log_env, logger_env_cleanup, g_log_env);
     g_log_tsfn = NULL;
     g_log_env = NULL;
+}
+
+/* Environment teardown: the logger must be removed before its tsfn goes away. Registered after the
+ * tsfn is created, so it runs before the tsfn's own cleanup (hooks run in reverse order). */
+static void logger_env_cleanup(void *arg) {
+    napi_env env = arg;
+    pthread_mutex_lock(&g_log_mu);
+    if (g_log_env == env) {
+        idaas_set_logger(NULL, NULL, IDAAS_LOG_LEVEL_OFF, NULL);
+        g_log_tsfn = NULL; /* released by the environment teardown */
+        g_log_env = NULL;
+    }
+    pthread_mutex_unlock(&g_log_mu);
 }
 
 /* setLogger(fn|null, maxLevel) */
@@ -1109,8 +1138,10 @@ static napi_value js_set_logger(napi_env env, napi_callback_info info) {
     }
     /* the previous callback (if any) is no longer running: release its tsfn */
     if (g_log_tsfn) napi_release_threadsafe_function(g_log_tsfn, napi_tsfn_release);
+    if (g_log_env == env) napi_remove_env_cleanup_hook(env, logger_env_cleanup, env);
     g_log_tsfn = tsfn;
     g_log_env = env;
+    napi_add_env_cleanup_hook(env, logger_env_cleanup, env);
     pthread_mutex_unlock(&g_log_mu);
     return NULL;
 }

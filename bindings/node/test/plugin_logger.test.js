@@ -192,6 +192,34 @@ describe('logger', () => {
   });
 });
 
+describe('worker threads', () => {
+  test('the addon loads in worker_threads; terminating a worker with calls in flight is safe', async () => {
+    const { Worker } = require('node:worker_threads');
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const idaas = require(${JSON.stringify(require.resolve('..'))});
+      idaas.setLogger(() => {}, { level: 'debug' });
+      const c = idaas.createClient({ configPath: workerData });
+      c.getBearerToken().then((t) => {
+        parentPort.postMessage(t === c.getBearerTokenSync());
+        for (let i = 0; i < 10; i++) c.getBearerToken('api.example.com|w' + i).catch(() => {});
+      });
+    `;
+    for (let i = 0; i < 3; i++) {
+      const w = new Worker(code, { eval: true, workerData: em.configPath });
+      const same = await new Promise((resolve, reject) => {
+        w.once('message', resolve);
+        w.once('error', reject);
+      });
+      assert.equal(same, true);
+      await w.terminate();
+    }
+    const c = idaas.createClient({ configPath: em.configPath });
+    assert.match(await c.getBearerToken(), /^eyJ/);
+    c.close();
+  });
+});
+
 describe('entry points', () => {
   test('CommonJS and ESM expose the same API (package self-reference through "exports")', async () => {
     const cjs = require('@idaas/node');
