@@ -750,6 +750,16 @@ static napi_value js_version(napi_env env, napi_callback_info info) {
     return v;
 }
 
+/* debugPanic(): idaas_debug_panic (IDAAS_CODE_PANIC in test-hooks builds, IDAAS_CODE_UNSUPPORTED
+ * otherwise): an error of the library through the real error path, for the tests. */
+static napi_value js_debug_panic(napi_env env, napi_callback_info info) {
+    (void)info;
+    idaas_error *err = NULL;
+    idaas_code rc = idaas_debug_panic(&err);
+    if (rc != IDAAS_CODE_OK) throw_idaas(env, rc, err);
+    return NULL;
+}
+
 /* stats() -> {liveHandles} */
 static napi_value js_stats(napi_env env, napi_callback_info info) {
     (void)info;
@@ -1441,6 +1451,7 @@ NAPI_MODULE_INIT() {
         FN("version", js_version),
         FN("codeName", js_code_name),
         FN("stats", js_stats),
+        FN("debugPanic", js_debug_panic),
         FN("close", js_close),
         FN("isClosed", js_is_closed),
         FN("call", js_call),

@@ -243,6 +243,14 @@ describe('error mapping', () => {
     }
   });
 
+  test('IDAAS_UNSUPPORTED (release build) / IDAAS_PANIC (test-hooks build) through the real error path', () => {
+    const native = require(process.env.IDAAS_NODE_ADDON ? path.resolve(process.env.IDAAS_NODE_ADDON) : '../build/idaas.node');
+    assert.throws(
+      () => native.debugPanic(),
+      (e) => e instanceof idaas.IdaasError && ['IDAAS_UNSUPPORTED', 'IDAAS_PANIC'].includes(e.code) && e.codeNumber >= 900,
+    );
+  });
+
   test('the code table covers every header code; unknown codes map by name', () => {
     const expected = {
       IDAAS_NULL_ARGUMENT: 100, IDAAS_INVALID_UTF8: 101, IDAAS_INVALID_ARGUMENT: 102, IDAAS_BUFFER_TOO_SMALL: 103,
