@@ -74,7 +74,7 @@ function median(xs) {
     const fmt = (k, v) => (k.endsWith('ns_per_op') ? `${v.toFixed(0)} ns/op` : `${Math.round(v).toLocaleString('en-US')} /s`);
     const os = require('node:os');
     console.log(
-      `idaas ${idaas.version()}, node ${process.versions.node}, ${os.cpus().length} CPU(s), load ${os.loadavg()[0].toFixed(1)}, IDAAS_NODE_MAX_THREADS=${process.env.IDAAS_NODE_MAX_THREADS || 64}`,
+      `idaas ${idaas.version()}, node ${process.versions.node}, ${os.cpus().length} CPU(s), load ${os.loadavg()[0].toFixed(1)}, IDAAS_NODE_MAX_THREADS=${process.env.IDAAS_NODE_MAX_THREADS || 32}`,
     );
     console.log('(ns_per_op: CPU time of this process per call; wall_ns_per_op: elapsed time per call)');
     for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(42)} ${fmt(k, v)}`);

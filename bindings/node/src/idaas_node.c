@@ -436,7 +436,7 @@ static void complete_work(napi_env env, napi_status status, void *data) {
  * default) is shared with fs, dns.lookup, crypto and zlib, and idaas calls may block for long (network
  * timeouts, the 3LO poll up to 180 s, a PLUGIN token whose JS plugin itself needs fs). Blocking the
  * libuv pool with them would starve, or deadlock, the rest of the application. Threads are started on
- * demand (up to IDAAS_NODE_MAX_THREADS, default 64) and exit after 30 s idle; results come back to the
+ * demand (up to IDAAS_NODE_MAX_THREADS, default 32) and exit after 30 s idle; results come back to the
  * JS thread through a threadsafe function, where the Promise is settled. */
 
 static pthread_mutex_t g_pool_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -490,7 +490,7 @@ static bool pool_submit(work_t *w) {
     if (!g_max_threads) {
         const char *e = getenv("IDAAS_NODE_MAX_THREADS");
         int n = e ? atoi(e) : 0;
-        g_max_threads = n > 0 ? n : 64;
+        g_max_threads = n > 0 ? n : 32;
     }
     w->next = NULL;
     if (g_q_tail) ((work_t *)g_q_tail)->next = w;
