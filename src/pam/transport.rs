@@ -777,4 +777,91 @@ mod tests {
         }
         assert_eq!(p.delay(1, Some(Duration::from_secs(60))), p.max_delay);
     }
+
+    /// A tiny deterministic PRNG (xorshift) for the round-trip checks below.
+    fn rng(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
+
+    fn random_text(seed: &mut u64) -> String {
+        const POOL: &[char] = &[
+            'a', 'Z', '0', ' ', '"', '\\', '/', '\n', '\t', '\u{1}', '\u{7f}', 'é', 'ü', '中',
+            '😀', '%', '+', '&', '=', '?', '#', '~', '.', '-', '_', '*', '\u{2028}',
+        ];
+        let len = (rng(seed) % 24) as usize;
+        (0..len)
+            .map(|_| POOL[(rng(seed) % POOL.len() as u64) as usize])
+            .collect()
+    }
+
+    fn form_decode(s: &str) -> String {
+        let b = s.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'+' => out.push(b' '),
+                b'%' => {
+                    out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+                    i += 2;
+                }
+                c => out.push(c),
+            }
+            i += 1;
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn round_trips_on_random_text() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..2000 {
+            let a = random_text(&mut seed);
+            let b = random_text(&mut seed);
+            let k = random_text(&mut seed);
+            let claims = [(k.clone(), serde_json::Value::String(b.clone()))];
+            let body = JsonWriter::new()
+                .str("a", &a)
+                .opt_object(
+                    "c",
+                    Some(
+                        claims
+                            .iter()
+                            .map(|(k, v)| (k.as_str(), JsonValueRef::Value(v))),
+                    ),
+                )
+                .finish();
+            let text = String::from_utf8(body).unwrap();
+            assert!(
+                !text.contains(": ") || a.contains(": ") || b.contains(": ") || k.contains(": ")
+            );
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(v["a"], serde_json::Value::String(a.clone()));
+            assert_eq!(v["c"][&k], serde_json::Value::String(b.clone()));
+            let mut q = String::new();
+            form_encode_into(&mut q, &a);
+            assert!(q
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || b"-._~+%".contains(&c)));
+            assert_eq!(form_decode(&q), a);
+            let mut p = String::new();
+            path_encode_into(&mut p, &a);
+            assert!(!p.contains('/') && !p.contains('+') && !p.contains(' '));
+            // Error mapping never panics, whatever the body.
+            for status in [400u16, 401, 404, 429, 500, 503, 302, 204] {
+                let e = map_error(
+                    Op::ListAuthenticationTokens,
+                    &HttpResponse {
+                        status,
+                        headers: vec![],
+                        body: a.as_bytes().to_vec(),
+                    },
+                );
+                assert_eq!(e.http_status(), Some(status));
+            }
+        }
+    }
 }
