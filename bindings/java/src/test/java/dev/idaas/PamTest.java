@@ -85,8 +85,15 @@ class PamTest {
             em.clearFaults();
             cached.invalidateAllApiKeys();
         }
-        try (PamClient cached = client.pamClient(PamOptions.defaults().apiKeyCache())) {
+        java.util.concurrent.atomic.AtomicInteger ran = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.Executor counting = r -> {
+            ran.incrementAndGet();
+            new Thread(r).start();
+        };
+        try (PamClient cached = client.pamClient(PamOptions.defaults().apiKeyCache().executor(counting))) {
             assertTrue(cached.getApiKey("openai_prod_key").isPresent());
+            assertTrue(cached.getApiKeyAsync("openai_prod_key").get(30, TimeUnit.SECONDS).isPresent());
+            assertEquals(1, ran.get(), "the PAM client's own executor");
         }
         assertThrows(IdaasInvalidArgumentException.class,
                 () -> client.pamClient(PamOptions.defaults().apiKeyCache(Duration.ZERO, null, null, null)));

@@ -38,6 +38,10 @@ class PluginAndLoggingTest {
             assertTrue("p".repeat(5000).equals(c.getBearerToken()));
             assertEquals(1, calls.get(), "cached for its lifetime");
             assertEquals("scoped-api.example.com|read:file", c.getBearerToken("api.example.com|read:file"));
+            // the provider read path grows its buffer the same way
+            try (CredentialProvider p = c.getProvider(null)) {
+                assertTrue("p".repeat(5000).equals(p.getToken()));
+            }
             // token exchange is not available for PLUGIN clients
             assertThrows(IdaasConfigException.class, () -> c.exchangeToken("t"));
             assertThrows(IdaasConfigException.class, () -> c.getExchangeProvider(null));
