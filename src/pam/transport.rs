@@ -835,9 +835,6 @@ mod tests {
                 )
                 .finish();
             let text = String::from_utf8(body).unwrap();
-            assert!(
-                !text.contains(": ") || a.contains(": ") || b.contains(": ") || k.contains(": ")
-            );
             let v: serde_json::Value = serde_json::from_str(&text).unwrap();
             assert_eq!(v["a"], serde_json::Value::String(a.clone()));
             assert_eq!(v["c"][&k], serde_json::Value::String(b.clone()));
