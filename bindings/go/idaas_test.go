@@ -1002,3 +1002,33 @@ func TestCleanupBackstop(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// The binding identifies itself in the User-Agent (options userAgentSuffix), as seen by the server.
+func TestUserAgent(t *testing.T) {
+	e := needEmulator(t)
+	e.control(t, "DELETE", "/_emulator/requests", nil)
+	c, err := idaas.NewClientFromJSON(context.Background(), e.configJSON, &idaas.ClientOptions{UserAgentSuffix: "ua-test/1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	must[string](t)(c.Token(context.Background()))
+	_, b := e.control(t, "GET", "/_emulator/requests?path_contains=token", nil)
+	var log struct {
+		Requests []struct {
+			Headers [][2]string `json:"headers"`
+		} `json:"requests"`
+	}
+	if err := json.Unmarshal(b, &log); err != nil || len(log.Requests) == 0 {
+		t.Fatalf("request log: %v %s", err, b)
+	}
+	ua := ""
+	for _, h := range log.Requests[len(log.Requests)-1].Headers {
+		if h[0] == "user-agent" {
+			ua = h[1]
+		}
+	}
+	if !strings.Contains(ua, "idaas-go ua-test/1") {
+		t.Errorf("User-Agent %q", ua)
+	}
+}
