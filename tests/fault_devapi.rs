@@ -231,3 +231,57 @@ fn token_endpoint_down_fails_developer_api_calls_before_sending() {
     assert_eq!((e.kind(), e.http_status()), (ErrorKind::Server, Some(503)));
     assert_eq!(env.devapi_requests().len(), 0);
 }
+
+/// Read timeout on the Developer API (readTimeout 2000 ms, replies delayed 3 s): a state-changing
+/// operation fails after one attempt (~2 s); a safe one after its 3 attempts (~6 s), not longer.
+#[test]
+fn read_timeout_bounds_developer_api_calls() {
+    let emu = Emulator::start_default();
+    let clock = ManualClock::starting_now();
+    let cfg = config_with(&emu, |v| {
+        v["httpConfiguration"]["connectTimeout"] = serde_json::json!(2000);
+        v["httpConfiguration"]["readTimeout"] = serde_json::json!(2000);
+    });
+    let core = builder(cfg, &clock).build().unwrap();
+    let pam = PamClient::builder_from_client(&core, core.provider_for_scope(SCOPE).unwrap())
+        .retry_policy(fast_retry())
+        .build()
+        .unwrap();
+    core.bearer_token().unwrap(); // token cached before the Developer API slows down
+    emu.set_fault(rule(
+        Route::DeveloperApi,
+        Fault::Latency(Duration::from_millis(3000)),
+        None,
+    ));
+    let p2 = pam.clone();
+    let unsafe_op = std::thread::spawn(move || {
+        timed(|| {
+            p2.generate_jwt_authentication_token(
+                "partner_jwt",
+                "agent",
+                &["https://api.partner.example".to_string()],
+                &GenerateJwtOptions::default(),
+            )
+        })
+    });
+    let (r, safe_took) = timed(|| pam.get_api_key("openai_prod_key"));
+    let e = r.unwrap_err();
+    assert_eq!(
+        (e.kind(), e.code()),
+        (ErrorKind::Timeout, "ReadTimeOut"),
+        "{e:?}"
+    );
+    let (r, unsafe_took) = unsafe_op.join().unwrap();
+    let e2 = r.unwrap_err();
+    assert_eq!(e2.kind(), ErrorKind::Timeout, "{e2:?}");
+    eprintln!("read timeout: GenerateJwt {unsafe_took:?} (1 attempt), ObtainCredential {safe_took:?} (3 attempts)");
+    assert!(
+        unsafe_took >= Duration::from_millis(1900) && unsafe_took < Duration::from_millis(3500),
+        "{unsafe_took:?}"
+    );
+    assert!(
+        safe_took >= Duration::from_millis(5700) && safe_took < Duration::from_millis(8000),
+        "{safe_took:?}"
+    );
+    emu.clear_faults();
+}
