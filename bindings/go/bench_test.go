@@ -145,3 +145,16 @@ func batchedParallel(b *testing.B, newF func() func()) {
 		b.ReportMetric(per[len(per)/2]/float64(runtime.GOMAXPROCS(0)), "median-ns/op")
 	}
 }
+
+// BenchmarkCachedTokenForScope: TokenForScope with an explicit scope (its C string and last
+// token are cached per client).
+func BenchmarkCachedTokenForScope(b *testing.B) {
+	c := benchmarkClient(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	batched(b, func() {
+		if _, err := c.TokenForScope(ctx, "api.example.com|read:file"); err != nil {
+			b.Fatal(err)
+		}
+	})
+}

@@ -122,12 +122,58 @@ func (o *ClientOptions) json() string {
 // scope. Share one Client per configuration between goroutines; Close it when done (a cleanup
 // frees it if it becomes unreachable, but do not rely on that).
 type Client struct {
-	h    *handle[*C.idaas_client]
-	last atomic.Pointer[string] // the last default-scope token returned by Token (see readToken)
+	h      *handle[*C.idaas_client]
+	last   atomic.Pointer[string] // the last default-scope token returned by Token (see readToken)
+	scopes *scopeCache
+}
+
+// scopeCache keeps, per scope string used with TokenForScope/AppendToken, its C copy (no
+// malloc per call) and the last token returned for it. Bounded; freed with the C client.
+type scopeCache struct {
+	m sync.Map // string → *scopeEntry
+	n atomic.Int32
+}
+
+type scopeEntry struct {
+	cs   *C.char
+	last atomic.Pointer[string]
+}
+
+const maxCachedScopes = 64
+
+// get returns the entry of scope, or nil when the cache is full (the caller then uses a
+// temporary C string).
+func (sc *scopeCache) get(scope string) *scopeEntry {
+	if e, ok := sc.m.Load(scope); ok {
+		return e.(*scopeEntry)
+	}
+	if sc.n.Load() >= maxCachedScopes {
+		return nil
+	}
+	e := &scopeEntry{cs: cstr(scope)}
+	if old, loaded := sc.m.LoadOrStore(scope, e); loaded {
+		cfree(e.cs)
+		return old.(*scopeEntry)
+	}
+	sc.n.Add(1)
+	return e
+}
+
+// free releases the C strings (when the client handle is freed: no call is using them).
+func (sc *scopeCache) free() {
+	sc.m.Range(func(k, v any) bool {
+		cfree(v.(*scopeEntry).cs)
+		sc.m.Delete(k)
+		return true
+	})
 }
 
 func newClient(p *C.idaas_client) *Client {
-	c := &Client{h: newHandle(p, func(p *C.idaas_client) { C.idaas_client_free(p) })}
+	sc := &scopeCache{}
+	c := &Client{scopes: sc, h: newHandle(p, func(p *C.idaas_client) {
+		C.idaas_client_free(p)
+		sc.free()
+	})}
 	runtime.AddCleanup(c, func(h *handle[*C.idaas_client]) { h.close() }, c.h)
 	return c
 }
@@ -203,6 +249,10 @@ func NewDefaultClient(ctx context.Context, opts *ClientOptions) (*Client, error)
 func (c *Client) Close() error {
 	c.h.close()
 	c.last.Store(nil)
+	c.scopes.m.Range(func(_, v any) bool {
+		v.(*scopeEntry).last.Store(nil)
+		return true
+	})
 	return nil
 }
 
@@ -296,23 +346,28 @@ func (c *Client) token(dst []byte, scope string, asString bool) (string, []byte,
 	}
 	src := tokenSource{client: cp}
 	var last *atomic.Pointer[string]
-	if scope != "" {
-		src.scope = cstr(scope)
-	} else if asString {
+	var tmp *C.char
+	if scope == "" {
 		last = &c.last
+	} else if e := c.scopes.get(scope); e != nil {
+		src.scope, last = e.cs, &e.last
+	} else {
+		tmp = cstr(scope)
+		src.scope = tmp
 	}
-	if asString && last == nil {
-		// a scoped token as a string: read into a fresh buffer
-		b := make([]byte, 0, 1024)
-		_, b, err := readToken(src, b, nil)
-		s := string(b)
+	var s string
+	var err error
+	if asString && last != nil {
+		s, _, err = readToken(src, nil, last)
+	} else if asString {
+		var b []byte
+		_, b, err = readToken(src, make([]byte, 0, 2048), nil)
+		s = string(b)
 		clear(b)
-		cfree(src.scope)
-		c.h.release()
-		return s, dst, err
+	} else {
+		_, dst, err = readToken(src, dst, nil)
 	}
-	s, dst, err := readToken(src, dst, last)
-	cfree(src.scope)
+	cfree(tmp)
 	c.h.release()
 	runtime.KeepAlive(c)
 	return s, dst, err

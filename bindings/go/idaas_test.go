@@ -206,6 +206,19 @@ func TestPlugin(t *testing.T) {
 	if got := must[string](t)(c.TokenForScope(ctx, "api.example.com|read:file")); got != "tok-api.example.com|read:file" {
 		t.Errorf("scoped token %q", got)
 	}
+	// more scopes than the per-client scope cache holds (64): the rest use temporary C strings
+	for i := range 70 {
+		scope := fmt.Sprintf("api%d.example.com|read", i)
+		for range 2 {
+			if got := must[string](t)(c.TokenForScope(ctx, scope)); got != "tok-"+scope {
+				t.Fatalf("scope %s: %q", scope, got)
+			}
+			buf := must[[]byte](t)(c.AppendToken(ctx, nil, scope))
+			if string(buf) != "tok-"+scope {
+				t.Fatalf("scope %s: %q", scope, buf)
+			}
+		}
+	}
 	before := calls.Load()
 	must[string](t)(c.Token(ctx)) // cached
 	if calls.Load() != before {
