@@ -109,15 +109,23 @@ impl Blackhole {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let mut held = Vec::new();
-        // std listens with a backlog of 128; fill the queue until a connect no longer completes.
+        // std listens with a backlog of 128; fill the queue until connects no longer complete
+        // (three in a row, so one slow connect on a loaded machine is not mistaken for it).
+        let mut timeouts = 0;
         for _ in 0..1024 {
             match TcpStream::connect_timeout(&addr, Duration::from_millis(150)) {
-                Ok(s) => held.push(s),
+                Ok(s) => {
+                    held.push(s);
+                    timeouts = 0;
+                }
                 Err(_) => {
-                    return Blackhole {
-                        addr,
-                        _listener: listener,
-                        _held: held,
+                    timeouts += 1;
+                    if timeouts == 3 {
+                        return Blackhole {
+                            addr,
+                            _listener: listener,
+                            _held: held,
+                        };
                     }
                 }
             }
