@@ -2,6 +2,7 @@
 //! exact bytes on the wire, retries, error mapping, secret re-reading, assertions, and the cache
 //! driven by a ManualClock (no sleeps for time).
 
+#[allow(dead_code)]
 mod core_mock;
 
 use base64::Engine;

@@ -1,6 +1,7 @@
 //! No secret (client secret, private key, token) appears in any `Debug`/`Display` output of the
 //! public types, nor in error messages.
 
+#[allow(dead_code)]
 mod core_mock;
 
 use idaas::auth::{ClientAuth, PrivateKey, SecretSource};

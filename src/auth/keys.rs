@@ -120,10 +120,23 @@ impl PrivateKey {
             parse_err("Unsupported private key PEM content: no \"-----BEGIN ...-----\" line found")
         })?;
         let after = &text[begin + "-----BEGIN ".len()..];
-        let label_end = after
+        // The label must end with "-----" on the same line and look like a PEM label; otherwise the
+        // header is damaged and nothing of it is quoted (it could run into the key body).
+        let line = after.split(['\n', '\r']).next().unwrap_or("");
+        let label_end = line
             .find("-----")
-            .ok_or_else(|| parse_err("malformed PEM header line"))?;
-        let label = &after[..label_end];
+            .ok_or_else(|| parse_err("malformed PEM BEGIN line (it must end with \"-----\")"))?;
+        let label = &line[..label_end];
+        if label.is_empty()
+            || label.len() > 40
+            || !label
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' ')
+        {
+            return Err(parse_err(
+                "malformed PEM BEGIN line (expected e.g. -----BEGIN PRIVATE KEY-----)",
+            ));
+        }
         let body_start = &after[label_end + 5..];
         let end_marker = format!("-----END {label}-----");
         let body_end = body_start
@@ -357,6 +370,24 @@ mod tests {
         let e = PrivateKey::from_pem("-----BEGIN PRIVATE KEY-----\n!!!\n-----END PRIVATE KEY-----")
             .unwrap_err();
         assert!(e.message().contains("base64"));
+    }
+
+    #[test]
+    fn damaged_header_never_quotes_the_body() {
+        for f in ["ec384_sec1.pem", "rsa2048_pkcs8.pem"] {
+            let pem = fixture(f);
+            let body = pem.lines().nth(1).unwrap()[..16].to_string();
+            for bad in [
+                pem.replacen("KEY-----", "KEY\0----", 1),
+                pem.replacen("KEY-----\n", "KEY----\n", 1),
+                pem.replacen("-----BEGIN ", "-----BEGIN x", 1),
+                pem.replacen("-----END", "-----NED", 1),
+            ] {
+                let e = PrivateKey::from_pem(&bad).unwrap_err();
+                let text = format!("{e} {e:?}");
+                assert!(!text.contains(&body), "{f}: key material in error: {text}");
+            }
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! A tiny scripted HTTP/1.1 server on 127.0.0.1 for protocol tests that need exact control over
 //! replies (retries, 429, redirects, non-JSON bodies). Records every request.
-#![allow(dead_code)]
+//! Include it with `#[allow(dead_code)] mod core_mock;` (not every test binary uses every item).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
