@@ -1,12 +1,14 @@
 //! A tiny scripted HTTP/1.1 server on 127.0.0.1 for protocol tests that need exact control over
 //! replies (retries, 429, redirects, non-JSON bodies). Records every request.
-//! Include it with `#[allow(dead_code)] mod core_mock;` (not every test binary uses every item).
+//! Include it with `mod core_mock;` (items carry their own `#[allow(dead_code)]`, so an outer
+//! `#[allow(dead_code)]` is not needed).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
 /// One recorded request.
+#[allow(dead_code)]
 #[derive(Clone, Debug)]
 pub struct Recorded {
     pub method: String,
@@ -15,6 +17,7 @@ pub struct Recorded {
     pub body: String,
 }
 
+#[allow(dead_code)]
 impl Recorded {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -25,6 +28,7 @@ impl Recorded {
 }
 
 /// A reply.
+#[allow(dead_code)]
 #[derive(Clone, Debug)]
 pub struct Reply {
     pub status: u16,
@@ -32,6 +36,7 @@ pub struct Reply {
     pub body: String,
 }
 
+#[allow(dead_code)]
 impl Reply {
     pub fn json(status: u16, body: &str) -> Reply {
         Reply {
@@ -55,13 +60,16 @@ impl Reply {
     }
 }
 
+#[allow(dead_code)]
 type Handler = dyn Fn(&Recorded, usize) -> Reply + Send + Sync;
 
+#[allow(dead_code)]
 pub struct MockServer {
     pub port: u16,
     pub requests: Arc<Mutex<Vec<Recorded>>>,
 }
 
+#[allow(dead_code)]
 impl MockServer {
     /// Start a server answering with `handler(request, index)`.
     pub fn start(
