@@ -4,6 +4,7 @@
 //! status (D-28), keep it, stay short for non-JSON bodies, and never contain the bearer token.
 
 mod common;
+#[allow(dead_code)]
 mod core_mock;
 
 use common::prop::{body, config};

@@ -7,6 +7,7 @@
 //! status, and whose message stays short whatever the body size.
 
 mod common;
+#[allow(dead_code)]
 mod core_mock;
 
 use common::prop::{body, config};
