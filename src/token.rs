@@ -92,7 +92,7 @@ impl std::fmt::Debug for Form {
 
 impl Drop for Form {
     fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.body);
+        crate::secret::wipe(std::mem::take(&mut self.body));
     }
 }
 
@@ -102,8 +102,25 @@ impl Form {
         Self::default()
     }
 
+    /// Make room for `additional` bytes without letting `String` reallocate in place: the buffer is
+    /// moved to a larger allocation by hand and the old one wiped, so no unzeroed copy of a secret
+    /// is left in freed memory.
+    fn reserve_wiping(&mut self, additional: usize) {
+        if self.body.capacity() - self.body.len() >= additional {
+            return;
+        }
+        let cap = (self.body.len() + additional)
+            .max(self.body.capacity() * 2)
+            .max(256);
+        let mut grown = String::with_capacity(cap);
+        grown.push_str(&self.body);
+        crate::secret::wipe(std::mem::replace(&mut self.body, grown));
+    }
+
     /// Append `name=value`.
     pub fn push(&mut self, name: &'static str, value: &str) -> &mut Self {
+        // Worst case: every byte percent-encoded, plus '&' and '='.
+        self.reserve_wiping(3 * (name.len() + value.len()) + 2);
         if !self.body.is_empty() {
             self.body.push('&');
         }

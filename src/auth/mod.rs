@@ -241,10 +241,20 @@ impl ClientAuth {
         match self {
             ClientAuth::SecretBasic(src) => {
                 let secret = src.read()?;
-                let raw = zeroize::Zeroizing::new(format!("{client_id}:{}", secret.expose()));
-                let b64 = base64::engine::general_purpose::STANDARD.encode(raw.as_bytes());
+                // Exact-capacity buffers (no reallocation leaving unzeroed copies), wiped on drop.
+                let mut raw = String::with_capacity(client_id.len() + 1 + secret.len());
+                raw.push_str(client_id);
+                raw.push(':');
+                raw.push_str(secret.expose());
+                let raw = SecretString::new(raw);
+                let b64 = SecretString::new(
+                    base64::engine::general_purpose::STANDARD.encode(raw.expose().as_bytes()),
+                );
+                let mut header = String::with_capacity(6 + b64.len());
+                header.push_str("Basic ");
+                header.push_str(b64.expose());
                 req.headers
-                    .push(("Authorization", SecretString::new(format!("Basic {b64}"))));
+                    .push(("Authorization", SecretString::new(header)));
                 form.push("client_id", client_id);
             }
             ClientAuth::SecretPost(src) => {
