@@ -471,8 +471,8 @@ type ExchangeRequest struct {
 type Credential struct {
 	AccessToken     string `json:"access_token"`
 	TokenType       string `json:"token_type"`
-	ExpiresIn       int64  `json:"expires_in"`           // seconds
-	ExpiresAt       int64  `json:"expires_at"`           // epoch seconds, 0 = unknown
+	ExpiresIn       int64  `json:"expires_in"` // seconds
+	ExpiresAt       int64  `json:"expires_at"` // epoch seconds, 0 = unknown
 	IssuedTokenType string `json:"issued_token_type,omitempty"`
 }
 
@@ -517,7 +517,9 @@ func (c *Client) ExchangeToken(ctx context.Context, req ExchangeRequest) (*Crede
 }
 
 // ExchangeProvider performs token exchanges for one scope (Client.ExchangeProvider).
-type ExchangeProvider struct{ h *handle[*C.idaas_exchange_provider] }
+type ExchangeProvider struct {
+	h *handle[*C.idaas_exchange_provider]
+}
 
 // Exchange exchanges req.SubjectToken (req.Scope is ignored: the provider's scope is used).
 func (x *ExchangeProvider) Exchange(ctx context.Context, req ExchangeRequest) (*Credential, error) {

@@ -95,7 +95,7 @@ type class struct {
 
 func (c *class) Error() string { return "idaas: " + c.name }
 
-func group(g int) func(Code) bool { return func(c Code) bool { return c.Group() == g } }
+func group(g int) func(Code) bool  { return func(c Code) bool { return c.Group() == g } }
 func exact(x Code) func(Code) bool { return func(c Code) bool { return c == x } }
 
 // Class sentinels for errors.Is. An *Error matches every sentinel of its class.

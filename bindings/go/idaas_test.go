@@ -649,7 +649,7 @@ func TestPAMAPIKeys(t *testing.T) {
 		_, _, err := cached.APIKey(ctx, apiKeyCred)
 		wantClass(t, err, idaas.ErrClient)
 		noErr(t, cached.InvalidateAPIKey(""))
-		noErr(t, pam.InvalidateAPIKey("")) // no cache: no-op
+		noErr(t, pam.InvalidateAPIKey(""))                                                                                            // no cache: no-op
 		short := must[*idaas.PAMClient](t)(c.NewPAMClient(&idaas.PAMOptions{APIKeyCache: &idaas.APIKeyCache{TTL: time.Millisecond}})) // rounded up to 1 s
 		short.Close()
 	})
