@@ -99,22 +99,32 @@ fn check(
             let obj = json.as_ref();
             prop_assert!(obj.is_some(), "Ok for a body that is not a JSON object");
             let obj = obj.unwrap();
-            if let Some(Value::String(t)) = obj.get("access_token") {
-                prop_assert_eq!(c.access_token.expose(), t.as_str());
+            // A usable token: a non-empty string access_token, handed out verbatim.
+            match obj.get("access_token") {
+                Some(Value::String(t)) if !t.is_empty() => {
+                    prop_assert_eq!(c.access_token.expose(), t.as_str())
+                }
+                other => prop_assert!(false, "Ok without a usable access_token: {other:?}"),
             }
+            // D-11 + clock-skew rule, checked where both fields are plain integers (or absent).
+            let plain = |k: &str| {
+                obj.get(k)
+                    .map(|v| v.is_u64() || v.is_null())
+                    .unwrap_or(true)
+            };
             let at = obj.get("expires_at").and_then(Value::as_u64).unwrap_or(0);
             let inn = obj.get("expires_in").and_then(Value::as_u64).unwrap_or(0);
-            if at > 0 {
-                prop_assert_eq!(c.expires_at, at);
-            } else if let (Some(now), true) = (
-                now,
-                inn > 0
-                    && obj
-                        .get("expires_at")
-                        .map(|v| v.is_number() || v.is_null())
-                        .unwrap_or(true),
-            ) {
-                prop_assert_eq!(c.expires_at, now + inn);
+            if let (Some(now), true) = (now, plain("expires_at") && plain("expires_in")) {
+                let expected = if at > now || (at != 0 && inn == 0) || (at == 0 && inn == 0) {
+                    at
+                } else {
+                    now + inn
+                };
+                prop_assert_eq!(c.expires_at, expected);
+                prop_assert!(
+                    c.expires_at == 0 || c.expires_at > now,
+                    "expired token served"
+                );
             }
         }
         Err(e) => {
@@ -133,10 +143,22 @@ fn check(
             prop_assert_ne!(e.kind(), ErrorKind::Internal);
             if (200..300).contains(&status) {
                 prop_assert_eq!(e.kind(), ErrorKind::UnexpectedResponse);
-                prop_assert!(json.is_none(), "a JSON object 2xx was refused: {e:?}");
+                if let Some(obj) = &json {
+                    // A JSON object is refused only for a missing/empty access_token or a token
+                    // that is already expired with no expires_in to fall back on.
+                    let has_token =
+                        matches!(obj.get("access_token"), Some(Value::String(t)) if !t.is_empty());
+                    let expected = if has_token {
+                        "TokenAlreadyExpired"
+                    } else {
+                        "AccessTokenNotFound"
+                    };
+                    prop_assert_eq!(e.code(), expected, "{:?}", e);
+                }
             } else {
                 let kind = match status {
                     300..=399 => ErrorKind::UnexpectedResponse,
+                    429 => ErrorKind::Client,
                     400..=499 => ErrorKind::Auth,
                     _ => ErrorKind::Server,
                 };
