@@ -205,13 +205,19 @@ static void handle_settle(handle *h) {
     if (h->finalized && h->inflight == 0) free(h);
 }
 
+/* Serialises handle_finalize with deliver()'s "environment gone" path, the only place where a worker
+ * thread touches a handle (the JS thread of that environment no longer runs JS then). */
+static pthread_mutex_t g_handle_mu = PTHREAD_MUTEX_INITIALIZER;
+
 static void handle_finalize(napi_env env, void *data, void *hint) {
     (void)hint;
     handle *h = data;
     memo_clear(env, h);
+    pthread_mutex_lock(&g_handle_mu);
     h->closed = true;
     h->finalized = true;
     handle_settle(h);
+    pthread_mutex_unlock(&g_handle_mu);
 }
 
 static napi_value wrap_handle(napi_env env, int kind, void *ptr) {
@@ -450,7 +456,24 @@ static void deliver(work_t *w) {
     napi_status s = d->dead ? napi_closing : napi_call_threadsafe_function(d->tsfn, w, napi_tsfn_nonblocking);
     pthread_mutex_unlock(&d->mu);
     if (s != napi_ok) {
-        /* the environment is gone: nothing left to settle; free the C side only */
+        /* the environment is gone (e.g. a terminated worker_thread): nothing left to settle; release the
+         * handles this work held (freed here if their wrapper was finalized, else by its finalizer) */
+        pthread_mutex_lock(&g_handle_mu);
+        if (w->h) {
+            w->h->closed = true;
+            w->h->inflight--;
+            handle_settle(w->h);
+        }
+        if (w->cancel) {
+            w->cancel->closed = true;
+            w->cancel->inflight--;
+            handle_settle(w->cancel);
+        }
+        pthread_mutex_unlock(&g_handle_mu);
+        if (w->op == OP_CLIENT_NEW && w->code == IDAAS_CODE_OK) {
+            __atomic_fetch_add(&g_live_handles, 1, __ATOMIC_RELAXED); /* free_idaas counts it down */
+            free_idaas(K_CLIENT, w->new_ptr);
+        }
         w->on_url = NULL;
         work_free(w);
     }
@@ -1170,13 +1193,15 @@ typedef struct {
     done_ctx *env_ctx; /* sync_calls of the plugin's environment */
 } plugin_ctx;
 
-/* One pending plugin call, shared by the native thread waiting and the JS side answering. */
+/* One pending plugin call, shared by the native thread waiting and the JS side. The JS side's
+ * reference is held by the external handed to the dispatcher and dropped by its finalizer (so a plugin
+ * Promise that never settles leaks nothing once it is garbage-collected). */
 typedef struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int refs; /* waiter + JS side */
-    bool done;
-    bool js_released; /* the JS side has dropped its reference */
+    bool done;     /* the result is set (or the waiter gave up) */
+    bool answered; /* the JS side has answered (pluginAnswer is accepted once) */
     char *scope;
     char *token;   /* secret: zeroed */
     char *message; /* error message */
@@ -1197,45 +1222,60 @@ static void plugin_call_unref_locked(plugin_call *c) {
     }
 }
 
-/* The JS side's answer (at most once; later calls are no-ops). */
-static void plugin_call_finish(plugin_call *c, const char *token, uint64_t expires_in, const char *message) {
+/* The JS side's answer (at most once; later calls are no-ops). Does not drop the JS reference. */
+static void plugin_call_answer(plugin_call *c, const char *token, uint64_t expires_in, const char *message) {
     pthread_mutex_lock(&c->mu);
-    if (c->js_released) {
-        pthread_mutex_unlock(&c->mu);
-        return;
+    if (!c->answered) {
+        c->answered = true;
+        if (!c->done) {
+            c->done = true;
+            c->token = token ? strdup(token) : NULL;
+            c->message = message ? strdup(message) : NULL;
+            c->expires_in = expires_in;
+            pthread_cond_signal(&c->cv);
+        }
     }
-    c->js_released = true;
-    if (!c->done) {
-        c->done = true;
-        c->token = token ? strdup(token) : NULL;
-        c->message = message ? strdup(message) : NULL;
-        c->expires_in = expires_in;
-        pthread_cond_signal(&c->cv);
-    }
+    pthread_mutex_unlock(&c->mu);
+}
+
+static void plugin_call_release_js(plugin_call *c) {
+    pthread_mutex_lock(&c->mu);
     plugin_call_unref_locked(c);
+}
+
+static void plugin_external_finalize(napi_env env, void *data, void *hint) {
+    (void)env;
+    (void)hint;
+    plugin_call *c = data;
+    plugin_call_answer(c, NULL, 0, "the plugin was dropped without answering");
+    plugin_call_release_js(c);
 }
 
 static void plugin_call_js(napi_env env, napi_value js_cb, void *context, void *data) {
     (void)context;
     plugin_call *c = data;
     if (!env || !js_cb) {
-        plugin_call_finish(c, NULL, 0, "the JavaScript environment of the plugin is shutting down");
+        plugin_call_answer(c, NULL, 0, "the JavaScript environment of the plugin is shutting down");
+        plugin_call_release_js(c);
         return;
     }
     napi_value undef, args[2];
     napi_get_undefined(env, &undef);
     napi_create_string_utf8(env, c->scope, NAPI_AUTO_LENGTH, &args[0]);
-    /* the JS dispatcher answers exactly once through pluginAnswer(ext, ...) */
-    if (napi_create_external(env, c, NULL, NULL, &args[1]) != napi_ok ||
-        napi_call_function(env, undef, js_cb, 2, args, NULL) != napi_ok) {
+    if (napi_create_external(env, c, plugin_external_finalize, NULL, &args[1]) != napi_ok) {
+        plugin_call_answer(c, NULL, 0, "the plugin dispatcher failed");
+        plugin_call_release_js(c);
+        return;
+    }
+    /* from here the external owns the JS reference; the dispatcher answers through pluginAnswer(ext, ...) */
+    if (napi_call_function(env, undef, js_cb, 2, args, NULL) != napi_ok) {
         bool pending = false;
         napi_is_exception_pending(env, &pending);
         if (pending) {
             napi_value exc;
             napi_get_and_clear_last_exception(env, &exc);
         }
-        /* the dispatcher never throws after taking the call; if it did not get it, answer here */
-        plugin_call_finish(c, NULL, 0, "the plugin dispatcher failed");
+        plugin_call_answer(c, NULL, 0, "the plugin dispatcher failed");
     }
 }
 
@@ -1261,7 +1301,7 @@ static napi_value js_plugin_answer(napi_env env, napi_callback_info info) {
         napi_get_and_clear_last_exception(env, &exc);
         message = strdup("plugin failed");
     }
-    plugin_call_finish(c, token, exp > 0 ? (uint64_t)exp : 0, message);
+    plugin_call_answer(c, token, exp > 0 ? (uint64_t)exp : 0, message);
     secure_free(token);
     free(message);
     return NULL;
@@ -1291,7 +1331,7 @@ static int32_t plugin_trampoline(void *user_data, const char *scope, idaas_plugi
     pthread_mutex_lock(&c->mu);
     if (s != napi_ok) {
         c->refs--; /* the JS side will never see it */
-        c->js_released = true;
+        c->answered = true;
         c->done = true;
         c->message = strdup("the JavaScript environment of the plugin is gone");
     }
