@@ -115,11 +115,7 @@ fn check(
             let at = obj.get("expires_at").and_then(Value::as_u64).unwrap_or(0);
             let inn = obj.get("expires_in").and_then(Value::as_u64).unwrap_or(0);
             if let (Some(now), true) = (now, plain("expires_at") && plain("expires_in")) {
-                let expected = if at > now || (at != 0 && inn == 0) || (at == 0 && inn == 0) {
-                    at
-                } else {
-                    now + inn
-                };
+                let expected = if at > now || inn == 0 { at } else { now + inn };
                 prop_assert_eq!(c.expires_at, expected);
                 prop_assert!(
                     c.expires_at == 0 || c.expires_at > now,
