@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/cgo"
-	"time"
 	"unsafe"
 )
 
@@ -45,7 +44,11 @@ func idaasGoPlugin(userData unsafe.Pointer, scope *C.char, result *C.struct_idaa
 	ct := cstr(token)
 	defer cfreeSecret(ct)
 	var cerr *C.idaas_error
-	code := C.idaas_plugin_result_set_token(result, ct, C.uint64_t(lifetime/time.Second), &cerr)
+	var secsLeft C.uint64_t // whole seconds, rounded up; <= 0 = unknown (not cached)
+	if lifetime > 0 {
+		secsLeft = C.uint64_t(secs(lifetime))
+	}
+	code := C.idaas_plugin_result_set_token(result, ct, secsLeft, &cerr)
 	if err := takeError(code, cerr); err != nil {
 		setPluginError(result, "Go plugin: "+err.Error())
 		return 1

@@ -82,10 +82,12 @@ func SetLogger(l *slog.Logger) error {
 }
 
 // PluginFunc produces a token for scope (the scope string verbatim, already validated): the
-// token and its lifetime (> 0: cached and refreshed ahead of expiry; 0: unknown, not cached —
+// token and its lifetime (> 0: cached and refreshed ahead of expiry, whole seconds rounded up;
+// <= 0: unknown, not cached —
 // called on every use). A non-nil error fails the token request (ErrCredential, server code
 // "PluginFailed", with the error text as message: no secrets). It may be called from any
-// goroutine, concurrently, and may block; a panic is recovered and reported as an error.
+// goroutine, concurrently, and may block; a panic is recovered and reported as an error. It must
+// not call back into the client that invoked it (that client's cache is waiting for the result).
 type PluginFunc func(scope string) (token string, lifetime time.Duration, err error)
 
 var (

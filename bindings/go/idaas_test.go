@@ -252,6 +252,23 @@ func TestPlugin(t *testing.T) {
 	}
 	p.Close()
 
+	// lifetime 0: not cached, the plugin is called on every use
+	var nc atomic.Int64
+	noErr(t, idaas.RegisterPlugin("go-nocache", func(string) (string, time.Duration, error) {
+		nc.Add(1)
+		return "uncached", 0, nil
+	}))
+	ncc := must[*idaas.Client](t)(idaas.NewClientFromJSON(ctx, pluginConfig("go-nocache"), nil))
+	defer ncc.Close()
+	for range 3 {
+		if got := must[string](t)(ncc.Token(ctx)); got != "uncached" {
+			t.Errorf("uncached token %q", got)
+		}
+	}
+	if nc.Load() != 3 {
+		t.Errorf("lifetime 0: %d plugin calls, want 3", nc.Load())
+	}
+
 	// an unregistered plugin
 	_, err = idaas.NewClientFromJSON(ctx, pluginConfig("go-nobody"), nil)
 	wantClass(t, err, idaas.ErrConfig)
