@@ -135,12 +135,6 @@ func withCtx[T any](ctx context.Context, f func() (T, error)) (T, error) {
 	}
 }
 
-// withCtx0 is withCtx for calls without a result.
-func withCtx0(ctx context.Context, f func() error) error {
-	_, err := withCtx(ctx, func() (struct{}, error) { return struct{}{}, f() })
-	return err
-}
-
 // Version is the version of the native library (idaas_version).
 func Version() string { return C.GoString(C.idaas_version()) }
 

@@ -130,6 +130,9 @@ func TestErrorClasses(t *testing.T) {
 			}
 		}
 	}
+	if idaas.ErrAuth.Error() != "idaas: authentication error" {
+		t.Errorf("ErrAuth.Error() = %q", idaas.ErrAuth.Error())
+	}
 	if got := idaas.CodeAuth.String(); got != "auth" {
 		t.Errorf("CodeAuth.String() = %q", got)
 	}
@@ -436,6 +439,9 @@ func TestTokens(t *testing.T) {
 	if got := must[string](t)(c.Token(cctx)); got != a {
 		t.Error("Token(ctx with deadline) differs")
 	}
+	if got := must[[]byte](t)(c.AppendToken(cctx, nil, "")); string(got) != a {
+		t.Error("AppendToken(ctx with deadline) differs")
+	}
 	// a provider shares the cache and outlives the client
 	p := must[*idaas.Provider](t)(c.Provider(""))
 	defer p.Close()
@@ -451,6 +457,12 @@ func TestTokens(t *testing.T) {
 	c.Close()
 	if got := must[string](t)(p.Token(ctx)); got != a {
 		t.Error("provider token differs")
+	}
+	if got := must[string](t)(p.Token(cctx)); got != a {
+		t.Error("provider token (ctx with deadline) differs")
+	}
+	if got := must[[]byte](t)(p.AppendToken(cctx, nil)); string(got) != a {
+		t.Error("provider AppendToken (ctx with deadline) differs")
 	}
 	if _, err := c.Token(ctx); !errors.Is(err, idaas.ErrClosed) {
 		t.Errorf("after Close: %v", err)
