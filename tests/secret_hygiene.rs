@@ -517,10 +517,10 @@ fn secret_buffers_are_zeroed_before_they_are_freed() {
     );
 }
 
-/// The token form (client secret, assertion) grows its `String` while it is being built; every
-/// reallocation frees the previous buffer — holding the secret so far — without zeroing it.
+/// The token form (client secret, assertion) grows while it is being built: no reallocation may
+/// free a buffer that still holds the secret so far (fixed in ce72afe: the form grows by hand and
+/// wipes the old buffer).
 #[test]
-#[ignore = "bug: idaas::token::Form::push grows its String by reallocation, leaving unzeroed copies of secrets in freed memory (src/token.rs Form)"]
 fn token_form_growth_leaves_no_secret_copies() {
     let _g = SCAN_TESTS.lock().unwrap_or_else(|e| e.into_inner());
     SCAN.store(true, Ordering::SeqCst);
