@@ -74,9 +74,12 @@ async function startEmulator(extraArgs = []) {
     setSession: (id, status) => control('POST', `/_emulator/sessions/${encodeURIComponent(id)}`, { status }),
     async stop() {
       if (!exited) {
+        // stdin EOF: a graceful shutdown (the emulator removes its temp dir); SIGKILL as the fallback
+        const done = new Promise((r) => (exited ? r() : child.once('exit', r)));
         child.stdin.end();
-        child.kill('SIGTERM');
-        await new Promise((r) => (exited ? r() : child.once('exit', r)));
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await done;
+        clearTimeout(timer);
       }
       fs.rmSync(dir, { recursive: true, force: true });
     },
