@@ -80,12 +80,15 @@ func startEmulator(bin string) (*emulator, error) {
 		}
 		select {
 		case err := <-exited:
-			return nil, fmt.Errorf("emulator exited early (%v); log: %s", err, logf.Name())
+			log, _ := os.ReadFile(logf.Name())
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("emulator %s exited early (%v); log:\n%s", bin, err, log)
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(logf.Name())
 			e.stop()
-			return nil, fmt.Errorf("emulator not ready in 60 s; log: %s", logf.Name())
+			return nil, fmt.Errorf("emulator not ready in 60 s; log:\n%s", log)
 		}
 	}
 	var info struct {
