@@ -154,7 +154,8 @@ type pollState struct {
 // until it completes (the token is returned), fails or expires (ErrAuth), runs out of polls or
 // time (ErrTimeout). A non-nil error from onURL aborts the poll and is returned wrapped
 // (errors.Is works on it). Cancelling ctx (or its deadline) cancels the poll promptly through
-// the library's cancellation token; the error then wraps ctx.Err(). Blocks up to 180 s.
+// the library's cancellation token; the error then wraps ctx.Err(). Closing the PAMClient cancels
+// it too (the error wraps ErrClosed). Blocks up to 180 s.
 func (p *PAMClient) PollOAuthToken(ctx context.Context, providerID string, opts *PollOptions, onURL func(url string) error) (*OAuthToken, error) {
 	if onURL == nil {
 		onURL = func(string) error { return nil }
@@ -173,6 +174,10 @@ func (p *PAMClient) PollOAuthToken(ctx context.Context, providerID string, opts 
 	if err := takeError(C.idaas_cancel_new(&cancel, &cerr), cerr); err != nil {
 		return nil, err
 	}
+	if !p.polls.add(cancel) {
+		C.idaas_cancel_free(cancel)
+		return nil, ErrClosed
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	stop := context.AfterFunc(ctx, func() {
@@ -184,6 +189,7 @@ func (p *PAMClient) PollOAuthToken(ctx context.Context, providerID string, opts 
 			wg.Done() // never ran
 		}
 		wg.Wait() // the cancel func may be running: free the token after it
+		p.polls.remove(cancel)
 		C.idaas_cancel_free(cancel)
 	}()
 
@@ -205,6 +211,8 @@ func (p *PAMClient) PollOAuthToken(ctx context.Context, providerID string, opts 
 				e.Message = "authorization URL callback: " + st.err.Error()
 			} else if ctx.Err() != nil {
 				return nil, ctxError(ctx)
+			} else if p.polls.isClosed() {
+				return nil, &Error{Code: CodeCancelled, Message: "the PAM client was closed during the poll", cause: ErrClosed}
 			}
 		}
 		return nil, err

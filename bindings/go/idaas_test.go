@@ -822,6 +822,22 @@ func TestPoll(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("want context.Canceled, got %v", err)
 	}
+	// Close cancels a running poll
+	closing := userPAM(t, c)
+	start = time.Now()
+	_, err = closing.PollOAuthToken(ctx, drive3LO, &idaas.PollOptions{OAuthOptions: idaas.OAuthOptions{ForceAuthentication: true}, Interval: 10 * time.Second},
+		func(string) error { time.AfterFunc(200*time.Millisecond, func() { closing.Close() }); return nil })
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("poll of a closed client returned after %v", took)
+	}
+	wantClass(t, err, idaas.ErrCancelled)
+	if !errors.Is(err, idaas.ErrClosed) {
+		t.Errorf("want ErrClosed, got %v", err)
+	}
+	if _, err := closing.PollOAuthToken(ctx, drive3LO, nil, nil); !errors.Is(err, idaas.ErrClosed) {
+		t.Errorf("poll after Close: %v", err)
+	}
+
 	// a deadline
 	dctx, dcancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer dcancel()

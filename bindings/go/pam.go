@@ -11,12 +11,57 @@ import (
 	"encoding/json"
 	"iter"
 	"runtime"
+	"sync"
 	"time"
 )
 
 // PAMClient is the client of the IDaaS Developer API (API keys, OAuth tokens held by IDaaS, JWT
 // authentication tokens). Safe for concurrent use; Close it when done.
-type PAMClient struct{ h *handle[*C.idaas_pam_client] }
+type PAMClient struct {
+	h     *handle[*C.idaas_pam_client]
+	polls *pollSet // the cancellation tokens of running PollOAuthToken calls (Close cancels them)
+}
+
+// pollSet tracks the idaas_cancel tokens of running polls.
+type pollSet struct {
+	mu     sync.Mutex
+	closed bool
+	active map[*C.idaas_cancel]struct{}
+}
+
+// add registers a running poll's token; false once the client is closed.
+func (s *pollSet) add(c *C.idaas_cancel) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.active[c] = struct{}{}
+	return true
+}
+
+// remove unregisters c (before it is freed).
+func (s *pollSet) remove(c *C.idaas_cancel) {
+	s.mu.Lock()
+	delete(s.active, c)
+	s.mu.Unlock()
+}
+
+// cancelAll marks the set closed and cancels every running poll.
+func (s *pollSet) cancelAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	for c := range s.active {
+		C.idaas_cancel_cancel(c)
+	}
+}
+
+func (s *pollSet) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
 
 // APIKeyCache configures the in-memory API-key cache of a PAMClient (zero fields = library
 // defaults: TTL 1 h, Grace 15 min, RetryInterval 5 s, MaxEntries 1024).
@@ -61,7 +106,10 @@ func (o *PAMOptions) json() string {
 }
 
 func newPAM(p *C.idaas_pam_client) *PAMClient {
-	x := &PAMClient{h: newHandle(p, func(p *C.idaas_pam_client) { C.idaas_pam_client_free(p) })}
+	x := &PAMClient{
+		h:     newHandle(p, func(p *C.idaas_pam_client) { C.idaas_pam_client_free(p) }),
+		polls: &pollSet{active: map[*C.idaas_cancel]struct{}{}},
+	}
 	runtime.AddCleanup(x, func(h *handle[*C.idaas_pam_client]) { h.close() }, x.h)
 	return x
 }
@@ -110,8 +158,10 @@ func (c *Client) NewPAMClientWithProvider(p *Provider, opts *PAMOptions) (*PAMCl
 	return newPAM(out), nil
 }
 
-// Close frees the PAM client (idempotent, thread-safe; calls in flight finish first).
+// Close frees the PAM client (idempotent, thread-safe; calls in flight finish first, and running
+// PollOAuthToken calls are cancelled: they return an error wrapping ErrClosed).
 func (p *PAMClient) Close() error {
+	p.polls.cancelAll()
 	p.h.close()
 	return nil
 }
