@@ -23,6 +23,7 @@ pub mod http;
 pub mod pam;
 pub mod plugin;
 pub mod provider;
+pub mod retry;
 pub mod scope;
 pub mod secret;
 pub mod token;

@@ -32,7 +32,7 @@ use crate::http::{HttpClient, HttpRequest, HttpResponse, Method};
 use crate::provider::Credential;
 use crate::secret::SecretString;
 use serde_json::Value;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// `grant_type` for obtaining tokens.
 pub const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
@@ -142,36 +142,7 @@ impl Form {
     }
 }
 
-/// Retry policy of token requests (module docs).
-#[derive(Clone, Debug)]
-pub struct RetryPolicy {
-    /// Attempts per fetch, including the first (1 = no retry).
-    pub max_attempts: u32,
-    /// First retry delay.
-    pub base_delay: Duration,
-    /// Largest retry delay (also the cap for `Retry-After`).
-    pub max_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_secs(2),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// No retries.
-    pub fn none() -> Self {
-        RetryPolicy {
-            max_attempts: 1,
-            ..Self::default()
-        }
-    }
-}
+pub use crate::retry::RetryPolicy;
 
 /// A token request ready to send (headers beyond Content-Type, and the form).
 #[derive(Debug, Default)]
@@ -199,7 +170,8 @@ pub fn post_with_retries(
         let (result, retry_after) = match post_once(http, endpoint, req) {
             Ok(resp) => {
                 let ra = if resp.status == 429 {
-                    resp.header("retry-after").and_then(parse_retry_after)
+                    resp.header("retry-after")
+                        .and_then(crate::retry::parse_retry_after)
                 } else {
                     None
                 };
@@ -214,39 +186,13 @@ pub fn post_with_retries(
         if attempt >= retry.max_attempts.max(1) || !err.is_retryable() {
             return Err(err);
         }
-        let exp = retry
-            .base_delay
-            .saturating_mul(1u32 << (attempt - 1).min(16))
-            .min(retry.max_delay);
-        let mut delay = exp / 2 + jitter(exp / 2);
-        if let Some(ra) = retry_after {
-            delay = delay.max(ra.min(retry.max_delay));
-        }
+        let delay = retry.delay(attempt, retry_after);
         if start.elapsed() + delay >= budget {
             return Err(err);
         }
         log::debug!("token request to {endpoint} failed ({err}); retry {attempt} in {delay:?}");
         std::thread::sleep(delay);
     }
-}
-
-fn jitter(max: Duration) -> Duration {
-    let ms = max.as_millis() as u64;
-    if ms == 0 {
-        return Duration::ZERO;
-    }
-    let mut b = [0u8; 8];
-    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b);
-    Duration::from_millis(u64::from_le_bytes(b) % ms)
-}
-
-fn parse_retry_after(v: &str) -> Option<Duration> {
-    let v = v.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = httpdate::parse_http_date(v).ok()?;
-    when.duration_since(std::time::SystemTime::now()).ok()
 }
 
 fn post_once(http: &HttpClient, endpoint: &str, req: TokenRequest) -> Result<HttpResponse> {

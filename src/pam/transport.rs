@@ -142,59 +142,7 @@ impl Op {
     }
 }
 
-/// Retry policy for transport failures, 429 and 5xx of safe operations (see the module docs of
-/// [`crate::pam`]). Delays are capped and jittered ("equal jitter": half fixed, half random).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Total attempts including the first (1 = no retry). Capped at 3.
-    pub max_attempts: u32,
-    /// Delay before the first retry (doubled for each further retry).
-    pub base_delay: Duration,
-    /// Upper bound of one delay (also caps a server's `Retry-After`).
-    pub max_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    /// 3 attempts, 200 ms base delay, 2 s cap.
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(200),
-            max_delay: Duration::from_secs(2),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// A policy that never retries (the references' behaviour, pam.md §2.6).
-    pub fn none() -> Self {
-        RetryPolicy {
-            max_attempts: 1,
-            ..Default::default()
-        }
-    }
-
-    fn delay(&self, retry_no: u32, retry_after: Option<Duration>) -> Duration {
-        let exp = self
-            .base_delay
-            .saturating_mul(1u32 << retry_no.saturating_sub(1).min(16));
-        let capped = exp.min(self.max_delay);
-        let half = capped / 2;
-        let jitter = half.mul_f64(random_unit());
-        let d = half + jitter;
-        match retry_after {
-            Some(ra) => ra.min(self.max_delay).max(d),
-            None => d,
-        }
-    }
-}
-
-fn random_unit() -> f64 {
-    let b = uuid::Uuid::new_v4();
-    let bytes = b.as_bytes();
-    let v = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-    v as f64 / u32::MAX as f64
-}
+pub use crate::retry::RetryPolicy;
 
 /// Request parameters: a query (GET) or a JSON body (POST).
 pub(crate) enum Payload {
@@ -418,9 +366,7 @@ pub(crate) fn unexpected(op: Op, status: u16, code: &str) -> Error {
 fn retry_after(resp: &HttpResponse) -> Option<Duration> {
     resp.header("x-acs-retry-after")
         .or_else(|| resp.header("retry-after"))
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .filter(|s| *s > 0)
-        .map(Duration::from_secs)
+        .and_then(crate::retry::parse_retry_after)
 }
 
 /// Map a non-2xx reply to an [`Error`] (pam.md §3.4, decision D-28).
@@ -763,19 +709,6 @@ mod tests {
         );
         let e = map_error(op, &resp(403, "", vec![]));
         assert_eq!((e.kind(), e.code()), (ErrorKind::Auth, "403"));
-    }
-
-    #[test]
-    fn retry_delays_are_capped() {
-        let p = RetryPolicy::default();
-        for n in 1..10 {
-            let d = p.delay(n, None);
-            assert!(
-                d <= p.max_delay && d >= p.base_delay.min(p.max_delay) / 2,
-                "{d:?}"
-            );
-        }
-        assert_eq!(p.delay(1, Some(Duration::from_secs(60))), p.max_delay);
     }
 
     /// A tiny deterministic PRNG (xorshift) for the round-trip checks below.
