@@ -5,8 +5,13 @@
 //! The token comes from a PLUGIN source (no network); after the first call every read is a cache hit,
 //! which is exactly the path a token-endpoint-backed client takes. The token is 1,100 bytes, like a
 //! real IDaaS JWT.
+//!
+//! Each per-call figure is also printed as a `BENCH {json}` line (see `benches/common`), collected by
+//! `scripts/bench.sh`. `IDAAS_BENCH_QUICK=1` skips criterion and runs fewer batches.
 
-use criterion::{criterion_group, criterion_main, Criterion};
+mod common;
+
+use criterion::{criterion_group, Criterion};
 use idaas::config::{AuthnMethod, Config};
 use idaas::provider::Credential;
 use idaas::{Client, SecretString};
@@ -68,24 +73,24 @@ fn bench_single(c: &mut Criterion) {
 /// amortised) and records ns/call per batch; prints the median and p99 over all batches. Medians of
 /// batches are robust against the noise of a shared 2-core machine.
 fn per_call(threads: usize, zero_copy: bool) {
-    const BATCHES: usize = 20_000;
+    let batches = common::scale(20_000, 2_000);
     const BATCH: u32 = 64;
     let client = client();
     client.bearer_token().expect("first fetch");
+    let t0 = Instant::now();
     let handles: Vec<_> = (0..threads)
         .map(|_| {
             let c = client.clone();
             std::thread::spawn(move || {
                 let mut buf = vec![0u8; 2048];
-                let mut samples = Vec::with_capacity(BATCHES);
-                for _ in 0..BATCHES {
+                let mut samples = Vec::with_capacity(batches);
+                for _ in 0..batches {
                     let t = Instant::now();
                     for _ in 0..BATCH {
                         if zero_copy {
                             c.with_bearer_token(|tok| {
                                 buf[..tok.len()].copy_from_slice(tok.as_bytes());
-                                black_box(&mut buf);
-                                tok.len()
+                                black_box(tok.len())
                             })
                             .unwrap();
                         } else {
@@ -102,24 +107,42 @@ fn per_call(threads: usize, zero_copy: bool) {
         .into_iter()
         .flat_map(|h| h.join().unwrap())
         .collect();
-    all.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let pct = |p: f64| all[((all.len() as f64 - 1.0) * p) as usize];
+    let wall = t0.elapsed().as_secs_f64();
+    let calls = all.len() as f64 * BATCH as f64;
+    let (median, p99, _) = common::summarize(&mut all);
     println!(
         "{} (cached, {threads} thread{}): median {:.1} ns/call, p99 {:.1} ns/call ({} batches of {BATCH})",
         if zero_copy { "with_bearer_token copy into buffer" } else { "bearer_token" },
         if threads == 1 { "" } else { "s" },
-        pct(0.5),
-        pct(0.99),
+        median,
+        p99,
         all.len()
+    );
+    common::emit(
+        "cached_token",
+        "rust",
+        if zero_copy {
+            "with_bearer_token (copy into buffer)"
+        } else {
+            "bearer_token() -> SecretString"
+        },
+        threads,
+        median,
+        p99,
+        calls / wall,
+        serde_json::json!({"batch": BATCH, "token_bytes": 1100}),
     );
 }
 
-fn bench_per_call(_c: &mut Criterion) {
+criterion_group!(benches, bench_single);
+
+fn main() {
+    if !common::quick() {
+        benches();
+        Criterion::default().configure_from_args().final_summary();
+    }
     per_call(1, false);
     per_call(1, true);
     per_call(8, false);
     per_call(8, true);
 }
-
-criterion_group!(benches, bench_single, bench_per_call);
-criterion_main!(benches);

@@ -2,12 +2,17 @@
  * bench: the cost of the hot path through the C ABI — a cached token (1,100 bytes) from
  * idaas_client_get_token + idaas_string_free, and from idaas_client_get_token_into (no allocation).
  *
- *   bench [ITERATIONS]      (default 1,000,000, measured in batches of 1,000; prints the median)
+ *   bench [ITERATIONS] [THREADS]   (default 1,000,000 per thread, measured in batches of 1,000;
+ *                                   THREADS default 1: prints the median; with THREADS > 1 every
+ *                                   thread reads the same client at once)
  *
  * The token source is a PLUGIN callback (no server): after the first call every read is a cache hit,
  * which is what the figure measures. Build against the release static library (make c-examples).
+ * Besides the human-readable lines it prints one `BENCH {json}` line per measurement (median and p99
+ * of the per-batch ns/op, ops/s over all threads), which scripts/bench.sh collects.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,15 +48,74 @@ static double median(double *v, size_t n) {
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* Of a sorted array (nearest rank). */
+static double p99(const double *v, size_t n) {
+    size_t i = (size_t)((double)(n - 1) * 0.99 + 0.5);
+    return v[i < n ? i : n - 1];
+}
+
+static idaas_client *client;
+
+struct job {
+    int into; /* 0: get_token + string_free, 1: get_token_into */
+    size_t batches;
+    double *per_op; /* batches entries */
+};
+
+static void *run(void *arg) {
+    struct job *j = arg;
+    char buf[2048];
+    size_t len = 0;
+    for (size_t b = 0; b < j->batches; b++) {
+        uint64_t t0 = now_ns();
+        for (int i = 0; i < BATCH; i++) {
+            if (j->into) {
+                if (idaas_client_get_token_into(client, NULL, buf, sizeof buf, &len, NULL) != IDAAS_CODE_OK) abort();
+            } else {
+                char *t = NULL;
+                if (idaas_client_get_token(client, NULL, &t, NULL) != IDAAS_CODE_OK) abort();
+                idaas_string_free(t);
+            }
+        }
+        j->per_op[b] = (double)(now_ns() - t0) / BATCH;
+    }
+    idaas_secure_zero(buf, sizeof buf);
+    return NULL;
+}
+
+/* Runs `threads` threads of `batches` batches each; returns the median ns/op, sets p99 and ops/s. */
+static double measure(int into, int threads, size_t batches, double *p99_out, double *ops_out) {
+    size_t n = batches * (size_t)threads;
+    double *all = malloc(n * sizeof *all);
+    struct job *jobs = calloc((size_t)threads, sizeof *jobs);
+    pthread_t *tids = calloc((size_t)threads, sizeof *tids);
+    if (!all || !jobs || !tids) abort();
+    uint64_t t0 = now_ns();
+    for (int t = 0; t < threads; t++) {
+        jobs[t] = (struct job){into, batches, all + (size_t)t * batches};
+        if (pthread_create(&tids[t], NULL, run, &jobs[t]) != 0) abort();
+    }
+    for (int t = 0; t < threads; t++) pthread_join(tids[t], NULL);
+    double wall_ns = (double)(now_ns() - t0);
+    double m = median(all, n);
+    *p99_out = p99(all, n);
+    *ops_out = (double)n * BATCH / (wall_ns / 1e9);
+    free(all);
+    free(jobs);
+    free(tids);
+    return m;
+}
+
 int main(int argc, char **argv) {
     long iterations = argc > 1 ? atol(argv[1]) : 1000000;
+    int threads = argc > 2 ? atoi(argv[2]) : 1;
     size_t batches = (size_t)(iterations / BATCH);
     if (batches < 1) batches = 1;
+    if (threads < 1) threads = 1;
     memset(token, 'x', TOKEN_LEN);
     token[TOKEN_LEN] = '\0';
 
     idaas_error *err = NULL;
-    idaas_client *client = NULL;
     if (idaas_register_plugin("bench", plugin, NULL, &err) != IDAAS_CODE_OK ||
         idaas_client_new_from_json(
             "{\"idaasInstanceId\":\"idaas_bench\",\"clientId\":\"app_bench\","
@@ -63,10 +127,6 @@ int main(int argc, char **argv) {
         return 1;
     }
 
-    double *per_op = malloc(batches * sizeof *per_op);
-    char buf[2048];
-    size_t len = 0;
-
     /* warm-up */
     for (int i = 0; i < 100000; i++) {
         char *t = NULL;
@@ -74,31 +134,20 @@ int main(int argc, char **argv) {
         idaas_string_free(t);
     }
 
-    for (size_t b = 0; b < batches; b++) {
-        uint64_t t0 = now_ns();
-        for (int i = 0; i < BATCH; i++) {
-            char *t = NULL;
-            if (idaas_client_get_token(client, NULL, &t, NULL) != IDAAS_CODE_OK) abort();
-            idaas_string_free(t);
-        }
-        per_op[b] = (double)(now_ns() - t0) / BATCH;
-    }
-    double m1 = median(per_op, batches);
+    double p1, o1, p2, o2;
+    double m1 = measure(0, threads, batches, &p1, &o1);
+    double m2 = measure(1, threads, batches, &p2, &o2);
 
-    for (size_t b = 0; b < batches; b++) {
-        uint64_t t0 = now_ns();
-        for (int i = 0; i < BATCH; i++) {
-            if (idaas_client_get_token_into(client, NULL, buf, sizeof buf, &len, NULL) != IDAAS_CODE_OK) abort();
-        }
-        per_op[b] = (double)(now_ns() - t0) / BATCH;
-    }
-    double m2 = median(per_op, batches);
-
-    printf("idaas %s, cached %d-byte token, %zu batches of %d\n", idaas_version(), TOKEN_LEN, batches, BATCH);
-    printf("idaas_client_get_token + idaas_string_free: median %.1f ns/op\n", m1);
-    printf("idaas_client_get_token_into (caller buffer): median %.1f ns/op\n", m2);
-    idaas_secure_zero(buf, sizeof buf);
-    free(per_op);
+    printf("idaas %s, cached %d-byte token, %d thread(s) x %zu batches of %d\n", idaas_version(), TOKEN_LEN,
+           threads, batches, BATCH);
+    printf("idaas_client_get_token + idaas_string_free: median %.1f ns/op, p99 %.1f ns/op\n", m1, p1);
+    printf("idaas_client_get_token_into (caller buffer): median %.1f ns/op, p99 %.1f ns/op\n", m2, p2);
+    printf("BENCH {\"name\":\"cached_token\",\"impl\":\"c\",\"variant\":\"idaas_client_get_token + idaas_string_free\","
+           "\"threads\":%d,\"median_ns\":%.1f,\"p99_ns\":%.1f,\"ops_per_sec\":%.0f,\"batch\":%d,\"token_bytes\":%d}\n",
+           threads, m1, p1, o1, BATCH, TOKEN_LEN);
+    printf("BENCH {\"name\":\"cached_token\",\"impl\":\"c\",\"variant\":\"idaas_client_get_token_into (caller buffer)\","
+           "\"threads\":%d,\"median_ns\":%.1f,\"p99_ns\":%.1f,\"ops_per_sec\":%.0f,\"batch\":%d,\"token_bytes\":%d}\n",
+           threads, m2, p2, o2, BATCH, TOKEN_LEN);
     idaas_client_free(client);
     return 0;
 }

@@ -1,0 +1,481 @@
+#!/usr/bin/env python3
+"""Collects the benchmark output of scripts/bench.sh into bench.json and BENCHMARKS.md.
+
+Sources (in --raw DIR, one log per step):
+  * `BENCH {json}` lines (Rust benches, C programs, library sizes; any binding that prints them);
+  * `go test -bench` result lines (go.log): `BenchmarkX/Y-P  N  t ns/op  m median-ns/op ...`;
+  * Java TokenBench lines (java.log): `BENCH <label>: X ns/op`;
+  * Node bench.js results (node.json, written through IDAAS_BENCH_JSON).
+
+Every figure comes from those files; nothing is typed in. Targets (from the performance issue) are
+checked here and shown as met/missed; --quick prints the table and never fails on a target.
+
+Usage: bench_report.py --raw DIR --json OUT.json [--md BENCHMARKS.md] [--quick]
+"""
+import argparse
+import glob
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+
+MIB = 1024 * 1024
+
+
+# --- parsing ------------------------------------------------------------------------------------
+
+def parse_bench_lines(path, source):
+    out = []
+    for line in open(path, errors="replace"):
+        line = line.strip()
+        if not line.startswith("BENCH {"):
+            continue
+        try:
+            rec = json.loads(line[len("BENCH "):])
+        except json.JSONDecodeError:
+            continue
+        rec.setdefault("source", source)
+        out.append(rec)
+    return out
+
+
+GO_LINE = re.compile(r"^(Benchmark\S+?)(?:-(\d+))?\s+(\d+)\s+(.*)$")
+
+
+def parse_go(path):
+    """go test -bench lines. Serial benchmarks: median-ns/op is the per-call latency (median of
+    batches of 1,000). RunParallel ones report median-ns/op divided by GOMAXPROCS (the -P suffix):
+    multiplied back it is the per-goroutine latency with P goroutines."""
+    out = []
+    for line in open(path, errors="replace"):
+        m = GO_LINE.match(line.strip())
+        if not m:
+            continue
+        name, procs, n, rest = m.group(1), int(m.group(2) or 1), int(m.group(3)), m.group(4)
+        metrics = {}
+        for val, unit in re.findall(r"([\d.]+)\s+(\S+)", rest):
+            metrics[unit] = float(val)
+        if "ns/op" not in metrics:
+            continue
+        parallel = "/parallel" in name
+        # Serial rows: only the GOMAXPROCS=1 run (-cpu 1,8 repeats them at 8, which adds nothing).
+        # RunParallel rows: only GOMAXPROCS > 1 (at 1 they repeat the serial row).
+        if (not parallel and procs != 1) or (parallel and procs == 1):
+            continue
+        threads = procs if parallel else 1
+        median = metrics.get("median-ns/op", metrics["ns/op"])
+        if parallel:
+            median *= procs
+        ops = 1e9 / metrics["ns/op"] if metrics["ns/op"] else None
+        sub = name.split("/", 1)[1] if "/" in name else name
+        bench = name.split("/", 1)[0]
+        rec = {
+            "name": "cached_token" if bench.startswith("BenchmarkCachedToken") else "go:" + bench,
+            "impl": "go",
+            "variant": sub.replace("/parallel", "") if bench == "BenchmarkCachedToken"
+            else bench[len("BenchmarkCached"):] if bench.startswith("BenchmarkCachedToken") else sub,
+            "threads": threads,
+            "median_ns": round(median, 1),
+            "p99_ns": None,
+            "ops_per_sec": round(ops, 1) if ops else None,
+            "mean_ns_per_op": metrics["ns/op"],
+            "iterations": n,
+            "allocs_per_op": metrics.get("allocs/op"),
+            "source": "go",
+        }
+        out.append(rec)
+    return out
+
+
+JAVA_LINE = re.compile(r"^BENCH (.+?)\s*:\s*([\d.]+) ns/op\s*$")
+
+
+def parse_java(path):
+    out = []
+    for line in open(path, errors="replace"):
+        m = JAVA_LINE.match(line.strip())
+        if not m:
+            continue
+        label = re.sub(r"\s+", " ", m.group(1)).strip()
+        out.append({
+            "name": "cached_token",
+            "impl": "java",
+            "variant": label,
+            "threads": 1,
+            "median_ns": float(m.group(2)),
+            "p99_ns": None,
+            "ops_per_sec": round(1e9 / float(m.group(2)), 1),
+            "source": "java",
+        })
+    return out
+
+
+def parse_node(path):
+    r = json.load(open(path))
+    out = []
+    if "getBearerTokenSync_ns_per_op" in r:
+        out.append({
+            "name": "cached_token", "impl": "node", "variant": "getBearerTokenSync() (CPU time per call)",
+            "threads": 1, "median_ns": round(r["getBearerTokenSync_ns_per_op"], 1), "p99_ns": None,
+            "ops_per_sec": round(1e9 / r["getBearerTokenSync_wall_ns_per_op"], 1)
+            if r.get("getBearerTokenSync_wall_ns_per_op") else None,
+            "wall_ns_per_op": r.get("getBearerTokenSync_wall_ns_per_op"), "source": "node",
+        })
+    if "getBearerTokenSync_scoped_ns_per_op" in r:
+        out.append({
+            "name": "cached_token", "impl": "node", "variant": "getBearerTokenSync(scope) (CPU time per call)",
+            "threads": 1, "median_ns": round(r["getBearerTokenSync_scoped_ns_per_op"], 1), "p99_ns": None,
+            "ops_per_sec": None, "source": "node",
+        })
+    for key, name, variant, threads in [
+        ("getBearerToken_async_per_sec", "cached_token", "getBearerToken() Promise, 64 in flight", 64),
+        ("getApiKey_cached_per_sec", "cached_api_key", "getApiKey() Promise (API-key cache), 64 in flight", 64),
+        ("getApiKey_uncached_per_sec_1_in_flight", "get_api_key", "https, Promise, 1 in flight", 1),
+        ("getApiKey_uncached_per_sec_64_in_flight", "get_api_key", "https, Promise, 64 in flight", 64),
+    ]:
+        if key in r:
+            out.append({"name": name, "impl": "node", "variant": variant, "threads": threads,
+                        "median_ns": None, "p99_ns": None, "ops_per_sec": round(r[key], 1), "source": "node"})
+    return out
+
+
+def collect(raw):
+    recs = []
+    for path in sorted(glob.glob(os.path.join(raw, "*.log"))):
+        source = os.path.basename(path)[:-4]
+        recs += parse_bench_lines(path, source)
+        if source == "go":
+            recs += parse_go(path)
+        if source == "java":
+            recs += parse_java(path)
+    node = os.path.join(raw, "node.json")
+    if os.path.exists(node):
+        recs += parse_node(node)
+    return aggregate(recs)
+
+
+def aggregate(recs):
+    """Repeated measurements of the same thing (e.g. one C start-up per process) become one record:
+    median of the medians, max of the p99s, `runs` = how many."""
+    groups, order = {}, []
+    for r in recs:
+        k = (r.get("name"), r.get("impl"), r.get("variant"), r.get("threads"))
+        if k not in groups:
+            order.append(k)
+            groups[k] = []
+        groups[k].append(r)
+    out = []
+    for k in order:
+        g = groups[k]
+        if len(g) == 1:
+            out.append(g[0])
+            continue
+        r = dict(g[0])
+        for f in ("median_ns", "value", "ops_per_sec"):
+            vals = [x[f] for x in g if x.get(f) is not None]
+            if vals:
+                r[f] = statistics.median(vals)
+        p99 = [x["p99_ns"] for x in g if x.get("p99_ns") is not None]
+        if p99:
+            r["p99_ns"] = max(p99)
+        r["runs"] = len(g)
+        out.append(r)
+    return out
+
+
+# --- targets ------------------------------------------------------------------------------------
+
+def find(recs, **kw):
+    return [r for r in recs if all(r.get(k) == v for k, v in kw.items())]
+
+
+def check_targets(recs):
+    """Returns the list of target checks: {what, target, measured, met, ref (record keys)}."""
+    checks = []
+
+    def add(rec, what, target, measured, met):
+        checks.append({"what": what, "target": target, "measured": measured, "met": bool(met)})
+        rec.setdefault("targets", []).append({"target": target, "met": bool(met)})
+
+    def cached(impl, variant_pred, limit):
+        for r in recs:
+            if r.get("name") == "cached_token" and r.get("impl") == impl and variant_pred(r.get("variant", "")) \
+                    and r.get("median_ns") is not None:
+                add(r, f"cached token read, {impl}, {r['variant']}, {r['threads']} thread(s)",
+                    f"median ≤ {limit} ns", f"{r['median_ns']:.1f} ns", r["median_ns"] <= limit)
+
+    cached("rust", lambda v: v.startswith("bearer_token()"), 50)
+    cached("c", lambda v: v.startswith("idaas_client_get_token +"), 100)
+    cached("go", lambda v: v == "Token", 150)
+    cached("java", lambda v: v.startswith("getBearerToken()"), 300)
+    cached("node", lambda v: v.startswith("getBearerTokenSync()"), 1000)
+
+    for r in find(recs, name="get_api_key", impl="rust", variant="https", threads=1):
+        add(r, "get_api_key over loopback HTTPS, sequential", "median ≤ 150 µs",
+            f"{r['median_ns'] / 1e3:.1f} µs", r["median_ns"] <= 150e3)
+    for r in recs:
+        if r.get("impl") == "rust" and r.get("name") in ("get_api_key", "generate_jwt") and "connections" in r:
+            # One connection per thread; +1 when the token endpoint (https) and the Developer API
+            # (http) use different schemes. None opened during the measured phase.
+            limit = r["threads"] + (1 if r["variant"] == "http" else 0)
+            add(r, f"{r['name']} {r['variant']} {r['threads']} thread(s): TCP connections",
+                f"≤ {limit} (1 per thread{' + token endpoint' if limit > r['threads'] else ''}), 0 during the run",
+                f"{r['connections']} ({r['connections_during_run']} during the run)",
+                r["connections"] <= limit and r["connections_during_run"] == 0)
+
+    for r in find(recs, name="refresh_storm"):
+        add(r, f"refresh storm ({r['variant']}): token-endpoint requests per refresh", "exactly 1",
+            str(r["token_requests"]), r["token_requests"] == 1)
+        if r["variant"].startswith("prefetch"):
+            add(r, f"refresh storm ({r['variant']}): callers waiting for the network during the prefetch",
+                "0 (no caller waits)",
+                f"{r['network_waiters']} (worst caller {r['max_ns'] / 1e6:.2f} ms, {r['injected_latency_ms']} ms injected)",
+                r["network_waiters"] == 0)
+
+    base = find(recs, name="startup_baseline")
+    base_ns = base[0]["median_ns"] if base else None
+    for r in find(recs, name="startup"):
+        if base_ns is None:
+            continue
+        over = r["median_ns"] - base_ns
+        r["overhead_ns"] = over
+        add(r, f"start-up to first token ({r['impl']}): minus the emulator's own response time "
+               f"({base_ns / 1e6:.2f} ms)", "≤ 5 ms", f"{over / 1e6:.2f} ms (total {r['median_ns'] / 1e6:.2f} ms)",
+            over <= 5e6)
+
+    for r in find(recs, name="rss", variant="after init (client + first token)"):
+        add(r, "RSS of a C process after init", "≤ 8 MiB", f"{r['value']:.2f} MiB", r["value"] <= 8)
+    for r in find(recs, name="rss_growth"):
+        add(r, f"RSS growth over {r['pam_calls']:,} PAM calls (after 1,000 warm-up calls)", "no growth (≤ 0.25 MiB)",
+            f"{r['growth_kib']} KiB", r["growth_kib"] <= 256)
+    for r in find(recs, name="size", variant="libidaas.so (strip --strip-all)"):
+        add(r, "libidaas.so stripped", "≤ 4 MiB", f"{r['value']:.2f} MiB", r["value"] <= 4)
+    return checks
+
+
+# --- machine ------------------------------------------------------------------------------------
+
+def cmd(*args):
+    try:
+        p = subprocess.run(args, capture_output=True, text=True, timeout=30)
+        return (p.stdout + p.stderr).strip().splitlines()[0] if (p.stdout + p.stderr).strip() else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def machine(raw):
+    cpu = None
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = None
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    run = {}
+    try:
+        for line in open(os.path.join(raw, "run.txt")):
+            k, _, v = line.strip().partition(" ")
+            if k == "step":
+                run.setdefault("steps", []).append(v)
+            else:
+                run[k] = v
+    except OSError:
+        pass
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "memory": mem,
+        "kernel": platform.release(),
+        "os": cmd("sh", "-c", ". /etc/os-release && echo $PRETTY_NAME"),
+        "rustc": cmd("rustc", "-V"),
+        "go": cmd("go", "version"),
+        "java": cmd("java", "-version"),
+        "node": cmd("node", "-v"),
+        "cc": cmd("cc", "--version"),
+        "git_commit": cmd("git", "rev-parse", "--short", "HEAD"),
+        "git_dirty": bool(cmd("git", "status", "--porcelain", "--untracked-files=no")),
+        "run": run,
+    }
+
+
+# --- output -------------------------------------------------------------------------------------
+
+def fmt_ns(ns):
+    if ns is None:
+        return "—"
+    if ns < 10_000:
+        return f"{ns:.1f} ns"
+    if ns < 10_000_000:
+        return f"{ns / 1e3:.1f} µs"
+    return f"{ns / 1e6:.2f} ms"
+
+
+def fmt_ops(v):
+    if v is None:
+        return "—"
+    if v >= 1e6:
+        return f"{v / 1e6:.1f} M/s"
+    if v >= 1e3:
+        return f"{v / 1e3:.1f} k/s"
+    return f"{v:.0f}/s"
+
+
+SECTIONS = [
+    ("Cached bearer-token read", lambda r: r["name"] == "cached_token"),
+    ("Cached API-key read (opt-in PAM cache)", lambda r: r["name"] == "cached_api_key"),
+    ("Network calls against the emulator (loopback, keep-alive)",
+     lambda r: r["name"] in ("get_api_key", "generate_jwt", "bare_http_get")),
+    ("Refresh storm (256 threads)", lambda r: r["name"] == "refresh_storm"),
+    ("Start-up", lambda r: r["name"] in ("startup", "startup_baseline")),
+    ("Memory and size", lambda r: r["name"] in ("rss", "rss_growth", "size")),
+]
+
+
+def notes(r):
+    n = []
+    if "connections" in r:
+        n.append(f"{r['connections']} TCP conn. ({r['connections_during_run']} during run)")
+    if r["name"] == "refresh_storm":
+        n.append(f"{r['token_requests']} token request(s); worst caller {fmt_ns(r['max_ns'])}; "
+                 f"{r['network_waiters']} waited for the network ({r['injected_latency_ms']} ms injected)")
+    if r["name"] == "startup" and "overhead_ns" in r:
+        n.append(f"overhead over the emulator's response {fmt_ns(r['overhead_ns'])}")
+        if "config_load_ns" in r:
+            n.append(f"config {fmt_ns(r['config_load_ns'])} + Client::new {fmt_ns(r['client_new_ns'])} "
+                     f"+ first token {fmt_ns(r['first_token_ns'])}")
+    if r.get("runs"):
+        n.append(f"{r['runs']} runs")
+    if r.get("allocs_per_op") is not None:
+        n.append(f"{r['allocs_per_op']:g} allocs/op")
+    return "; ".join(n)
+
+
+def table(recs):
+    lines = []
+    for title, pred in SECTIONS:
+        rows = [r for r in recs if pred(r)]
+        if not rows:
+            continue
+        lines += [f"### {title}", "",
+                  "| Benchmark | Impl | Variant | Threads | Median | p99 | Throughput | Target | Result | Notes |",
+                  "|---|---|---|---:|---:|---:|---:|---|---|---|"]
+        for r in rows:
+            if r.get("value") is not None:
+                median = f"{r['value']:.2f} {r.get('unit', '')}"
+                p99 = "—"
+            else:
+                median, p99 = fmt_ns(r.get("median_ns")), fmt_ns(r.get("p99_ns"))
+            tg = r.get("targets", [])
+            target = "; ".join(t["target"] for t in tg) or "—"
+            result = "; ".join("met" if t["met"] else "**missed**" for t in tg) or "—"
+            lines.append(f"| {r['name']} | {r['impl']} | {r.get('variant', '')} | {r.get('threads', '')} | {median} | "
+                         f"{p99} | {fmt_ops(r.get('ops_per_sec'))} | {target} | {result} | {notes(r)} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def checks_table(checks):
+    lines = ["| Target | Measured | Result |", "|---|---|---|"]
+    for c in checks:
+        lines.append(f"| {c['what']}: {c['target']} | {c['measured']} | {'met' if c['met'] else '**missed**'} |")
+    return "\n".join(lines)
+
+
+def markdown(doc):
+    m = doc["machine"]
+    run = m.get("run", {})
+    steps = "\n".join(f"  - `{s}`" for s in run.get("steps", []))
+    n_met = sum(c["met"] for c in doc["checks"])
+    return f"""# Benchmarks
+
+Generated by `scripts/bench_report.py` from the output of `scripts/bench.sh` (run {run.get('start', '?')} –
+{run.get('end', '?')}); do not edit by hand. Raw figures: `bench-results/bench.json`.
+
+## Machine
+
+| | |
+|---|---|
+| CPU | {m['cpu']} |
+| nproc | {m['nproc']} |
+| Memory | {m['memory']} |
+| Kernel | {m['kernel']} ({m['os']}) |
+| rustc | {m['rustc']} |
+| Go | {m['go']} |
+| Java | {m['java']} |
+| Node | {m['node']} |
+| C compiler | {m['cc']} |
+| Commit | {m['git_commit']}{' (with uncommitted changes)' if m['git_dirty'] else ''} |
+| Load average at start | {run.get('loadavg', '?')} |
+
+## Targets
+
+{n_met} of {len(doc['checks'])} targets met.
+
+{checks_table(doc['checks'])}
+
+## All figures
+
+Median and p99 are per call (per-batch ns/call for the cached reads, which are timed in batches of
+64–1,000 calls; per request for network calls). Throughput is calls per second over all threads.
+Go: `median-ns/op` of the binding's batched benchmarks (RunParallel rows: per-goroutine, i.e. ×
+GOMAXPROCS); Java: median of 21 batches (1 thread); Node: CPU time per call of the synchronous read
+(Node has one JS thread; no 8-thread row).
+
+{table(doc['records'])}
+## Reproduce
+
+```sh
+scripts/bench.sh            # full run: builds, runs everything, writes bench-results/bench.json and this file
+scripts/bench.sh --quick    # CI smoke run (reduced iterations, figures printed, no assertions)
+BENCH_ONLY="rust c" scripts/bench.sh   # a subset: rust c go java node
+```
+
+Needs cargo, a C compiler, python3; Go, Java (JDK 17 + Maven) and Node (+ headers) for the bindings.
+Run it on a quiet machine (`uptime` load well below the core count): the emulator runs on the
+same cores as the client. Steps of this run (exit status, seconds):
+{steps}
+"""
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--raw", required=True)
+    ap.add_argument("--json", required=True)
+    ap.add_argument("--md")
+    ap.add_argument("--quick", action="store_true")
+    a = ap.parse_args()
+    recs = collect(a.raw)
+    if not recs:
+        print("bench_report: no BENCH results found in " + a.raw, file=sys.stderr)
+        return 1
+    checks = check_targets(recs)
+    doc = {"machine": machine(a.raw), "quick": a.quick, "records": recs, "checks": checks}
+    os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
+    with open(a.json, "w") as f:
+        json.dump(doc, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    print(table(recs))
+    print(checks_table(checks))
+    print(f"\n{sum(c['met'] for c in checks)} of {len(checks)} targets met"
+          + (" (quick run: figures only, no assertions)" if a.quick else ""))
+    print(f"wrote {a.json}")
+    if a.md:
+        with open(a.md, "w") as f:
+            f.write(markdown(doc))
+        print(f"wrote {a.md}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
