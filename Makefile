@@ -11,6 +11,7 @@
 #   make c-test-asan       the same with -fsanitize=address on the C side
 #   make pkgconfig         $(C_BUILD)/idaas.pc from idaas.pc.in for PREFIX
 #   make install           install lib, header and idaas.pc under PREFIX (DESTDIR honoured)
+#   make bench             the whole benchmark suite (scripts/bench.sh; BENCHMARKS.md); bench-quick: --quick
 #
 # Variables: CARGO_TARGET_DIR (default ./target), PROFILE (release|debug, for lib/examples/install),
 # PREFIX (/usr/local), CC, CXX, IDAAS_EMULATOR_BIN (emulator binary for the C tests).
@@ -53,7 +54,7 @@ C_TEST_DEPS  := $(C_TEST_SRC) $(wildcard tests/c/*.h) include/idaas.h
 EXAMPLES     := get_token api_key jwt_lifecycle bench
 
 .PHONY: lib header check-header check-symbols c-examples c-test c-test-valgrind c-test-asan \
-        c-test-lib emulator-bin cxx-check pkgconfig install
+        c-test-lib emulator-bin cxx-check pkgconfig install bench bench-quick
 
 lib:
 	$(CARGO) build $(CARGO_FLAGS) -p idaas $(CARGO_PROFILE_FLAG)
@@ -141,3 +142,10 @@ install: lib pkgconfig
 	install -m 0755 $(LIB_DIR)/libidaas.so $(DESTDIR)$(LIBDIR)/libidaas.so
 	install -m 0644 include/idaas.h $(DESTDIR)$(INCLUDEDIR)/idaas.h
 	install -m 0644 $(C_BUILD)/idaas.pc $(DESTDIR)$(LIBDIR)/pkgconfig/idaas.pc
+
+# --- benchmarks -------------------------------------------------------------------------------------
+bench:
+	scripts/bench.sh
+
+bench-quick:
+	scripts/bench.sh --quick
