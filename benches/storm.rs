@@ -11,7 +11,10 @@
 //!   while 256 threads read in a loop (1 ms pause between reads, so the 2 cores are not
 //!   oversubscribed and the latencies show waits, not scheduling): 1 request; callers that waited for
 //!   the network must be 0;
-//! * `expired` — the clock jumps past expiry; 256 threads call at once: 1 request, everyone waits.
+//! * `expired` — the clock jumps past expiry; 256 threads call at once: 1 request, everyone waits;
+//! * `prefetch window crossed N times` — 256 threads read in a tight loop while the clock crosses the
+//!   prefetch window again and again (no injected latency): requests must equal crossings (a reader
+//!   that loaded the old entry just before the refreshed one was stored must not fetch again).
 //!
 //! Prints `BENCH {json}` lines with `token_requests` (per refresh: each scenario is one refresh),
 //! `max_ns` (the worst caller) and `network_waiters` (calls slower than half the injected latency).
@@ -196,6 +199,74 @@ fn prefetch(s: &Setup, async_refresh: bool) {
     );
 }
 
+fn crossings(s: &Setup) {
+    let clock = ManualClock::starting_now();
+    let c = client(s, clock.clone(), false);
+    s.emu.clear_faults();
+    c.bearer_token().unwrap();
+    let before = s.emu.count_requests(TOKEN_PATH);
+    let stop = AtomicBool::new(false);
+    let max = common::scale(400, 60);
+    let budget = Duration::from_secs(common::scale(12, 3) as u64);
+    let t0 = Instant::now();
+    let mut done = 0usize;
+    let reads: usize = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..THREADS)
+            .map(|_| {
+                let (c, stop) = (&c, &stop);
+                sc.spawn(move || {
+                    let mut n = 0usize;
+                    while !stop.load(Ordering::Relaxed) {
+                        for _ in 0..64 {
+                            std::hint::black_box(c.bearer_token().unwrap());
+                        }
+                        n += 64;
+                        std::thread::yield_now();
+                    }
+                    n
+                })
+            })
+            .collect();
+        while done < max && t0.elapsed() < budget {
+            let old = c.bearer_token().unwrap();
+            // Into the prefetch window of the current token (+800 s .. +960 s without jitter).
+            clock.advance_secs(850);
+            let t = Instant::now();
+            while c.with_bearer_token(|tok| tok == old.expose()).unwrap()
+                && t.elapsed() < Duration::from_secs(5)
+            {
+                std::thread::sleep(Duration::from_micros(100));
+            }
+            done += 1;
+        }
+        // Let a late duplicate land before counting.
+        std::thread::sleep(Duration::from_millis(20));
+        stop.store(true, Ordering::Relaxed);
+        hs.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    let wall = t0.elapsed();
+    let requests = s.emu.count_requests(TOKEN_PATH) - before;
+    println!(
+        "prefetch window crossed {done} times, {THREADS} tight readers ({reads} reads): {requests} token requests ({} duplicate)",
+        requests.saturating_sub(done)
+    );
+    common::emit(
+        "refresh_storm",
+        "rust",
+        "prefetch window crossed repeatedly (tight readers)",
+        THREADS,
+        f64::NAN,
+        f64::NAN,
+        reads as f64 / wall.as_secs_f64(),
+        json!({
+            "token_requests": requests,
+            "refreshes": done,
+            "duplicates": requests.saturating_sub(done),
+            "calls": reads,
+        }),
+    );
+}
+
 fn main() {
     let emu = Emulator::start_default();
     let mut cfg =
@@ -211,5 +282,6 @@ fn main() {
     prefetch(&s, false);
     prefetch(&s, true);
     expired(&s);
+    crossings(&s);
     s.emu.clear_faults();
 }

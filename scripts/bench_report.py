@@ -227,8 +227,11 @@ def check_targets(recs):
                 r["connections"] <= limit and r["connections_during_run"] == 0)
 
     for r in find(recs, name="refresh_storm"):
+        refreshes = r.get("refreshes", 1)
         add(r, f"refresh storm ({r['variant']}): token-endpoint requests per refresh", "exactly 1",
-            str(r["token_requests"]), r["token_requests"] == 1)
+            str(r["token_requests"]) if refreshes == 1 else
+            f"{r['token_requests']} requests for {refreshes} refreshes ({r['token_requests'] / max(refreshes, 1):.3f} per refresh)",
+            r["token_requests"] == refreshes)
         if r["variant"].startswith("prefetch"):
             add(r, f"refresh storm ({r['variant']}): callers waiting for the network during the prefetch",
                 "0 (no caller waits)",
@@ -346,7 +349,9 @@ def notes(r):
     n = []
     if "connections" in r:
         n.append(f"{r['connections']} TCP conn. ({r['connections_during_run']} during run)")
-    if r["name"] == "refresh_storm":
+    if r["name"] == "refresh_storm" and "refreshes" in r:
+        n.append(f"{r['token_requests']} token requests for {r['refreshes']} refreshes ({r['duplicates']} duplicate)")
+    elif r["name"] == "refresh_storm":
         n.append(f"{r['token_requests']} token request(s); worst caller {fmt_ns(r['max_ns'])}; "
                  f"{r['network_waiters']} waited for the network ({r['injected_latency_ms']} ms injected)")
     if r["name"] == "startup" and "overhead_ns" in r:
