@@ -235,7 +235,7 @@ def check_targets(recs):
             str(r["token_requests"]) if refreshes == 1 else
             f"{r['token_requests']} requests for {refreshes} refreshes ({r['token_requests'] / max(refreshes, 1):.3f} per refresh)",
             r["token_requests"] == refreshes)
-        if r["variant"].startswith("prefetch"):
+        if "network_waiters" in r and r["variant"].startswith("prefetch"):
             add(r, f"refresh storm ({r['variant']}): callers waiting for the network during the prefetch",
                 "0 (no caller waits)",
                 f"{r['network_waiters']} (worst caller {r['max_ns'] / 1e6:.2f} ms, {r['injected_latency_ms']} ms injected)",
@@ -344,7 +344,7 @@ SECTIONS = [
     ("Cached bearer-token read", lambda r: r["name"] == "cached_token"),
     ("Cached API-key read (opt-in PAM cache)", lambda r: r["name"] == "cached_api_key"),
     ("Network calls against the emulator (loopback, keep-alive)",
-     lambda r: r["name"] in ("get_api_key", "generate_jwt", "bare_http_get")),
+     lambda r: r["name"] in ("get_api_key", "generate_jwt", "bare_http_get", "bare_http_get_health")),
     ("Refresh storm (256 threads)", lambda r: r["name"] == "refresh_storm"),
     ("Start-up", lambda r: r["name"] in ("startup", "startup_baseline")),
     ("Memory and size", lambda r: r["name"] in ("rss", "rss_growth", "size")),
