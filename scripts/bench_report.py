@@ -178,6 +178,10 @@ def aggregate(recs):
             vals = [x[f] for x in g if x.get(f) is not None]
             if vals:
                 r[f] = statistics.median(vals)
+        for f in ("connections", "connections_during_run", "token_requests", "network_waiters", "max_ns"):
+            vals = [x[f] for x in g if x.get(f) is not None]
+            if vals:
+                r[f] = max(vals)
         p99 = [x["p99_ns"] for x in g if x.get("p99_ns") is not None]
         if p99:
             r["p99_ns"] = max(p99)
