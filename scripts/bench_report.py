@@ -150,7 +150,12 @@ def collect(raw):
         if source == "go":
             recs += parse_go(path)
         if source == "java":
-            recs += parse_java(path)
+            legacy = parse_java(path)
+            # TokenBench prints BENCH json rows for getBearerToken() (1 and 8 threads): those win
+            # over its free-text line for the same call.
+            if any(r.get("impl") == "java" and r.get("name") == "cached_token" for r in recs):
+                legacy = [r for r in legacy if not r["variant"].startswith("getBearerToken()")]
+            recs += legacy
     node = os.path.join(raw, "node.json")
     if os.path.exists(node):
         recs += parse_node(node)
