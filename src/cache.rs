@@ -305,6 +305,14 @@ impl<T: Send + Sync + 'static> Inner<T> {
             if st.running || now < st.next_attempt_ms {
                 return None;
             }
+            // Double-check under the lock: another caller may have stored a refreshed value since
+            // our caller loaded the old one (a refresher stores before it clears `running`, so a
+            // fresh value is visible here). Without this a second, duplicate refresh starts.
+            if let Some(cur) = self.current.load().as_ref() {
+                if now < cur.times.prefetch_at_ms {
+                    return None;
+                }
+            }
             st.running = true;
             self.running_hint.store(true, Ordering::Relaxed);
         }

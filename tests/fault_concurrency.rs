@@ -350,7 +350,6 @@ fn real_ms() -> u64 {
 /// loop: each crossing must cause exactly one fetch. (A reader that loaded the old entry just
 /// before another thread stored the refreshed one must not start a second refresh.)
 #[test]
-#[ignore = "bug: duplicate prefetch refresh under a race (src/cache.rs Inner::slow/prefetch: a reader that loaded the old entry in with() and reaches prefetch() after another thread stored the new entry and cleared `running` starts a second fetch, because prefetch() does not re-check that the current entry is still past its prefetch instant); observed 42 duplicate fetches in 20,000 crossings"]
 fn prefetch_window_crossing_refreshes_exactly_once() {
     use idaas::cache::{CachePolicy, Fetched, RefreshCache};
     use idaas::clock::Clock;
