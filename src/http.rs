@@ -381,8 +381,11 @@ fn map_ureq_error(e: ureq::Error, url: &str) -> Error {
             };
             // rustls errors arrive wrapped in io::Error; name them as TLS failures.
             let msg = io.to_string();
-            let code = if msg.contains("certificate") || msg.contains("TLS") || msg.contains("tls")
-            {
+            let code = if msg.contains("close_notify") {
+                // rustls' "peer closed connection without sending TLS close_notify": the server
+                // dropped the connection (no reply, or a cut reply), not a TLS/certificate problem.
+                "ConnectionClosed"
+            } else if msg.contains("certificate") || msg.contains("TLS") || msg.contains("tls") {
                 "TlsError"
             } else {
                 code

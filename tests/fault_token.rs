@@ -428,7 +428,6 @@ fn token_exchange_under_faults() {
 /// A server that closes the connection without answering is a transport failure of its own kind,
 /// not a TLS failure (which would send operators to check certificates).
 #[test]
-#[ignore = "bug: a connection closed without a reply over https gets code TlsError (src/http.rs map_ureq_error: rustls' 'peer closed connection without sending TLS close_notify' io error matches the \"TLS\" substring rule); expected e.g. ConnectionClosed"]
 fn dropped_connection_is_not_reported_as_a_tls_failure() {
     let emu = Emulator::start_default();
     let clock = ManualClock::starting_now();
