@@ -155,8 +155,10 @@ impl Error {
 
     /// True for failures worth retrying later: transport errors, timeouts, 5xx and 429.
     pub fn is_retryable(&self) -> bool {
-        matches!(self.kind, ErrorKind::Transport | ErrorKind::Timeout | ErrorKind::Server)
-            || self.http_status == Some(429)
+        matches!(
+            self.kind,
+            ErrorKind::Transport | ErrorKind::Timeout | ErrorKind::Server
+        ) || self.http_status == Some(429)
     }
 }
 
