@@ -35,7 +35,7 @@ db_root=${CARGO_DENY_ADVISORY_DB:-$HOME/.cargo/advisory-dbs}
 adv_log=$(mktemp)
 if [ -n "$(find "$db_root" -mindepth 2 -maxdepth 2 -name crates -type d 2>/dev/null | head -n 1)" ]; then
     set +e
-    cargo-deny --log-level warn check --disable-fetch --hide-inclusion-graph advisories >"$adv_log" 2>&1
+    cargo-deny --offline --log-level warn check --hide-inclusion-graph advisories >"$adv_log" 2>&1
     adv_rc=$?
     set -e
     cat "$adv_log"
