@@ -90,7 +90,8 @@ def parse_go(path):
     return out
 
 
-JAVA_LINE = re.compile(r"^BENCH (.+?)\s*:\s*([\d.]+) ns/op\s*$")
+# TokenBench free-text rows: `BENCH <label> median X ns/op (p10 .., p90 ..)` (or `BENCH <label>: X ns/op`).
+JAVA_LINE = re.compile(r"^BENCH (.+?)(?:\s+median|\s*:)\s+([\d.]+) ns/op")
 
 
 def parse_java(path):
