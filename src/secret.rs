@@ -1,56 +1,77 @@
 //! Secret strings: redacted in `Debug`/`Display`, zeroed on drop.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// A secret text (client secret, private key PEM, access token, API key, JWT).
 ///
-/// `Debug` and `Display` print `** redacted **`; the bytes are zeroed when the value is dropped.
+/// `Debug` and `Display` print `** redacted **`; the bytes are zeroed when the last clone is dropped.
 /// Read it with [`SecretString::expose`] only where it is put on the wire or handed to the caller.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct SecretString(String);
+///
+/// Clones share one immutable buffer (reference-counted): handing out the cached bearer token is a
+/// reference-count increment, not an allocation + copy + wipe of ~1 KB, and no extra copies of the
+/// secret exist in memory.
+#[derive(Clone, Default)]
+pub struct SecretString(Arc<Wiped>);
+
+/// The buffer behind a [`SecretString`]: zeroed (whole allocation) when dropped.
+#[derive(Default)]
+struct Wiped(String);
+
+impl Drop for Wiped {
+    fn drop(&mut self) {
+        wipe(std::mem::take(&mut self.0));
+    }
+}
 
 impl SecretString {
     /// Wrap a secret.
     pub fn new(s: impl Into<String>) -> Self {
-        SecretString(s.into())
+        SecretString(Arc::new(Wiped(s.into())))
     }
 
     /// The secret text.
     pub fn expose(&self) -> &str {
-        &self.0
+        &self.0 .0
     }
 
-    /// Take the secret text out; the caller becomes responsible for it.
-    pub fn into_inner(mut self) -> String {
-        std::mem::take(&mut self.0)
+    /// Take the secret text out; the caller becomes responsible for it. (A copy when other clones
+    /// of this secret are alive.)
+    pub fn into_inner(self) -> String {
+        match Arc::try_unwrap(self.0) {
+            Ok(mut w) => std::mem::take(&mut w.0),
+            Err(shared) => shared.0.clone(),
+        }
     }
 
     /// True when the secret is the empty string.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0 .0.is_empty()
     }
 
     /// Length in bytes.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.0 .0.len()
     }
 }
 
+impl PartialEq for SecretString {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose() == other.expose()
+    }
+}
+
+impl Eq for SecretString {}
+
 impl From<String> for SecretString {
     fn from(s: String) -> Self {
-        SecretString(s)
+        SecretString::new(s)
     }
 }
 
 impl From<&str> for SecretString {
     fn from(s: &str) -> Self {
-        SecretString(s.to_owned())
-    }
-}
-
-impl Drop for SecretString {
-    fn drop(&mut self) {
-        wipe(std::mem::take(&mut self.0));
+        SecretString::new(s.to_owned())
     }
 }
 
@@ -106,5 +127,12 @@ mod tests {
         wipe(s);
         drop(SecretString::new("x".repeat(1100)));
         assert_eq!(SecretString::new("abc").into_inner(), "abc");
+        let a = SecretString::new("shared");
+        let b = a.clone();
+        assert_eq!(a, b);
+        assert_eq!(a.into_inner(), "shared"); // copied: `b` still holds the buffer
+        assert_eq!(b.expose(), "shared");
+        assert_eq!(b.into_inner(), "shared"); // moved out: last reference
+        assert!(SecretString::default().is_empty());
     }
 }
