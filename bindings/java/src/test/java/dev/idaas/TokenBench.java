@@ -4,9 +4,12 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -27,6 +30,43 @@ class TokenBench {
         long t0 = System.nanoTime();
         for (int i = 0; i < BATCH; i++) sink = op.get();
         return (System.nanoTime() - t0) / (double) BATCH;
+    }
+
+    /**
+     * Per-call ns of {@code op} on {@code threads} threads at once (batches of {@code batch} calls):
+     * {median, p99} of the batches and calls/s over all threads. Each thread keeps its own sink.
+     */
+    static double[] perCall(Supplier<String> op, int threads, int batch, int batches) throws InterruptedException {
+        double[] all = new double[threads * batches];
+        long[] sinks = new long[threads];
+        Thread[] ts = new Thread[threads];
+        CountDownLatch go = new CountDownLatch(1);
+        for (int t = 0; t < threads; t++) {
+            final int id = t;
+            ts[t] = new Thread(() -> {
+                long local = 0;
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                for (int b = 0; b < batches; b++) {
+                    long t0 = System.nanoTime();
+                    for (int i = 0; i < batch; i++) local += op.get().length();
+                    all[id * batches + b] = (System.nanoTime() - t0) / (double) batch;
+                }
+                sinks[id] = local;
+            });
+            ts[t].start();
+        }
+        long w0 = System.nanoTime();
+        go.countDown();
+        for (Thread t : ts) t.join();
+        double wall = (System.nanoTime() - w0) / 1e9;
+        sink = sinks;
+        Arrays.sort(all);
+        return new double[] {all[all.length / 2], all[(int) Math.round((all.length - 1) * 0.99)],
+            (double) threads * batches * batch / wall};
     }
 
     @Test
@@ -76,6 +116,14 @@ class TokenBench {
                 v.sort(null);
                 System.out.printf("BENCH %-92s median %7.1f ns/op  (p10 %7.1f, p90 %7.1f)%n", e.getKey(),
                         v.get(v.size() / 2), v.get(v.size() / 10), v.get(v.size() * 9 / 10));
+            }
+            // Machine-readable rows for scripts/bench.sh (1 and 8 threads).
+            for (int threads : new int[] {1, 8}) {
+                double[] r = perCall(c::getBearerToken, threads, 10_000, threads == 1 ? 200 : 50);
+                System.out.println(String.format(Locale.ROOT,
+                    "BENCH {\"name\":\"cached_token\",\"impl\":\"java\",\"variant\":\"getBearerToken()\",\"threads\":%d,"
+                        + "\"median_ns\":%.1f,\"p99_ns\":%.1f,\"ops_per_sec\":%.0f,\"token_bytes\":%d,\"java\":\"%s\"}",
+                    threads, r[0], r[1], r[2], token.length(), Runtime.version()));
             }
             assertEquals(token, c.getBearerToken());
         }
