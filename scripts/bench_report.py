@@ -375,6 +375,8 @@ def notes(r):
         if "config_load_ns" in r:
             n.append(f"config {fmt_ns(r['config_load_ns'])} + Client::new {fmt_ns(r['client_new_ns'])} "
                      f"+ first token {fmt_ns(r['first_token_ns'])}")
+    if r.get("token_bytes"):
+        n.append(f"{r['token_bytes']}-byte token")
     if r.get("runs"):
         n.append(f"{r['runs']} runs")
     if r.get("allocs_per_op") is not None:
@@ -455,8 +457,9 @@ same route: 390 µs); 55 MiB RSS after import; 316 ms to import.
 Median and p99 are per call (per-batch ns/call for the cached reads, which are timed in batches of
 64–1,000 calls; per request for network calls). Throughput is calls per second over all threads.
 Go: `median-ns/op` of the binding's batched benchmarks (RunParallel rows: per-goroutine, i.e. ×
-GOMAXPROCS); Java: median of 21 batches (1 thread); Node: CPU time per call of the synchronous read
-(Node has one JS thread; no 8-thread row).
+GOMAXPROCS); Java: TokenBench's per-batch median on 1 and 8 threads (the Java token is the emulator's
+JWT, the Rust/C/Go ones a 1,100-byte plugin token); Node: CPU time per call of the synchronous read
+(`bench.js`: one JS thread — a Node client lives in one isolate, so there is no 8-thread row).
 
 {table(doc['records'])}
 ## Reproduce
