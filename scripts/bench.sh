@@ -41,7 +41,11 @@ STATIC_LIBS="-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc"
 
 T0=$(date +%s)
 FAILED=()
-{ echo "start $(date -u +%FT%TZ)"; echo "quick $QUICK"; echo "loadavg $(cut -d' ' -f1-3 /proc/loadavg)"; } > "$RAW/run.txt"
+{
+  echo "start $(date -u +%FT%TZ)"; echo "quick $QUICK"; echo "loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "commit $(git rev-parse --short HEAD 2>/dev/null)"
+  echo "dirty $(git diff --quiet HEAD -- src emulator benches examples bindings include 2>/dev/null && echo 0 || echo 1)"
+} > "$RAW/run.txt"
 step() { printf '\n=== %s (%ss elapsed)\n' "$1" "$(( $(date +%s) - T0 ))"; }
 # run NAME CMD...: runs CMD, output to the terminal and $RAW/NAME.log; records a failure.
 run() {
