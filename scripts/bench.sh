@@ -59,8 +59,12 @@ run() {
 }
 
 step "build (release library, emulator, benchmark programs)"
-run build cargo build --release -p idaas -p idaas-emulator || { echo "build failed" >&2; exit 1; }
-run build cargo bench -p idaas --no-run || { echo "build failed" >&2; exit 1; }
+# Built one package at a time, exactly as `make lib` (which the bindings call) builds the library:
+# building both in one command unifies dependency features differently and cargo then rebuilds the
+# library on every switch. `--benches`: the bench targets only (not the library's unit-test harness).
+run build cargo build --release -p idaas || { echo "build failed" >&2; exit 1; }
+run build cargo build --release -p idaas-emulator || { echo "build failed" >&2; exit 1; }
+run build cargo bench -p idaas --benches --no-run || { echo "build failed" >&2; exit 1; }
 
 if want rust; then
   for b in cached_token pam storm startup; do
