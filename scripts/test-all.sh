@@ -4,12 +4,12 @@
 # Node bindings, and a quick benchmark smoke run. Each stage prints its duration.
 #
 # Usage: scripts/test-all.sh            (everything)
-#        STAGES="rust c" scripts/test-all.sh   (a subset: lint supply rust c go java node bench)
+#        STAGES="rust c" scripts/test-all.sh   (a subset: lint supply rust fuzz c go java node bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export CARGO_TERM_COLOR=never
-STAGES=${STAGES:-"lint supply rust c go java node bench"}
+STAGES=${STAGES:-"lint supply rust fuzz c go java node bench"}
 T0=$(date +%s)
 stage() { printf '\n=== %s (%ss elapsed)\n' "$1" "$(( $(date +%s) - T0 ))"; }
 want() { [[ " $STAGES " == *" $1 "* ]]; }
@@ -29,6 +29,21 @@ if want rust; then
   stage "cargo test (workspace)"
   cargo build --workspace --bins
   cargo test --workspace
+fi
+
+if want fuzz; then
+  # The property-based fuzz targets (tests/prop_*.rs) already ran above at their quick, CI-sized
+  # case counts; here each target runs again with a case count sized to ~60 s on a 2-core machine
+  # (FUZZ_SCALE=0.5 halves them, 2 doubles them). Failures are persisted to tests/proptest-regressions/.
+  stage "fuzzing: property targets, ~60 s each"
+  scale=${FUZZ_SCALE:-1}
+  for spec in prop_config:30000 prop_token:8000 prop_devapi:120000 prop_keys:50000 prop_emulator_jwt:120000; do
+    target=${spec%%:*}
+    n=$(python3 -c "print(max(1, int(${spec##*:} * $scale)))")
+    t=$(date +%s)
+    PROPTEST_CASES=$n cargo test -q --test "$target"
+    echo "fuzz target $target: $n cases per property, $(( $(date +%s) - t )) s"
+  done
 fi
 
 if want c && [ -d tests/c ]; then
