@@ -67,12 +67,12 @@ endef
 
 header:
 	$(require_cbindgen)
-	$(CBINDGEN) --quiet --config cbindgen.toml --lang c --output include/idaas.h src/ffi/mod.rs
+	$(CBINDGEN) --quiet --config cbindgen.toml --lang c --output include/idaas.h .
 
 check-header:
 	$(require_cbindgen)
 	@mkdir -p $(C_BUILD)
-	$(CBINDGEN) --quiet --config cbindgen.toml --lang c --output $(C_BUILD)/idaas.h.generated src/ffi/mod.rs
+	$(CBINDGEN) --quiet --config cbindgen.toml --lang c --output $(C_BUILD)/idaas.h.generated .
 	@diff -u include/idaas.h $(C_BUILD)/idaas.h.generated || { echo "include/idaas.h is stale: run 'make header' and commit it" >&2; exit 1; }
 	@echo "check-header: include/idaas.h is up to date"
 

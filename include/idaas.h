@@ -333,6 +333,10 @@ typedef int32_t (*idaas_plugin_callback)(void *user_data,
                                          const char *scope,
                                          idaas_plugin_result *result);
 
+
+
+
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
