@@ -135,9 +135,11 @@ impl CredentialProvider for CachedProvider {
         self.cache.get()
     }
 
+    /// The hot path: a striped clone ([`SecretString::clone_striped`]) so that many threads reading
+    /// the cached token do not contend on one reference count.
     #[inline]
     fn bearer_token(&self) -> Result<SecretString> {
-        self.cache.with(|c| c.access_token.clone())
+        self.cache.with(|c| c.access_token.clone_striped())
     }
 
     fn invalidate(&self, token: &str) {

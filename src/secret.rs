@@ -1,7 +1,9 @@
 //! Secret strings: redacted in `Debug`/`Display`, zeroed on drop.
 
+use std::cell::Cell;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 /// A secret text (client secret, private key PEM, access token, API key, JWT).
 ///
@@ -10,9 +12,24 @@ use std::sync::Arc;
 ///
 /// Clones share one immutable buffer (reference-counted): handing out the cached bearer token is a
 /// reference-count increment, not an allocation + copy + wipe of ~1 KB, and no extra copies of the
-/// secret exist in memory.
+/// secret exist in memory. [`SecretString::clone_striped`] is the clone for hot paths read by many
+/// threads at once: it spreads the reference counting over per-thread-group handles (still one copy
+/// of the bytes).
 #[derive(Clone, Default)]
-pub struct SecretString(Arc<Wiped>);
+pub struct SecretString(Arc<Handle>);
+
+/// Number of striped handles per secret (see [`SecretString::clone_striped`]).
+const STRIPES: usize = 16;
+
+/// One reference-counted handle on a secret buffer. Aligned to a cache line so that the reference
+/// counts of two handles (which sit just before it in the `Arc` allocation) never share a line.
+#[derive(Default)]
+#[repr(align(64))]
+struct Handle {
+    buf: Arc<Wiped>,
+    /// Lazily created sibling handles over the same buffer; only set on the primary handle.
+    stripes: OnceLock<Box<[OnceLock<SecretString>; STRIPES]>>,
+}
 
 /// The buffer behind a [`SecretString`]: zeroed (whole allocation) when dropped.
 #[derive(Default)]
@@ -24,34 +41,87 @@ impl Drop for Wiped {
     }
 }
 
+/// This thread's stripe: threads are numbered round-robin on first use.
+#[inline]
+fn stripe_index() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static INDEX: Cell<usize> = const { Cell::new(usize::MAX) };
+    }
+    INDEX.with(|c| {
+        let v = c.get();
+        if v != usize::MAX {
+            return v;
+        }
+        let v = NEXT.fetch_add(1, Ordering::Relaxed) % STRIPES;
+        c.set(v);
+        v
+    })
+}
+
 impl SecretString {
     /// Wrap a secret.
     pub fn new(s: impl Into<String>) -> Self {
-        SecretString(Arc::new(Wiped(s.into())))
+        SecretString(Arc::new(Handle {
+            buf: Arc::new(Wiped(s.into())),
+            stripes: OnceLock::new(),
+        }))
+    }
+
+    /// A clone for hot paths that many threads call at once (the cached bearer token).
+    ///
+    /// A plain [`Clone`] increments one shared reference count: with 8 threads reading the same
+    /// cached token that cache line bounces between cores (≈ 57 ns per read instead of 11 ns,
+    /// BENCHMARKS.md). This returns one of up to 16 sibling handles over the *same* buffer (chosen by
+    /// the calling thread), each with its own reference count on its own cache line; the bytes are
+    /// never copied and are wiped when the last handle of any kind is dropped. The siblings are
+    /// created on first use and live as long as this secret.
+    #[inline]
+    pub fn clone_striped(&self) -> SecretString {
+        let i = stripe_index();
+        if i == 0 {
+            return self.clone();
+        }
+        let stripes = self.0.stripes.get_or_init(Default::default);
+        stripes[i]
+            .get_or_init(|| {
+                SecretString(Arc::new(Handle {
+                    buf: self.0.buf.clone(),
+                    stripes: OnceLock::new(),
+                }))
+            })
+            .clone()
     }
 
     /// The secret text.
     pub fn expose(&self) -> &str {
-        &self.0 .0
+        &self.0.buf.0
     }
 
     /// Take the secret text out; the caller becomes responsible for it. (A copy when other clones
     /// of this secret are alive.)
     pub fn into_inner(self) -> String {
         match Arc::try_unwrap(self.0) {
-            Ok(mut w) => std::mem::take(&mut w.0),
-            Err(shared) => shared.0.clone(),
+            Ok(h) => {
+                // Drop the siblings first: they hold the buffer too.
+                drop(h.stripes);
+                match Arc::try_unwrap(h.buf) {
+                    Ok(mut w) => std::mem::take(&mut w.0),
+                    Err(shared) => shared.0.clone(),
+                }
+            }
+            Err(shared) => shared.buf.0.clone(),
         }
     }
 
     /// True when the secret is the empty string.
     pub fn is_empty(&self) -> bool {
-        self.0 .0.is_empty()
+        self.expose().is_empty()
     }
 
     /// Length in bytes.
     pub fn len(&self) -> usize {
-        self.0 .0.len()
+        self.expose().len()
     }
 }
 
@@ -134,5 +204,59 @@ mod tests {
         assert_eq!(b.expose(), "shared");
         assert_eq!(b.into_inner(), "shared"); // moved out: last reference
         assert!(SecretString::default().is_empty());
+    }
+
+    #[test]
+    fn striped_clones_share_one_buffer_with_separate_counts() {
+        let secret = SecretString::new("striped-token-value");
+        let buf_ptr = secret.expose().as_ptr() as usize;
+        // Threads get stripes round-robin: 20 threads cover every stripe at least once.
+        let handles: Vec<_> = (0..20)
+            .map(|_| {
+                let s = secret.clone();
+                std::thread::spawn(move || {
+                    let a = s.clone_striped();
+                    let b = s.clone_striped();
+                    // The same thread always gets the same handle.
+                    assert!(Arc::ptr_eq(&a.0, &b.0));
+                    assert_eq!(a.expose(), "striped-token-value");
+                    // Never a copy of the bytes.
+                    assert_eq!(a.expose().as_ptr() as usize, buf_ptr);
+                    (stripe_index(), Arc::as_ptr(&a.0) as usize)
+                })
+            })
+            .collect();
+        let got: Vec<(usize, usize)> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        for &(i, p) in &got {
+            for &(j, q) in &got {
+                // Different stripes have different handles (and so different reference counts).
+                assert_eq!(i == j, p == q, "stripe {i} vs {j}");
+            }
+        }
+        let distinct: std::collections::HashSet<usize> = got.iter().map(|g| g.0).collect();
+        assert!(distinct.len() > 1);
+        // The siblings keep the buffer alive after the primary handle's other clones are gone,
+        // and into_inner still returns the text (copied, since siblings hold the buffer).
+        let sib = std::thread::spawn({
+            let s = secret.clone();
+            move || {
+                let mut last = s.clone_striped();
+                for _ in 0..STRIPES {
+                    last = s.clone_striped();
+                }
+                last
+            }
+        })
+        .join()
+        .unwrap();
+        assert_eq!(secret.into_inner(), "striped-token-value");
+        assert_eq!(sib.expose(), "striped-token-value");
+        assert_eq!(sib.into_inner(), "striped-token-value");
+    }
+
+    #[test]
+    fn handles_do_not_share_cache_lines() {
+        assert_eq!(std::mem::align_of::<Handle>(), 64);
+        assert_eq!(std::mem::size_of::<Handle>() % 64, 0);
     }
 }
