@@ -380,8 +380,10 @@ void idaas_cancel_free(idaas_cancel *cancel);
  *
  * `options_json` (nullable) — `{"userAgentSuffix": string, "asyncRefresh": bool, "prefetch": bool}`:
  * `userAgentSuffix` is appended to the User-Agent (bindings identify themselves here);
- * `asyncRefresh` refreshes tokens in the prefetch window on a background thread (default false:
- * the first caller in the window refreshes while others are served the cached token);
+ * `asyncRefresh` refreshes tokens in the prefetch window on a background thread (default true: no
+ * caller waits for the network while the cached token is still served; `false`: the first caller in
+ * the window refreshes in its own thread while others are served the cached token — no library
+ * threads, and PLUGIN callbacks only ever run in calling threads);
  * `prefetch` fetches the default-scope token now (network I/O) so that credential and server errors
  * surface from the constructor, as the reference `init()` does (default false: no I/O here).
  *

@@ -19,7 +19,7 @@
 //! | state | time | behaviour |
 //! |---|---|---|
 //! | fresh | `< prefetch_at` | lock-free: one `ArcSwap` load and one clock read |
-//! | prefetch | `prefetch_at ..< stale_at` | exactly one caller refreshes (inline, or on a background thread when `async_refresh` is on); everyone else gets the cached value immediately |
+//! | prefetch | `prefetch_at ..< stale_at` | exactly one refresh starts: on a background thread (`async_refresh`, the default, D-32: *every* caller gets the cached value immediately) or inline in the first caller (`async_refresh: false`: that caller waits, everyone else gets the cached value immediately); if the thread cannot be spawned the refresh runs inline |
 //! | stale | `stale_at ..< expires_at` | single flight: one caller fetches, concurrent callers wait for *its* result; if it fails the still-valid cached value is served (with a `log::warn!`, no secrets) |
 //! | expired / empty | `≥ expires_at` | single flight; a failure is returned to the fetching caller *and every waiter* (the same error, one request); an expired value is never returned |
 //!
@@ -63,7 +63,9 @@ pub struct Fetched<T> {
 pub struct CachePolicy {
     /// Subtract a random jitter (< 10 % of the lifetime) from the prefetch and stale instants.
     pub jitter: bool,
-    /// Refresh in the prefetch window on a background thread instead of in the calling thread.
+    /// Refresh in the prefetch window on a background thread instead of in the calling thread
+    /// (default `true`, decision D-32: no caller waits for the network while a value is still fresh
+    /// enough to serve).
     pub async_refresh: bool,
     /// First backoff delay after a failed fetch.
     pub backoff_base: Duration,
@@ -78,7 +80,7 @@ impl Default for CachePolicy {
     fn default() -> Self {
         CachePolicy {
             jitter: true,
-            async_refresh: false,
+            async_refresh: true,
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(30),
             min_stale_margin: Duration::from_secs(30),
@@ -522,6 +524,8 @@ mod tests {
         assert_eq!(t.prefetch_at_ms - T0, 24_000);
     }
 
+    /// A cache counting its fetches, refreshing inline (`async_refresh: false`) so the test can
+    /// observe each refresh in the calling thread.
     fn counting(
         clock: Arc<ManualClock>,
         lifetime_ms: u64,
@@ -545,10 +549,67 @@ mod tests {
             clock,
             CachePolicy {
                 jitter: false,
+                async_refresh: false,
                 ..CachePolicy::default()
             },
         );
         (cache, n)
+    }
+
+    #[test]
+    fn default_prefetch_refreshes_in_background_and_no_caller_waits() {
+        assert!(CachePolicy::default().async_refresh, "D-32");
+        let clock = ManualClock::new(T0);
+        let n = Arc::new(AtomicUsize::new(0));
+        // The second fetch blocks until the test releases it: a caller that waited for it would
+        // hang the test (bounded by recv_timeout below).
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let release_rx = Mutex::new(release_rx);
+        let (started_tx, started_rx) = std::sync::mpsc::channel::<std::thread::ThreadId>();
+        let started_tx = Mutex::new(started_tx);
+        let (n2, c2) = (n.clone(), clock.clone());
+        let cache = RefreshCache::new(
+            "bg",
+            move || {
+                let k = n2.fetch_add(1, Ordering::SeqCst) as u64 + 1;
+                if k == 2 {
+                    lock(&started_tx).send(std::thread::current().id()).unwrap();
+                    lock(&release_rx)
+                        .recv_timeout(Duration::from_secs(10))
+                        .unwrap();
+                }
+                Ok(Fetched {
+                    value: k,
+                    expires_at_ms: c2.now_millis() + 60_000,
+                })
+            },
+            clock.clone(),
+            CachePolicy {
+                jitter: false,
+                ..CachePolicy::default()
+            },
+        );
+        assert_eq!(cache.with(|v| *v).unwrap(), 1);
+        clock.advance_millis(25_000); // prefetch window (24 s .. 30 s)
+        let t = std::time::Instant::now();
+        for _ in 0..1000 {
+            // Every caller, including the one that started the refresh, gets the cached value.
+            assert_eq!(cache.with(|v| *v).unwrap(), 1);
+        }
+        assert!(t.elapsed() < Duration::from_secs(5));
+        let refresher = started_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_ne!(refresher, std::thread::current().id(), "refreshed inline");
+        assert_eq!(n.load(Ordering::SeqCst), 2, "exactly one refresh started");
+        release_tx.send(()).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while cache.with(|v| *v).unwrap() != 2 {
+            assert!(std::time::Instant::now() < deadline, "refresh never landed");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(n.load(Ordering::SeqCst), 2);
+        // The new value is fresh again: no further refresh.
+        assert_eq!(cache.with(|v| *v).unwrap(), 2);
+        assert_eq!(n.load(Ordering::SeqCst), 2);
     }
 
     #[test]

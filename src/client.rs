@@ -15,7 +15,7 @@
 //! client first needs its authentication (first provider or first exchange); rotating the key needs
 //! a new client. The client secret is read at every token request.
 //!
-//! # Decisions D-1 … D-22 (spec/README.md) and where they are implemented
+//! # Decisions D-1 … D-22 (spec/README.md), D-32 and where they are implemented
 //!
 //! | # | Decision taken | Module |
 //! |---|---|---|
@@ -41,6 +41,7 @@
 //! | D-20 | system roots + `SSL_CERT_FILE` + `httpConfiguration.caCertificatePath` | [`crate::http`], [`crate::config`] |
 //! | D-21 | `IDaaS core/<ver> Rust OS(<os>; <arch>)` + optional suffix ([`ClientBuilder::user_agent_suffix`]) | [`crate::http`] |
 //! | D-22 | one [`crate::Error`]: kind, code, message, HTTP status, request id, cause; no secrets | [`crate::error`] |
+//! | D-32 | refresh-ahead runs on a background thread by default (the reference refreshes in the caller): no caller waits for the network while the cached token is still served; [`ClientBuilder::async_refresh`]`(false)` restores in-caller refresh | [`crate::cache`] |
 //!
 //! Beyond the references: token requests are retried (≤ 3 attempts, jittered backoff, within the
 //! read-timeout budget) on transport errors, 429 and 5xx ([`crate::token`]).
@@ -93,7 +94,7 @@ impl std::fmt::Debug for Client {
 pub struct ClientBuilder {
     config: Config,
     clock: Option<SharedClock>,
-    async_refresh: bool,
+    async_refresh: Option<bool>,
     ua_suffix: Option<String>,
     plugins: HashMap<String, SharedPlugin>,
     retry: RetryPolicy,
@@ -121,10 +122,13 @@ impl ClientBuilder {
         self
     }
 
-    /// Refresh in the prefetch window on a background thread (default: the caller that first
-    /// enters the window refreshes inline while others are served the cached token).
+    /// Refresh in the prefetch window on a background thread (`true`, the default: no caller waits
+    /// for the network while a refresh-ahead runs) or in the first caller that enters the window
+    /// (`false`: that one caller waits for the refresh, everyone else is served the cached token;
+    /// no background threads). Overrides [`CachePolicy::async_refresh`] of
+    /// [`ClientBuilder::cache_policy`].
     pub fn async_refresh(mut self, on: bool) -> Self {
-        self.async_refresh = on;
+        self.async_refresh = Some(on);
         self
     }
 
@@ -151,8 +155,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Cache tuning (jitter, backoff). `async_refresh` set here is overridden by
-    /// [`ClientBuilder::async_refresh`] only when that was called with `true`.
+    /// Cache tuning (jitter, backoff, background refresh). `async_refresh` set here is overridden by
+    /// [`ClientBuilder::async_refresh`] when that was called.
     pub fn cache_policy(mut self, policy: CachePolicy) -> Self {
         self.cache_policy = policy;
         self
@@ -192,8 +196,8 @@ impl ClientBuilder {
             None
         };
         let mut cache_policy = self.cache_policy;
-        if self.async_refresh {
-            cache_policy.async_refresh = true;
+        if let Some(on) = self.async_refresh {
+            cache_policy.async_refresh = on;
         }
         Ok(Client {
             inner: Arc::new(Inner {
@@ -224,7 +228,7 @@ impl Client {
         ClientBuilder {
             config,
             clock: None,
-            async_refresh: false,
+            async_refresh: None,
             ua_suffix: None,
             plugins: HashMap::new(),
             retry: RetryPolicy::default(),

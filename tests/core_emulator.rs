@@ -444,10 +444,50 @@ fn prefetch_and_short_tokens_refresh_before_expiry() {
     clock.advance_secs(20);
     assert_eq!(c.bearer_token().unwrap().expose(), t0.expose(), "fresh");
     clock.advance_secs(5); // 25 s: prefetch window (24 s) of a 60 s token
-    let t1 = c.bearer_token().unwrap();
-    assert_ne!(t1.expose(), t0.expose(), "prefetch refreshed");
+                           // Default (D-32): the caller is served the cached token at once, the refresh runs in the
+                           // background and lands shortly after.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let t1 = loop {
+        let t = c.bearer_token().unwrap();
+        if t.expose() != t0.expose() {
+            break t;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "prefetch never refreshed"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    };
     assert_eq!(emu.count_requests(TOKEN_PATH), 2);
     // The new token is fresh again.
+    assert_eq!(c.bearer_token().unwrap().expose(), t1.expose());
+    assert_eq!(emu.count_requests(TOKEN_PATH), 2);
+}
+
+#[test]
+fn prefetch_inline_when_async_refresh_is_off() {
+    let emu = Emulator::start_default();
+    emu.set_token_lifetime(60);
+    let clock = ManualClock::starting_now();
+    let c = builder(
+        &emu,
+        &config_for(&emu, AuthMethod::ClientSecretPost, None, None),
+    )
+    .clock(clock.clone())
+    .retry_policy(RetryPolicy::none())
+    .cache_policy(CachePolicy {
+        jitter: false,
+        ..CachePolicy::default()
+    })
+    .async_refresh(false)
+    .build()
+    .unwrap();
+    let t0 = c.bearer_token().unwrap();
+    clock.advance_secs(25); // prefetch window
+                            // The first caller in the window refreshes inline and gets the new token.
+    let t1 = c.bearer_token().unwrap();
+    assert_ne!(t1.expose(), t0.expose(), "prefetch refreshed inline");
+    assert_eq!(emu.count_requests(TOKEN_PATH), 2);
     assert_eq!(c.bearer_token().unwrap().expose(), t1.expose());
     assert_eq!(emu.count_requests(TOKEN_PATH), 2);
 }

@@ -780,10 +780,23 @@ fn single_flight_shares_the_error() {
 fn prefetch_refreshes_before_stale() {
     let clock = ManualClock::new(T0);
     let s = token_server(clock.clone(), 1200);
-    let c = client(
-        cfg(&s, AuthnMethod::ClientSecretPost).client_secret("x".into()),
-        clock.clone(),
-    );
+    // In-caller refresh (`async_refresh(false)`), so the refresh is observable in this thread; the
+    // default background refresh is tested below.
+    let c = Client::builder(
+        cfg(&s, AuthnMethod::ClientSecretPost)
+            .client_secret("x".into())
+            .build()
+            .unwrap(),
+    )
+    .clock(clock.clone())
+    .retry_policy(fast_retry())
+    .cache_policy(CachePolicy {
+        jitter: false,
+        ..CachePolicy::default()
+    })
+    .async_refresh(false)
+    .build()
+    .unwrap();
     let p = c.default_cached_provider().unwrap();
     assert_eq!(c.bearer_token().unwrap().expose(), "tok-0");
     let t = p.cache().times().unwrap();
@@ -820,7 +833,7 @@ fn async_prefetch_serves_cached_and_refreshes_in_background() {
             .unwrap(),
     )
     .clock(clock.clone())
-    .async_refresh(true)
+    // No async_refresh(..) call: background refresh is the default (D-32).
     .cache_policy(CachePolicy {
         jitter: false,
         ..CachePolicy::default()

@@ -52,6 +52,14 @@ fn outage_while_a_valid_token_is_cached_serves_it_and_backs_off() {
             );
             calls += 1;
         }
+        // The refresh runs in the background (D-32): wait for its 3 attempts, then make sure the
+        // callers during and after it added none.
+        wait_token_requests(&emu, 1 + 3);
+        std::thread::sleep(Duration::from_millis(50));
+        for _ in 0..100 {
+            assert_eq!(bearer(&c).unwrap(), t1);
+            calls += 1;
+        }
         let after_prefetch = token_requests(&emu);
         assert_eq!(
             after_prefetch,

@@ -80,7 +80,7 @@ export interface ClientOptions {
   config?: ClientConfig | string;
   /** Appended to the User-Agent (default: "idaas-node/<version> node/<version>"). */
   userAgentSuffix?: string;
-  /** Refresh tokens in the prefetch window on a background thread. */
+  /** Refresh tokens in the prefetch window on a background thread (default true); false refreshes in the first caller. */
   asyncRefresh?: boolean;
 }
 

@@ -57,7 +57,7 @@ impl idaas_client {
 struct ClientOptions {
     /// Appended to the User-Agent (bindings send e.g. `"go/1.22 idaas-go/0.1.0"`).
     user_agent_suffix: Option<String>,
-    /// Refresh in the prefetch window on a background thread instead of inline.
+    /// Refresh in the prefetch window on a background thread (default) or inline (`false`).
     async_refresh: Option<bool>,
     /// Fetch the default-scope token during construction, so that credential and server errors
     /// surface here (the reference `init()` behaviour).
@@ -119,8 +119,10 @@ fn build_client(config: Config, options: ClientOptions) -> Result<idaas_client, 
 ///
 /// `options_json` (nullable) — `{"userAgentSuffix": string, "asyncRefresh": bool, "prefetch": bool}`:
 /// `userAgentSuffix` is appended to the User-Agent (bindings identify themselves here);
-/// `asyncRefresh` refreshes tokens in the prefetch window on a background thread (default false:
-/// the first caller in the window refreshes while others are served the cached token);
+/// `asyncRefresh` refreshes tokens in the prefetch window on a background thread (default true: no
+/// caller waits for the network while the cached token is still served; `false`: the first caller in
+/// the window refreshes in its own thread while others are served the cached token — no library
+/// threads, and PLUGIN callbacks only ever run in calling threads);
 /// `prefetch` fetches the default-scope token now (network I/O) so that credential and server errors
 /// surface from the constructor, as the reference `init()` does (default false: no I/O here).
 ///

@@ -70,6 +70,26 @@ pub fn token_requests(emu: &Emulator) -> usize {
     emu.count_requests(TOKEN_PATH)
 }
 
+/// Wait (up to 10 s) until the emulator has received `n` token requests: a refresh-ahead runs on a
+/// background thread by default (D-32), so its requests land after the caller returned. Panics on
+/// timeout or when more than `n` arrive.
+#[allow(dead_code)]
+pub fn wait_token_requests(emu: &Emulator, n: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let got = token_requests(emu);
+        assert!(got <= n, "{got} token requests, expected {n}");
+        if got == n {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{got} token requests after 10 s, expected {n}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
 /// A fault rule.
 pub fn rule(route: Route, fault: Fault, times: Option<u32>) -> FaultRule {
     FaultRule {

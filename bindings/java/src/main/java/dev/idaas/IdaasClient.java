@@ -99,7 +99,7 @@ public final class IdaasClient implements AutoCloseable {
             return this;
         }
 
-        /** Refresh tokens in the prefetch window on a background thread (default false). */
+        /** Refresh tokens in the prefetch window on a background thread (default true: no caller waits for the network while the cached token is served); false refreshes in the first calling thread. */
         public Builder asyncRefresh(boolean on) {
             this.asyncRefresh = on;
             return this;
