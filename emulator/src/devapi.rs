@@ -1,8 +1,8 @@
 //! The PAM Developer API (pam.md §4), version 2022-02-25, with in-memory state.
 
+use crate::bearer::BearerError;
 use crate::fixtures::{Fixtures, ProviderFixture, ProviderKind};
 use crate::http::{Ctx, Request, Response};
-use crate::jwt::Jwt;
 use crate::util::{now_ms, now_secs, percent_decode, random_id};
 use crate::{lock, ErrorStyle, Inner};
 use serde_json::{json, Map, Value};
@@ -519,19 +519,28 @@ fn authorize(inner: &Inner, req: &Request, op_scope: &str) -> Res<Caller> {
         (Some(scheme), Some(rest)) if scheme.eq_ignore_ascii_case("bearer ") => rest.trim(),
         _ => return Err(unauth("Authorization must use the Bearer scheme")),
     };
-    let jwt = Jwt::decode(tok).map_err(|_| unauth("bearer token is malformed"))?;
-    if !inner.token_key.verify(&jwt) {
-        return Err(unauth("bearer token signature is invalid"));
-    }
-    if jwt.str_claim("iss") != Some(inner.issuer().as_str()) {
+    authorize_token(inner, tok, op_scope, now_secs() as i64)
+}
+
+/// Checks a bearer token for an operation at time `now` (epoch seconds). The signature is
+/// verified once per token (`Inner::bearer`); `iss`, `exp`, the access-token claims and the scope
+/// are checked on every call.
+fn authorize_token(inner: &Inner, tok: &str, op_scope: &str, now: i64) -> Res<Caller> {
+    let unauth = |m: &str| err(401, "invalid_token", m);
+    let jwt = inner
+        .bearer
+        .verify(&inner.token_key, tok, now)
+        .map_err(|e| match e {
+            BearerError::Malformed => unauth("bearer token is malformed"),
+            BearerError::BadSignature => unauth("bearer token signature is invalid"),
+        })?;
+    if jwt.iss.as_deref() != Some(inner.issuer().as_str()) {
         return Err(unauth("bearer token was not issued by this emulator"));
     }
-    let exp = jwt.num_claim("exp").unwrap_or(0);
-    if exp <= now_secs() as i64 {
+    if jwt.exp <= now {
         return Err(unauth("bearer token expired"));
     }
-    let (Some(client_id), Some(scope)) = (jwt.str_claim("client_id"), jwt.str_claim("scope"))
-    else {
+    let (Some(client_id), Some(scope)) = (jwt.client_id.as_deref(), jwt.scope.as_deref()) else {
         return Err(unauth("bearer token is not an access token"));
     };
     let needed = format!("{PAM_AUDIENCE}|{op_scope}");
@@ -543,8 +552,8 @@ fn authorize(inner: &Inner, req: &Request, op_scope: &str) -> Res<Caller> {
             format!("the bearer token needs scope {needed} or {all}"),
         ));
     }
-    let user_bound = jwt.claims.get("act").is_some();
-    let sub = jwt.str_claim("sub").unwrap_or(client_id).to_string();
+    let user_bound = jwt.user_bound;
+    let sub = jwt.sub.as_deref().unwrap_or(client_id).to_string();
     Ok(Caller {
         client_id: client_id.to_string(),
         consumer_id: if user_bound {
@@ -988,4 +997,90 @@ fn list(inner: &Inner, st: &DevState, input: &Map<String, Value>) -> Res<Value> 
         String::new()
     };
     Ok(json!({"entities": page, "totalCount": total, "maxResults": max, "nextToken": next}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An access token as the token endpoint issues it (`exp` = `now + life`).
+    fn access_token(inner: &Inner, now: i64, life: i64, scope: &str) -> String {
+        inner.token_key.sign(
+            "at+jwt",
+            &json!({"iss": inner.issuer(), "sub": "app_secret", "aud": PAM_AUDIENCE, "scope": scope,
+                    "client_id": "app_secret", "iat": now, "exp": now + life, "jti": random_id("t_")}),
+        )
+    }
+
+    fn refusal(r: Res<Caller>) -> (u16, String, String) {
+        match r {
+            Ok(_) => panic!("accepted"),
+            Err(ApiErr(s, c, m)) => (s, c, m),
+        }
+    }
+
+    #[test]
+    fn a_cached_bearer_token_is_refused_once_expired() {
+        let emu = crate::Emulator::start_default();
+        let inner = &emu.inner;
+        let now = now_secs() as i64;
+        let tok = access_token(inner, now, 20, "urn:cloud:idaas:pam|.all");
+        let c = authorize_token(inner, &tok, "credential:obtain", now)
+            .ok()
+            .unwrap();
+        assert_eq!(c.consumer_id, "app_secret");
+        assert!(inner.bearer.contains(&tok));
+        assert!(authorize_token(inner, &tok, "credential:obtain", now + 19).is_ok());
+        for t in [now + 20, now + 21, now + 10_000] {
+            assert_eq!(
+                refusal(authorize_token(inner, &tok, "credential:obtain", t)),
+                (401, "invalid_token".into(), "bearer token expired".into())
+            );
+        }
+        // Still cached: the refusal comes from the per-request exp check.
+        assert!(inner.bearer.contains(&tok));
+    }
+
+    #[test]
+    fn scope_is_checked_per_operation_on_a_cached_token() {
+        let emu = crate::Emulator::start_default();
+        let inner = &emu.inner;
+        let now = now_secs() as i64;
+        let tok = access_token(inner, now, 60, "urn:cloud:idaas:pam|credential:obtain");
+        assert!(authorize_token(inner, &tok, "credential:obtain", now).is_ok());
+        assert!(inner.bearer.contains(&tok));
+        let (status, code, _) = refusal(authorize_token(
+            inner,
+            &tok,
+            "authentication_token:obtain",
+            now,
+        ));
+        assert_eq!((status, code.as_str()), (403, "insufficient_scope"));
+        assert!(authorize_token(inner, &tok, "credential:obtain", now).is_ok());
+    }
+
+    #[test]
+    fn a_tampered_signature_is_refused_although_the_token_is_cached() {
+        use base64::Engine;
+        let emu = crate::Emulator::start_default();
+        let inner = &emu.inner;
+        let now = now_secs() as i64;
+        let tok = access_token(inner, now, 60, "urn:cloud:idaas:pam|.all");
+        assert!(authorize_token(inner, &tok, "credential:obtain", now).is_ok());
+        let (input, sig) = tok.rsplit_once('.').unwrap();
+        let mut sig = crate::util::B64URL.decode(sig).unwrap();
+        sig[0] ^= 0x80;
+        let forged = format!("{input}.{}", crate::util::b64url(&sig));
+        for _ in 0..2 {
+            assert_eq!(
+                refusal(authorize_token(inner, &forged, "credential:obtain", now)),
+                (
+                    401,
+                    "invalid_token".into(),
+                    "bearer token signature is invalid".into()
+                )
+            );
+        }
+        assert!(!inner.bearer.contains(&forged));
+    }
 }

@@ -14,6 +14,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod bearer;
 mod control;
 mod devapi;
 mod faults;
@@ -390,6 +391,8 @@ pub(crate) struct Inner {
     pub jtis: Mutex<HashMap<String, u64>>,
     pub metadata_tokens: Mutex<HashMap<String, (u64, u64)>>,
     pub dev: Mutex<devapi::DevState>,
+    /// Developer API bearer tokens whose signature has been verified (see `bearer`).
+    pub bearer: bearer::BearerCache,
     pub shutdown: AtomicBool,
     pub conns: Mutex<HashMap<u64, TcpStream>>,
     pub conn_count: AtomicUsize,
@@ -715,6 +718,7 @@ pub fn start(opts: EmulatorOptions) -> Result<Emulator, EmulatorError> {
         jtis: Mutex::new(HashMap::new()),
         metadata_tokens: Mutex::new(HashMap::new()),
         dev: Mutex::new(dev),
+        bearer: bearer::BearerCache::default(),
         shutdown: AtomicBool::new(false),
         conns: Mutex::new(HashMap::new()),
         conn_count: AtomicUsize::new(0),

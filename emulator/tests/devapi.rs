@@ -28,6 +28,63 @@ fn user_token(emu: &Emulator, a: &ureq::Agent, user: &str) -> String {
     r.json()["access_token"].as_str().unwrap().to_string()
 }
 
+/// The emulator verifies a bearer token's signature once (a cache of verified tokens); expiry and
+/// signature are still enforced on every request.
+#[test]
+fn bearer_verification_cache_keeps_expiry_and_signature_checks() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let emu = Emulator::start_default();
+    let a = agent(&emu);
+    let path = "/credentials/_/actions/obtain?credentialIdentifier=openai_prod_key";
+    let obtain = |tok: &str| dev(&emu, &a, "GET", path, "ObtainCredential", Some(tok), None);
+    // A token used (so verified and cached) while valid is refused once it has expired.
+    emu.set_token_lifetime(2);
+    let short = token_for(&emu, &a, PAM);
+    emu.set_token_lifetime(1200);
+    let exp = jwt_claims(&short)["exp"].as_u64().unwrap();
+    for _ in 0..3 {
+        let r = obtain(&short);
+        if now() < exp {
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+    }
+    while now() < exp {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    for _ in 0..2 {
+        let r = obtain(&short);
+        assert_eq!(r.status, 401, "{}", r.body);
+        assert_eq!(
+            r.json()["error_description"],
+            "bearer token expired",
+            "{}",
+            r.body
+        );
+    }
+    // A token with the header and payload of a cached token and a tampered signature is refused,
+    // every time, and the genuine token keeps working.
+    let tok = token_for(&emu, &a, PAM);
+    assert_eq!(obtain(&tok).status, 200);
+    let (input, sig) = tok.rsplit_once('.').unwrap();
+    let mut sig = URL_SAFE_NO_PAD.decode(sig).unwrap();
+    sig[31] ^= 0x04;
+    let forged = format!("{input}.{}", b64url(&sig));
+    for _ in 0..2 {
+        let r = obtain(&forged);
+        assert_eq!(r.status, 401, "{}", r.body);
+        assert_eq!(
+            r.json()["error_description"],
+            "bearer token signature is invalid"
+        );
+    }
+    // The signature of another valid token grafted onto the cached token's header and payload.
+    let other = token_for(&emu, &a, PAM);
+    let grafted = format!("{input}.{}", other.rsplit_once('.').unwrap().1);
+    assert_eq!(obtain(&grafted).status, 401);
+    assert_eq!(obtain(&tok).status, 200);
+}
+
 #[test]
 fn obtain_credential() {
     let emu = Emulator::start_default();
