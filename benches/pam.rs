@@ -6,7 +6,11 @@
 //! ```sh
 //! cargo bench --bench pam            # release build; prints median / p99 latency and requests/s
 //! PAM_BENCH_REQUESTS=200 cargo bench --bench pam   # a quicker run
+//! PAM_BENCH_FILTER=get_api_key/https/1 cargo bench --bench pam   # only the matching rows (profiling)
 //! ```
+//!
+//! `PAM_BENCH_FILTER` keeps the rows whose `name/transport/threads` (e.g. `bare_http_get/http/8`)
+//! contains one of its comma-separated items; the cached read is `cached_api_key/-/N`.
 //!
 //! Every row uses a fresh client (fresh connection pool) and reports the TCP connections the
 //! emulator accepted for it (`Emulator::connections_accepted`): keep-alive means one connection per
@@ -104,6 +108,18 @@ fn run_rows(
     (lat, wall, (end - conn_base, end - warm))
 }
 
+/// Whether the row `name/transport/threads` is selected by `PAM_BENCH_FILTER` (all when unset).
+fn selected(name: &str, transport: &str, threads: usize) -> bool {
+    let Ok(filter) = std::env::var("PAM_BENCH_FILTER") else {
+        return true;
+    };
+    let row = format!("{name}/{transport}/{threads}");
+    filter
+        .split(',')
+        .map(str::trim)
+        .any(|f| !f.is_empty() && row.contains(f))
+}
+
 fn client(cfg: &Config) -> Client {
     Client::new(cfg.clone()).unwrap()
 }
@@ -146,32 +162,41 @@ fn main() {
         ] {
             for threads in [1usize, 8] {
                 // get_api_key
-                let base_conns = emu.connections_accepted();
-                let c = client(&cfg);
-                let pam = pam_for(&c, &base);
-                let (lat, wall, conns) = run_rows(&emu, base_conns, requests, threads, &|| {
-                    assert!(pam.get_api_key(CREDENTIAL).unwrap().is_some());
-                });
-                report("get_api_key", transport, threads, lat, wall, conns);
-                drop((pam, c));
+                if selected("get_api_key", transport, threads) {
+                    let base_conns = emu.connections_accepted();
+                    let c = client(&cfg);
+                    let pam = pam_for(&c, &base);
+                    let (lat, wall, conns) = run_rows(&emu, base_conns, requests, threads, &|| {
+                        assert!(pam.get_api_key(CREDENTIAL).unwrap().is_some());
+                    });
+                    report("get_api_key", transport, threads, lat, wall, conns);
+                    drop((pam, c));
+                }
 
                 // generate_jwt
-                let base_conns = emu.connections_accepted();
-                let c = client(&cfg);
-                let pam = pam_for(&c, &base);
-                let (lat, wall, conns) = run_rows(&emu, base_conns, requests, threads, &|| {
-                    let r = pam
-                        .generate_jwt_authentication_token(
-                            "partner_jwt",
-                            "bench",
-                            &audiences,
-                            &jwt_opts,
-                        )
-                        .unwrap();
-                    std::hint::black_box(r);
-                });
-                report("generate_jwt", transport, threads, lat, wall, conns);
-                drop((pam, c));
+                if selected("generate_jwt", transport, threads) {
+                    let base_conns = emu.connections_accepted();
+                    let c = client(&cfg);
+                    let pam = pam_for(&c, &base);
+                    let (lat, wall, conns) = run_rows(&emu, base_conns, requests, threads, &|| {
+                        let r = pam
+                            .generate_jwt_authentication_token(
+                                "partner_jwt",
+                                "bench",
+                                &audiences,
+                                &jwt_opts,
+                            )
+                            .unwrap();
+                        std::hint::black_box(r);
+                    });
+                    report("generate_jwt", transport, threads, lat, wall, conns);
+                    drop((pam, c));
+                }
+                let bare = selected("bare_http_get", transport, threads);
+                let health = threads == 1 && selected("bare_http_get_health", transport, threads);
+                if !bare && !health {
+                    continue;
+                }
 
                 // The floor: a bare ureq GET of the same route with the same bearer token and the
                 // headers the emulator requires (no SDK: no Date/nonce/UA headers, no JSON model).
@@ -197,24 +222,26 @@ fn main() {
                     "{base}/v2/{}/credentials/_/actions/obtain?credentialIdentifier={CREDENTIAL}",
                     emu.instance_id()
                 );
-                let (lat, wall, conns) = run_rows(&emu, base_conns, requests, threads, &|| {
-                    let body = agent
-                        .get(&url)
-                        .header("authorization", &auth)
-                        .header("x-acs-version", API_VERSION)
-                        .header("x-acs-action", "ObtainCredential")
-                        .call()
-                        .unwrap()
-                        .body_mut()
-                        .read_to_string()
-                        .unwrap();
-                    assert!(body.contains("apiKey"));
-                });
-                report("bare_http_get", transport, threads, lat, wall, conns);
+                if bare {
+                    let (lat, wall, conns) = run_rows(&emu, base_conns, requests, threads, &|| {
+                        let body = agent
+                            .get(&url)
+                            .header("authorization", &auth)
+                            .header("x-acs-version", API_VERSION)
+                            .header("x-acs-action", "ObtainCredential")
+                            .call()
+                            .unwrap()
+                            .body_mut()
+                            .read_to_string()
+                            .unwrap();
+                        assert!(body.contains("apiKey"));
+                    });
+                    report("bare_http_get", transport, threads, lat, wall, conns);
+                }
 
                 // The emulator's floor without its Developer API work (bearer JWT ES256 verification,
                 // JSON): a bare GET of /health on the same kind of connection.
-                if threads == 1 {
+                if health {
                     let base_conns = emu.connections_accepted();
                     let health = format!("{base}/health");
                     let (lat, wall, conns) = run_rows(&emu, base_conns, requests, threads, &|| {
@@ -241,6 +268,9 @@ fn main() {
     const BATCH: u32 = 1000;
     let batches = common::scale(500, 100);
     for threads in [1usize, 8] {
+        if !selected("cached_api_key", "-", threads) {
+            continue;
+        }
         let t0 = Instant::now();
         let lat: Vec<f64> = std::thread::scope(|s| {
             let hs: Vec<_> = (0..threads)
