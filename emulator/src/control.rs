@@ -89,8 +89,7 @@ pub(crate) fn handle(inner: &Inner, req: &Request, _ctx: &Ctx) -> Response {
                     .find(|(k, _)| k == "path_contains")
                     .map(|(_, v)| v)
             });
-            let log = lock(&inner.log);
-            let items: Vec<&crate::RecordedRequest> = log
+            let items: Vec<crate::RecordedRequest> = lock(&inner.log)
                 .iter()
                 .filter(|r| {
                     filter
@@ -98,6 +97,7 @@ pub(crate) fn handle(inner: &Inner, req: &Request, _ctx: &Ctx) -> Response {
                         .map(|f| r.path.contains(f.as_str()))
                         .unwrap_or(true)
                 })
+                .map(crate::reqlog::LogEntry::recorded)
                 .collect();
             let jsonl = req
                 .query
@@ -105,7 +105,7 @@ pub(crate) fn handle(inner: &Inner, req: &Request, _ctx: &Ctx) -> Response {
                 .is_some_and(|q| q.contains("format=jsonl"));
             if jsonl {
                 let mut out = String::new();
-                for r in items {
+                for r in &items {
                     out.push_str(&serde_json::to_string(r).unwrap_or_default());
                     out.push('\n');
                 }

@@ -345,12 +345,19 @@ const OPS: &[Op] = &[
 /// Handles `/v2/...`.
 pub(crate) fn handle(inner: &Inner, req: &Request, ctx: &Ctx) -> Response {
     match route(inner, req) {
-        Ok(v) => Response::json(200, &v),
+        Ok(Reply::Value(v)) => Response::json(200, &v),
+        Ok(Reply::Json(body)) => Response::json_bytes(200, body),
         Err(ApiErr(status, code, msg)) => error_response(inner, status, &code, &msg, ctx.rid),
     }
 }
 
-fn route(inner: &Inner, req: &Request) -> Res<Value> {
+/// A successful reply: a JSON value, or JSON already serialised (the hot ObtainCredential).
+enum Reply {
+    Value(Value),
+    Json(Vec<u8>),
+}
+
+fn route(inner: &Inner, req: &Request) -> Res<Reply> {
     let rest = req.path.strip_prefix("/v2/").unwrap_or("");
     let (inst_raw, sub) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
@@ -433,9 +440,11 @@ fn route(inner: &Inner, req: &Request) -> Res<Value> {
         }
     };
     let mut st = lock(&inner.dev);
+    if op.action == "ObtainCredential" {
+        return obtain_credential(inner, &st, &input).map(Reply::Json);
+    }
     let c = caller.as_ref();
-    match op.action {
-        "ObtainCredential" => obtain_credential(inner, &st, &input),
+    let v = match op.action {
         "FetchOAuthAuthenticationToken" => fetch_oauth(inner, &mut st, c, &input),
         "GetOAuthAuthorizationSession" => get_session(inner, &mut st, c, &input),
         "GenerateJwtAuthenticationToken" => generate_jwt(inner, &mut st, c, &input),
@@ -497,7 +506,8 @@ fn route(inner: &Inner, req: &Request) -> Res<Value> {
             Ok(json!({}))
         }
         _ => Err(err(404, "NotFound", "unknown operation")),
-    }
+    };
+    v.map(Reply::Value)
 }
 
 fn token_not_found(what: &str) -> ApiErr {
@@ -534,7 +544,7 @@ fn authorize_token(inner: &Inner, tok: &str, op_scope: &str, now: i64) -> Res<Ca
             BearerError::Malformed => unauth("bearer token is malformed"),
             BearerError::BadSignature => unauth("bearer token signature is invalid"),
         })?;
-    if jwt.iss.as_deref() != Some(inner.issuer().as_str()) {
+    if jwt.iss.as_deref() != Some(inner.issuer_url.as_str()) {
         return Err(unauth("bearer token was not issued by this emulator"));
     }
     if jwt.exp <= now {
@@ -543,9 +553,15 @@ fn authorize_token(inner: &Inner, tok: &str, op_scope: &str, now: i64) -> Res<Ca
     let (Some(client_id), Some(scope)) = (jwt.client_id.as_deref(), jwt.scope.as_deref()) else {
         return Err(unauth("bearer token is not an access token"));
     };
-    let needed = format!("{PAM_AUDIENCE}|{op_scope}");
-    let all = format!("{PAM_AUDIENCE}|.all");
-    if !scope.split_whitespace().any(|s| s == needed || s == all) {
+    // Each item must be `PAM_AUDIENCE|op_scope` or `PAM_AUDIENCE|.all`.
+    let grants = |s: &str| {
+        s.strip_prefix(PAM_AUDIENCE)
+            .and_then(|r| r.strip_prefix('|'))
+            .is_some_and(|r| r == op_scope || r == ".all")
+    };
+    if !scope.split_whitespace().any(grants) {
+        let needed = format!("{PAM_AUDIENCE}|{op_scope}");
+        let all = format!("{PAM_AUDIENCE}|.all");
         return Err(err(
             403,
             "insufficient_scope",
@@ -616,7 +632,45 @@ fn opt_u64(m: &Map<String, Value>, k: &str) -> Res<Option<u64>> {
     }
 }
 
-fn obtain_credential(inner: &Inner, st: &DevState, input: &Map<String, Value>) -> Res<Value> {
+/// The ObtainCredential reply, serialised directly (same fields, order and bytes as the
+/// `serde_json::Value` it used to be built as; see the test `obtain_credential_bytes_unchanged`).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CredentialReply<'a> {
+    instance_id: &'a str,
+    credential_id: &'a str,
+    credential_identifier: &'a str,
+    credential_name: &'a str,
+    credential_type: &'a str,
+    credential_scenario_label: &'a str,
+    credential_creation_type: &'a str,
+    credential_subject_type: &'a str,
+    credential_subject_id: &'a str,
+    credential_sharing_scope: &'a str,
+    status: &'a str,
+    description: &'a str,
+    create_time: u64,
+    update_time: u64,
+    credential_content: CredentialContent<'a>,
+}
+
+#[derive(serde::Serialize)]
+enum CredentialContent<'a> {
+    #[serde(rename = "apiKeyContent")]
+    ApiKey {
+        #[serde(rename = "apiKey")]
+        api_key: Option<&'a str>,
+    },
+    #[serde(rename = "oauthClientContent")]
+    OAuthClient {
+        #[serde(rename = "clientId")]
+        client_id: Option<&'a str>,
+        #[serde(rename = "clientSecret")]
+        client_secret: Option<&'a str>,
+    },
+}
+
+fn obtain_credential(inner: &Inner, st: &DevState, input: &Map<String, Value>) -> Res<Vec<u8>> {
     let ident = req_str(input, "credentialIdentifier")?;
     let c = inner
         .fixtures
@@ -638,27 +692,37 @@ fn obtain_credential(inner: &Inner, st: &DevState, input: &Map<String, Value>) -
         ));
     }
     let content = if c.kind == "api_key" {
-        json!({"apiKeyContent": {"apiKey": c.api_key}})
+        CredentialContent::ApiKey {
+            api_key: c.api_key.as_deref(),
+        }
     } else {
-        json!({"oauthClientContent": {"clientId": c.oauth_client_id, "clientSecret": c.oauth_client_secret}})
+        CredentialContent::OAuthClient {
+            client_id: c.oauth_client_id.as_deref(),
+            client_secret: c.oauth_client_secret.as_deref(),
+        }
     };
-    Ok(json!({
-        "instanceId": inner.instance_id,
-        "credentialId": st.credential_ids.get(&ident).cloned().unwrap_or_default(),
-        "credentialIdentifier": c.identifier,
-        "credentialName": c.name,
-        "credentialType": c.kind,
-        "credentialScenarioLabel": c.scenario_label,
-        "credentialCreationType": "user_custom",
-        "credentialSubjectType": "authentication_token_provider",
-        "credentialSubjectId": "apt_emulator0000000000",
-        "credentialSharingScope": "instance",
-        "status": c.status,
-        "description": c.description,
-        "createTime": st.created_ms,
-        "updateTime": st.created_ms,
-        "credentialContent": content,
-    }))
+    let reply = CredentialReply {
+        instance_id: &inner.instance_id,
+        credential_id: st
+            .credential_ids
+            .get(&ident)
+            .map(String::as_str)
+            .unwrap_or_default(),
+        credential_identifier: &c.identifier,
+        credential_name: &c.name,
+        credential_type: &c.kind,
+        credential_scenario_label: &c.scenario_label,
+        credential_creation_type: "user_custom",
+        credential_subject_type: "authentication_token_provider",
+        credential_subject_id: "apt_emulator0000000000",
+        credential_sharing_scope: "instance",
+        status: &c.status,
+        description: &c.description,
+        create_time: st.created_ms,
+        update_time: st.created_ms,
+        credential_content: content,
+    };
+    serde_json::to_vec(&reply).map_err(|e| err(500, "InternalError", e.to_string()))
 }
 
 fn token_json(inner: &Inner, t: &AuthToken, with_content: bool) -> Value {
@@ -1017,6 +1081,61 @@ mod tests {
             Ok(_) => panic!("accepted"),
             Err(ApiErr(s, c, m)) => (s, c, m),
         }
+    }
+
+    /// ObtainCredential as it was built before it was serialised directly (a `Value`).
+    fn obtain_credential_as_value(inner: &Inner, st: &DevState, ident: &str) -> Value {
+        let c = inner
+            .fixtures
+            .credentials
+            .iter()
+            .find(|c| c.identifier == ident)
+            .unwrap();
+        let content = if c.kind == "api_key" {
+            json!({"apiKeyContent": {"apiKey": c.api_key}})
+        } else {
+            json!({"oauthClientContent": {"clientId": c.oauth_client_id, "clientSecret": c.oauth_client_secret}})
+        };
+        json!({
+            "instanceId": inner.instance_id,
+            "credentialId": st.credential_ids.get(ident).cloned().unwrap_or_default(),
+            "credentialIdentifier": c.identifier,
+            "credentialName": c.name,
+            "credentialType": c.kind,
+            "credentialScenarioLabel": c.scenario_label,
+            "credentialCreationType": "user_custom",
+            "credentialSubjectType": "authentication_token_provider",
+            "credentialSubjectId": "apt_emulator0000000000",
+            "credentialSharingScope": "instance",
+            "status": c.status,
+            "description": c.description,
+            "createTime": st.created_ms,
+            "updateTime": st.created_ms,
+            "credentialContent": content,
+        })
+    }
+
+    #[test]
+    fn obtain_credential_bytes_unchanged() {
+        let emu = crate::Emulator::start_default();
+        let inner = &emu.inner;
+        let st = lock(&inner.dev);
+        let mut kinds = HashSet::new();
+        for c in &inner.fixtures.credentials {
+            if c.status != "enabled" {
+                continue;
+            }
+            kinds.insert(c.kind.clone());
+            let mut input = Map::new();
+            input.insert("credentialIdentifier".into(), json!(c.identifier));
+            let bytes = obtain_credential(inner, &st, &input).ok().unwrap();
+            let old = obtain_credential_as_value(inner, &st, &c.identifier).to_string();
+            assert_eq!(String::from_utf8(bytes).unwrap(), old);
+        }
+        assert!(kinds.contains("api_key") && kinds.contains("oauth_client"));
+        // Absent optional values are `null`, as before.
+        let v = serde_json::to_value(CredentialContent::ApiKey { api_key: None }).unwrap();
+        assert_eq!(v, json!({"apiKeyContent": {"apiKey": null}}));
     }
 
     #[test]

@@ -23,6 +23,7 @@ mod http;
 mod jwt;
 mod metadata;
 mod pki;
+mod reqlog;
 mod token;
 mod util;
 
@@ -375,6 +376,8 @@ pub(crate) struct Inner {
     pub port: u16,
     pub https_base: String,
     pub http_base: String,
+    /// `issuer()`, computed once (it is compared on every Developer API request).
+    pub issuer_url: String,
     pub tls_enabled: bool,
     pub tls: Option<Arc<rustls::ServerConfig>>,
     pub token_key: jwt::EcSigner,
@@ -386,7 +389,7 @@ pub(crate) struct Inner {
     pub error_style: AtomicU8,
     pub omit_expires_at: bool,
     pub faults: Mutex<Vec<FaultRule>>,
-    pub log: Mutex<Vec<RecordedRequest>>,
+    pub log: Mutex<reqlog::RequestLog>,
     pub log_file: Option<Mutex<std::fs::File>>,
     pub jtis: Mutex<HashMap<String, u64>>,
     pub metadata_tokens: Mutex<HashMap<String, (u64, u64)>>,
@@ -418,7 +421,7 @@ impl Inner {
 
     /// The issuer URL.
     pub fn issuer(&self) -> String {
-        format!("{}{ISSUER_PATH}", self.public_base())
+        self.issuer_url.clone()
     }
 
     /// `host:port` of the Developer API (no scheme).
@@ -587,19 +590,15 @@ impl Inner {
     }
 
     /// Appends to the request log (memory + file).
-    pub fn record(&self, r: RecordedRequest) {
+    pub fn record(&self, e: reqlog::LogEntry) {
         if let Some(f) = &self.log_file {
-            if let Ok(line) = serde_json::to_string(&r) {
+            if let Ok(line) = serde_json::to_string(&e.recorded()) {
                 let mut f = lock(f);
                 let _ = writeln!(f, "{line}");
             }
         }
-        let mut log = lock(&self.log);
-        // Bounded: keep the newest 100k entries.
-        if log.len() >= 100_000 {
-            log.drain(..10_000);
-        }
-        log.push(r);
+        // Bounded: keeps the newest 100k entries.
+        lock(&self.log).push(e);
     }
 }
 
@@ -693,11 +692,17 @@ pub fn start(opts: EmulatorOptions) -> Result<Emulator, EmulatorError> {
         .clone()
         .unwrap_or_else(|| temp_dir.join("oidc-token.jwt"));
     let dev = devapi::DevState::new(&fixtures);
+    let https_base = format!("https://{host}:{port}");
+    let http_base = format!("http://{host}:{port}");
     let inner = Arc::new(Inner {
         instance_id: fixtures.instance_id.clone(),
         port,
-        https_base: format!("https://{host}:{port}"),
-        http_base: format!("http://{host}:{port}"),
+        issuer_url: format!(
+            "{}{ISSUER_PATH}",
+            if opts.tls { &https_base } else { &http_base }
+        ),
+        https_base,
+        http_base,
         tls_enabled: opts.tls,
         tls: if opts.tls {
             Some(tls_material.config.clone())
@@ -713,7 +718,7 @@ pub fn start(opts: EmulatorOptions) -> Result<Emulator, EmulatorError> {
         error_style: AtomicU8::new(0),
         omit_expires_at: opts.omit_expires_at,
         faults: Mutex::new(opts.faults.clone()),
-        log: Mutex::new(Vec::new()),
+        log: Mutex::new(reqlog::RequestLog::default()),
         log_file,
         jtis: Mutex::new(HashMap::new()),
         metadata_tokens: Mutex::new(HashMap::new()),
@@ -873,7 +878,10 @@ impl Emulator {
 
     /// The request log (control-API requests are not recorded).
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.inner.log).clone()
+        lock(&self.inner.log)
+            .iter()
+            .map(reqlog::LogEntry::recorded)
+            .collect()
     }
 
     /// Empties the request log.

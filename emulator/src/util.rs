@@ -38,9 +38,36 @@ pub(crate) fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// An upper-case UUID, the shape IDaaS uses for request ids.
+/// An upper-case random (version 4) UUID, the shape IDaaS uses for request ids.
+///
+/// Every request gets one, so the random bits come from a per-thread xorshift-multiply generator
+/// seeded once from the OS (one `getrandom` per connection thread, not per request). Request ids
+/// only need to be unique, not unpredictable.
 pub(crate) fn request_id() -> String {
-    uuid::Uuid::new_v4().hyphenated().to_string().to_uppercase()
+    use std::cell::Cell;
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new(u64::from_le_bytes(
+            uuid::Uuid::new_v4().as_bytes()[..8].try_into().unwrap_or([7; 8]),
+        ) | 1);
+    }
+    let mut bytes = [0u8; 16];
+    STATE.with(|s| {
+        for half in bytes.chunks_mut(8) {
+            // SplitMix64.
+            let x = s.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+            s.set(x);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            half.copy_from_slice(&(z ^ (z >> 31)).to_le_bytes());
+        }
+    });
+    let mut out = uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .hyphenated()
+        .to_string();
+    out.make_ascii_uppercase();
+    out
 }
 
 /// A random lower-case identifier with a prefix, e.g. `atntkn_3f9a...`.
@@ -156,6 +183,19 @@ pub(crate) fn parse_pem_blocks(text: &str) -> Result<Vec<PemBlock>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_ids_are_upper_case_v4_uuids_and_distinct() {
+        let ids: std::collections::HashSet<String> = (0..10_000).map(|_| request_id()).collect();
+        assert_eq!(ids.len(), 10_000);
+        for id in ids.iter().take(100) {
+            let u = uuid::Uuid::parse_str(id).unwrap();
+            assert_eq!(u.get_version_num(), 4);
+            assert_eq!(*id, u.hyphenated().to_string().to_uppercase());
+        }
+        let other = std::thread::spawn(request_id).join().unwrap();
+        assert!(!ids.contains(&other));
+    }
 
     #[test]
     fn form_decoding() {

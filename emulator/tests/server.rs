@@ -420,3 +420,63 @@ fn odd_authorization_headers_do_not_break_the_server() {
         assert!(raw(&emu, req.as_bytes()).starts_with("HTTP/1.1 401"), "{h}");
     }
 }
+
+/// The request log reads the same whatever is shared between the requests of one keep-alive
+/// connection: every entry has its own header values (names lower-cased, in order), body, decoded
+/// form and parsed JSON.
+#[test]
+fn request_log_entries_of_one_keep_alive_connection() {
+    let emu = Emulator::start_default();
+    let s = TcpStream::connect(emu.local_addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut w = s.try_clone().unwrap();
+    let mut r = BufReader::new(s);
+    let reqs = [
+        "GET /health HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer one\r\nX-Seq: 1\r\n\r\n".to_string(),
+        "GET /health?a=b HTTP/1.1\r\nX-Seq: 2\r\nHost: x\r\nAuthorization: Bearer one\r\n\r\n".to_string(),
+        "POST /health HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer two\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\r\n{\"k\":[1]}".to_string(),
+        "POST /health HTTP/1.1\r\nHost: x\r\nContent-Type: Application/X-WWW-Form-Urlencoded\r\nContent-Length: 7\r\n\r\na=1&b=%".to_string(),
+        "POST /health HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 9\r\n\r\na=1&b=x+y".to_string(),
+    ];
+    for q in &reqs {
+        w.write_all(q.as_bytes()).unwrap();
+        read_response(&mut r);
+    }
+    let log = emu.requests();
+    assert_eq!(log.len(), reqs.len());
+    let h = |i: usize| -> Vec<(String, String)> { log[i].headers.clone() };
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        h(0),
+        pairs(&[
+            ("host", "x"),
+            ("authorization", "Bearer one"),
+            ("x-seq", "1")
+        ])
+    );
+    assert_eq!(
+        h(1),
+        pairs(&[
+            ("x-seq", "2"),
+            ("host", "x"),
+            ("authorization", "Bearer one")
+        ])
+    );
+    assert_eq!(log[1].query.as_deref(), Some("a=b"));
+    assert_eq!(log[2].header("Authorization"), Some("Bearer two"));
+    assert_eq!(log[2].json, Some(serde_json::json!({"k": [1]})));
+    assert_eq!(log[2].body, "{\"k\":[1]}");
+    assert!(log[2].form.is_empty());
+    // A malformed form body decodes to nothing; a good one to its pairs.
+    assert!(log[3].form.is_empty());
+    assert_eq!(log[3].body, "a=1&b=%");
+    assert_eq!(log[4].form_param("b"), Some("x y"));
+    assert!(log[4].json.is_none());
+    assert!(log.iter().all(|e| e.status == 200 && !e.tls));
+    let ids: std::collections::HashSet<_> = log.iter().map(|e| e.request_id.clone()).collect();
+    assert_eq!(ids.len(), reqs.len());
+}
