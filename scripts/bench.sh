@@ -11,7 +11,10 @@
 #                                    BENCHMARKS.md is left alone
 #        BENCH_ONLY="rust c" scripts/bench.sh   a subset of: rust c go java node
 #
-# Uses CARGO_TARGET_DIR when set, else ./target (the same build as `make lib` and the bindings).
+# Uses CARGO_TARGET_DIR when set, else ./target (the same build as `make lib` and the bindings: the
+# C and binding figures are of $CARGO_TARGET_DIR/release/libidaas.a as `make lib` builds it). The Rust
+# benchmarks are built with the `bench-suite` profile (Cargo.toml: the `bench` settings, own directory
+# target/bench-suite), see the build step.
 # Exit status: non-zero when a benchmark program failed (not when a figure misses its target).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -59,17 +62,27 @@ run() {
 }
 
 step "build (release library, emulator, benchmark programs)"
-# Built one package at a time, exactly as `make lib` (which the bindings call) builds the library:
-# building both in one command unifies dependency features differently and cargo then rebuilds the
-# library on every switch. `--benches`: the bench targets only (not the library's unit-test harness).
+# The library is built exactly as `make lib` (which the bindings call) builds it, one package per
+# command (building both in one command unifies dependency features differently).
+#
+# The benchmark programs use their own profile directory (--profile bench-suite, target/bench-suite).
+# `cargo bench` resolves features with the dev-dependencies (emulator, criterion ...), so its build
+# of the idaas library differs from `make lib`'s; as the library is also a cdylib/staticlib, cargo
+# keeps the two builds under ONE fingerprint (target/release/.fingerprint/idaas-<hash>, and the
+# same deps/libidaas.{a,so}): each build overwrote the other's and the next `cargo bench` (~80 s)
+# and `make lib` rebuilt idaas on every run (fingerprint: "dirty: UnitDependencyInfoChanged").
+# The bench targets are named (`--benches` would also build the library's unit-test harness).
+BENCHES="cached_token pam storm startup"
+BENCH_ARGS=(-p idaas --profile bench-suite)
 run build cargo build --release -p idaas || { echo "build failed" >&2; exit 1; }
 run build cargo build --release -p idaas-emulator || { echo "build failed" >&2; exit 1; }
-run build cargo bench -p idaas --benches --no-run || { echo "build failed" >&2; exit 1; }
+# shellcheck disable=SC2046
+run build cargo bench "${BENCH_ARGS[@]}" $(printf -- '--bench %s ' $BENCHES) --no-run || { echo "build failed" >&2; exit 1; }
 
 if want rust; then
-  for b in cached_token pam storm startup; do
+  for b in $BENCHES; do
     step "Rust: benches/$b.rs"
-    run "rust_$b" cargo bench -q -p idaas --bench "$b"
+    run "rust_$b" cargo bench -q "${BENCH_ARGS[@]}" --bench "$b"
   done
 fi
 
