@@ -117,8 +117,12 @@ func batched(b *testing.B, f func()) {
 	}
 }
 
-// batchedParallel is batched under b.RunParallel (newF makes each goroutine's function): the median batch's ns/op per goroutine, divided
-// by GOMAXPROCS (throughput per call, comparable to ns/op).
+// batchedParallel is batched under b.RunParallel (newF makes each goroutine's function): each
+// goroutine times its own batches of 1,000 calls; the median of all those batches is the per-call
+// latency of one goroutine while GOMAXPROCS of them run (what examples/c/bench.c and the Java
+// TokenBench report for N threads). It is reported divided by GOMAXPROCS, in the unit of the ns/op
+// column (RunParallel's ns/op is wall time over all calls); scripts/bench_report.py multiplies it
+// back by the -P suffix. With more goroutines than CPUs the quotient is not a throughput: use ns/op.
 func batchedParallel(b *testing.B, newF func() func()) {
 	const batch = 1000
 	var mu sync.Mutex

@@ -11,12 +11,14 @@ typedef struct {
 	uintptr_t err;
 } idaas_go_token_out;
 
-static idaas_code idaas_go_token_into(const idaas_client *client, const char *scope,
-                                      const idaas_provider *provider, char *buf, size_t cap,
-                                      idaas_go_token_out *out) {
+// The client and provider handles are passed as integers: they are C pointers, and cgo would
+// otherwise check each (opaque struct pointer) argument for Go pointers on every call.
+static idaas_code idaas_go_token_into(uintptr_t client, const char *scope, uintptr_t provider,
+                                      char *buf, size_t cap, idaas_go_token_out *out) {
 	idaas_error *err = NULL;
-	idaas_code rc = client ? idaas_client_get_token_into(client, scope, buf, cap, &out->len, &err)
-	                       : idaas_provider_get_token_into(provider, buf, cap, &out->len, &err);
+	idaas_code rc = client
+	    ? idaas_client_get_token_into((const idaas_client *)client, scope, buf, cap, &out->len, &err)
+	    : idaas_provider_get_token_into((const idaas_provider *)provider, buf, cap, &out->len, &err);
 	out->err = (uintptr_t)err;
 	return rc;
 }
@@ -170,7 +172,7 @@ func (sc *scopeCache) free() {
 
 func newClient(p *C.idaas_client) *Client {
 	sc := &scopeCache{}
-	c := &Client{scopes: sc, h: newHandle(p, func(p *C.idaas_client) {
+	c := &Client{scopes: sc, h: newHotHandle(p, func(p *C.idaas_client) {
 		C.idaas_client_free(p)
 		sc.free()
 	})}
@@ -263,12 +265,18 @@ const tokenBufSize = 4096
 // buffer per call); the bytes are wiped once copied.
 // The out-parameters live there too (pointers passed to C escape to the heap, and #cgo noescape
 // needs nocallback, impossible here: a PLUGIN client or the logger may call back into Go).
+// stripe is the handle reference stripe its user counts on (handle.acquireOn): the pool keeps one
+// buffer per P, so goroutines running at the same time use different stripes.
 type tokenBuf struct {
-	buf [tokenBufSize]byte
-	out C.idaas_go_token_out
+	buf    [tokenBufSize]byte
+	out    C.idaas_go_token_out
+	stripe uint32
 }
 
-var tokenBufs = sync.Pool{New: func() any { return new(tokenBuf) }}
+var (
+	tokenBufStripes atomic.Uint32
+	tokenBufs       = sync.Pool{New: func() any { return &tokenBuf{stripe: tokenBufStripes.Add(1) - 1} }}
+)
 
 // tokenSource is one of the two *_get_token_into functions with its arguments.
 type tokenSource struct {
@@ -278,22 +286,22 @@ type tokenSource struct {
 }
 
 func (s tokenSource) into(buf *C.char, cap C.size_t, out *C.idaas_go_token_out) (C.idaas_code, C.size_t, *C.idaas_error) {
-	rc := C.idaas_go_token_into(s.client, s.scope, s.provider, buf, cap, out)
+	rc := C.idaas_go_token_into(C.uintptr_t(uintptr(unsafe.Pointer(s.client))), s.scope,
+		C.uintptr_t(uintptr(unsafe.Pointer(s.provider))), buf, cap, out)
 	if out.err == 0 {
 		return rc, out.len, nil
 	}
 	return rc, out.len, C.idaas_go_error_ptr(out.err) // failures only: one more cgo call
 }
 
-// readToken reads the current token with one library call. With last != nil and dst == nil it
-// returns the token as a string, reusing *last when the token has not changed (the library's
-// cache decides validity and refresh on every call; this only avoids allocating an equal Go
-// string per call); otherwise it appends the token to dst.
-func readToken(src tokenSource, dst []byte, last *atomic.Pointer[string]) (string, []byte, error) {
-	tb := tokenBufs.Get().(*tokenBuf)
+// readToken reads the current token with one library call into tb (the caller's pooled buffer,
+// wiped again before return). With last != nil and dst == nil it returns the token as a string,
+// reusing *last when the token has not changed (the library's cache decides validity and refresh
+// on every call; this only avoids allocating an equal Go string per call); otherwise it appends
+// the token to dst.
+func readToken(tb *tokenBuf, src tokenSource, dst []byte, last *atomic.Pointer[string]) (string, []byte, error) {
 	rc, n, cerr := src.into((*C.char)(unsafe.Pointer(&tb.buf[0])), tokenBufSize, &tb.out)
 	if rc != 0 {
-		tokenBufs.Put(tb)
 		return readTokenSlow(src, dst, last, rc, n, cerr)
 	}
 	b := tb.buf[:n]
@@ -310,7 +318,6 @@ func readToken(src tokenSource, dst []byte, last *atomic.Pointer[string]) (strin
 		dst = append(dst, b...)
 	}
 	clear(b)
-	tokenBufs.Put(tb)
 	return s, dst, nil
 }
 
@@ -340,8 +347,10 @@ func readTokenSlow(src tokenSource, dst []byte, last *atomic.Pointer[string], rc
 
 // token is Token/AppendToken without ctx handling.
 func (c *Client) token(dst []byte, scope string, asString bool) (string, []byte, error) {
-	cp, ok := c.h.acquire()
+	tb := tokenBufs.Get().(*tokenBuf)
+	cp, ok := c.h.acquireOn(tb.stripe)
 	if !ok {
+		tokenBufs.Put(tb)
 		return "", dst, ErrClosed
 	}
 	src := tokenSource{client: cp}
@@ -358,17 +367,18 @@ func (c *Client) token(dst []byte, scope string, asString bool) (string, []byte,
 	var s string
 	var err error
 	if asString && last != nil {
-		s, _, err = readToken(src, nil, last)
+		s, _, err = readToken(tb, src, nil, last)
 	} else if asString {
 		var b []byte
-		_, b, err = readToken(src, make([]byte, 0, 2048), nil)
+		_, b, err = readToken(tb, src, make([]byte, 0, 2048), nil)
 		s = string(b)
 		clear(b)
 	} else {
-		_, dst, err = readToken(src, dst, nil)
+		_, dst, err = readToken(tb, src, dst, nil)
 	}
 	cfree(tmp)
-	c.h.release()
+	c.h.releaseOn(tb.stripe)
+	tokenBufs.Put(tb)
 	runtime.KeepAlive(c)
 	return s, dst, err
 }
@@ -557,7 +567,7 @@ type Provider struct {
 }
 
 func newProvider(p *C.idaas_provider) *Provider {
-	x := &Provider{h: newHandle(p, func(p *C.idaas_provider) { C.idaas_provider_free(p) })}
+	x := &Provider{h: newHotHandle(p, func(p *C.idaas_provider) { C.idaas_provider_free(p) })}
 	runtime.AddCleanup(x, func(h *handle[*C.idaas_provider]) { h.close() }, x.h)
 	return x
 }
@@ -602,16 +612,19 @@ func NewProviderFromCredentialJSON(credentialJSON string) (*Provider, error) {
 }
 
 func (p *Provider) token(dst []byte, asString bool) (string, []byte, error) {
-	pp, ok := p.h.acquire()
+	tb := tokenBufs.Get().(*tokenBuf)
+	pp, ok := p.h.acquireOn(tb.stripe)
 	if !ok {
+		tokenBufs.Put(tb)
 		return "", dst, ErrClosed
 	}
 	var last *atomic.Pointer[string]
 	if asString {
 		last = &p.last
 	}
-	s, dst, err := readToken(tokenSource{provider: pp}, dst, last)
-	p.h.release()
+	s, dst, err := readToken(tb, tokenSource{provider: pp}, dst, last)
+	p.h.releaseOn(tb.stripe)
+	tokenBufs.Put(tb)
 	runtime.KeepAlive(p)
 	return s, dst, err
 }
