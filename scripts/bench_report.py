@@ -458,8 +458,10 @@ same route: 390 µs); 55 MiB RSS after import; 316 ms to import.
 
 Median and p99 are per call (per-batch ns/call for the cached reads, which are timed in batches of
 64–1,000 calls; per request for network calls). Throughput is calls per second over all threads.
-Go: `median-ns/op` of the binding's batched benchmarks (RunParallel rows: per-goroutine, i.e. ×
-GOMAXPROCS); Java: TokenBench's per-batch median on 1 and 8 threads (the Java token is the emulator's
+Go: `median-ns/op` of the binding's batched benchmarks; its RunParallel rows (`-cpu 8`: 8 goroutines,
+GOMAXPROCS=8) print the per-goroutine batch median divided by GOMAXPROCS, multiplied back here, so the
+8-thread Go figure is the median per-call latency of one goroutine while 8 run — the definition of the
+C and Java 8-thread rows (each thread's batches, one median); Java: TokenBench's per-batch median on 1 and 8 threads (the Java token is the emulator's
 JWT, the Rust/C/Go ones a 1,100-byte plugin token); Node: CPU time per call of the synchronous read
 (`bench.js`: one JS thread — a Node client lives in one isolate, so there is no 8-thread row).
 
