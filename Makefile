@@ -38,7 +38,12 @@ else
 endif
 
 LIB_DIR      := $(CARGO_TARGET_DIR)/$(PROFILE)
-TEST_LIB_DIR := $(CARGO_TARGET_DIR)/debug
+# The C tests' library (the test-hooks feature) has its own profile directory (Cargo.toml
+# [profile.ffi-test], the dev settings): built into target/debug it would share cargo's fingerprint
+# and deps/libidaas.{a,so} with `cargo test` / `cargo build` of the plain library, and each of them
+# would rebuild idaas (and relink every test) after the other.
+TEST_LIB_DIR := $(CARGO_TARGET_DIR)/ffi-test
+EMU_DIR      := $(CARGO_TARGET_DIR)/debug
 C_BUILD      := $(CARGO_TARGET_DIR)/c
 VERSION      := $(shell sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n1)
 
@@ -46,7 +51,7 @@ VERSION      := $(shell sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head 
 STATIC_LIBS  := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 CFLAGS_C     ?= -std=c11 -Wall -Wextra -Werror -g -O1 -Iinclude
 
-IDAAS_EMULATOR_BIN ?= $(TEST_LIB_DIR)/idaas-emulator
+IDAAS_EMULATOR_BIN ?= $(EMU_DIR)/idaas-emulator
 export IDAAS_EMULATOR_BIN
 
 C_TEST_SRC   := tests/c/test_ffi.c
@@ -94,12 +99,13 @@ c-examples: lib
 	done
 
 # --- C tests ----------------------------------------------------------------------------------------
-# The tests link the debug static library built with the `test-hooks` feature (idaas_debug_panic).
+# The tests link the debug static library built with the `test-hooks` feature (idaas_debug_panic),
+# in $(TEST_LIB_DIR) (see TEST_LIB_DIR).
 c-test-lib:
-	$(CARGO) build $(CARGO_FLAGS) -p idaas --features test-hooks
+	$(CARGO) build $(CARGO_FLAGS) -p idaas --features test-hooks --profile ffi-test
 
 emulator-bin:
-	@if [ "$(IDAAS_EMULATOR_BIN)" = "$(TEST_LIB_DIR)/idaas-emulator" ]; then $(CARGO) build $(CARGO_FLAGS) -p idaas-emulator; fi
+	@if [ "$(IDAAS_EMULATOR_BIN)" = "$(EMU_DIR)/idaas-emulator" ]; then $(CARGO) build $(CARGO_FLAGS) -p idaas-emulator; fi
 
 $(C_BUILD)/test_ffi: $(C_TEST_DEPS) $(TEST_LIB_DIR)/libidaas.a
 	@mkdir -p $(C_BUILD)

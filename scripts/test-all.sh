@@ -27,7 +27,12 @@ fi
 
 if want rust; then
   stage "cargo test (workspace)"
-  cargo build --workspace --bins
+  # Build first (the emulator and CLI binaries the tests start are built with them), with exactly
+  # the units `cargo test` uses: a `cargo build --workspace --bins` resolves features without the
+  # dev-dependencies, and its build of the idaas library (a cdylib/staticlib: one cargo
+  # fingerprint and one deps/libidaas.{a,so} per profile whatever the features) was redone by
+  # `cargo test`, which then relinked every test.
+  cargo test --workspace --no-run
   cargo test --workspace
 fi
 
