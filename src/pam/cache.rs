@@ -1,8 +1,10 @@
 //! Optional in-process cache of API keys (model: the AWS Secrets Manager caching clients).
 //!
 //! * Opt-in ([`super::PamClientBuilder::api_key_cache`]); one entry per credential identifier.
-//! * A value is **fresh** for `ttl` after it was fetched (default 1 h) and served from memory: a map
-//!   read lock, an `ArcSwap` load, one clock read and a copy of the key.
+//! * A value is **fresh** for `ttl` after it was fetched (default 1 h) and served from memory without
+//!   a lock or a shared write: the identifier map is copy-on-write behind an `ArcSwap` (identifiers
+//!   are added rarely, read constantly), then an `ArcSwap` load of the entry, one clock read and a
+//!   striped clone of the key ([`SecretString::clone_striped`]).
 //! * **Single flight**: when an entry is missing or expired, one caller fetches while concurrent
 //!   callers for the same identifier wait for that one result (success or failure) instead of
 //!   sending their own request.
@@ -17,10 +19,10 @@
 use crate::clock::SharedClock;
 use crate::error::{Error, Result};
 use crate::secret::SecretString;
-use arc_swap::ArcSwapOption;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// Options of the API-key cache.
@@ -61,6 +63,9 @@ struct SlotState {
     last_error: Option<Error>,
 }
 
+/// Identifier → its slot.
+type SlotMap = HashMap<String, Arc<Slot>>;
+
 #[derive(Default)]
 struct Slot {
     value: ArcSwapOption<Entry>,
@@ -71,8 +76,8 @@ struct Slot {
 /// Optional in-process cache of API keys (model: the AWS Secrets Manager caching clients).
 ///
 /// * Opt-in ([`super::PamClientBuilder::api_key_cache`]); one entry per credential identifier.
-/// * A value is **fresh** for `ttl` after it was fetched (default 1 h) and served from memory: a map
-///   read lock, an `ArcSwap` load, one clock read and a copy of the key.
+/// * A value is **fresh** for `ttl` after it was fetched (default 1 h) and served from memory without
+///   a lock (copy-on-write identifier map, `ArcSwap` loads, a striped clone of the key).
 /// * **Single flight**: when an entry is missing or expired, one caller fetches while concurrent
 ///   callers for the same identifier wait for that one result (success or failure) instead of
 ///   sending their own request.
@@ -95,7 +100,10 @@ struct CacheInner {
     ttl_ms: u64,
     grace_ms: u64,
     clock: SharedClock,
-    map: RwLock<HashMap<String, Arc<Slot>>>,
+    /// Copy-on-write: readers load it lock-free; writers (new identifier, invalidation) hold
+    /// `map_write`, copy, change and store.
+    map: ArcSwap<SlotMap>,
+    map_write: Mutex<()>,
     fetches: AtomicU64,
 }
 
@@ -117,7 +125,8 @@ impl ApiKeyCache {
                 grace_ms: options.grace.as_millis() as u64,
                 opts: options,
                 clock,
-                map: RwLock::new(HashMap::new()),
+                map: ArcSwap::from_pointee(HashMap::new()),
+                map_write: Mutex::new(()),
                 fetches: AtomicU64::new(0),
             }),
         }
@@ -145,30 +154,40 @@ impl ApiKeyCache {
 
     /// Drop the entry of `credential_identifier` (the next read fetches).
     pub fn invalidate(&self, credential_identifier: &str) {
-        self.write_map().remove(credential_identifier);
+        let _w = self.write_lock();
+        if self.read_map().contains_key(credential_identifier) {
+            let mut map = SlotMap::clone(&self.read_map());
+            map.remove(credential_identifier);
+            self.inner.map.store(Arc::new(map));
+        }
     }
 
     /// Drop every entry.
     pub fn invalidate_all(&self) {
-        self.write_map().clear();
+        let _w = self.write_lock();
+        self.inner.map.store(Arc::new(HashMap::new()));
     }
 
-    fn read_map(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<Slot>>> {
-        self.inner.map.read().unwrap_or_else(|p| p.into_inner())
+    fn read_map(&self) -> arc_swap::Guard<Arc<SlotMap>> {
+        self.inner.map.load()
     }
 
-    fn write_map(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Arc<Slot>>> {
-        self.inner.map.write().unwrap_or_else(|p| p.into_inner())
+    fn write_lock(&self) -> MutexGuard<'_, ()> {
+        self.inner
+            .map_write
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     fn slot(&self, id: &str, now: u64) -> Arc<Slot> {
         if let Some(s) = self.read_map().get(id) {
             return s.clone();
         }
-        let mut map = self.write_map();
-        if let Some(s) = map.get(id) {
+        let _w = self.write_lock();
+        if let Some(s) = self.read_map().get(id) {
             return s.clone();
         }
+        let mut map = SlotMap::clone(&self.read_map());
         if map.len() >= self.inner.opts.max_entries.max(1) {
             let limit = self.inner.ttl_ms.saturating_add(self.inner.grace_ms);
             map.retain(|_, s| {
@@ -185,6 +204,7 @@ impl ApiKeyCache {
         }
         let s = Arc::new(Slot::default());
         map.insert(id.to_string(), s.clone());
+        self.inner.map.store(Arc::new(map));
         s
     }
 
@@ -205,11 +225,12 @@ impl ApiKeyCache {
         F: FnOnce() -> Result<Option<SecretString>>,
     {
         let now = self.inner.clock.now_millis();
-        // Hot path: a read lock, a hash lookup, an `ArcSwap` load and a copy of the key.
+        // Hot path: two `ArcSwap` loads, a hash lookup and a striped clone of the key; no lock and
+        // no write to memory shared with other threads.
         if let Some(slot) = self.read_map().get(id) {
             if let Some(e) = slot.value.load().as_ref() {
                 if self.fresh(e, now) {
-                    return Ok(e.key.clone());
+                    return Ok(e.key.as_ref().map(SecretString::clone_striped));
                 }
             }
         }
