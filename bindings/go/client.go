@@ -96,8 +96,10 @@ func (c *Config) Close() error {
 type ClientOptions struct {
 	// UserAgentSuffix is appended to the User-Agent (after "idaas-go").
 	UserAgentSuffix string
-	// AsyncRefresh refreshes tokens in the prefetch window on a background thread.
-	AsyncRefresh bool
+	// InlineRefresh refreshes tokens in the prefetch window in the first goroutine that reads
+	// the token in that window (it waits for the token endpoint; others are served the cached
+	// token). By default the refresh runs on a library thread and no caller waits.
+	InlineRefresh bool
 	// Prefetch fetches the default-scope token in the constructor (network I/O), so credential
 	// and server errors surface there.
 	Prefetch bool
@@ -109,8 +111,8 @@ func (o *ClientOptions) json() string {
 		if o.UserAgentSuffix != "" {
 			m["userAgentSuffix"] = userAgent + " " + o.UserAgentSuffix
 		}
-		if o.AsyncRefresh {
-			m["asyncRefresh"] = true
+		if o.InlineRefresh {
+			m["asyncRefresh"] = false
 		}
 		if o.Prefetch {
 			m["prefetch"] = true

@@ -398,7 +398,7 @@ func TestConstructors(t *testing.T) {
 	}
 	c, err := idaas.NewClientFromFile(ctx, e.configPath, nil)
 	check("file", c, err)
-	c, err = idaas.NewClientFromJSON(ctx, e.configJSON, &idaas.ClientOptions{AsyncRefresh: true})
+	c, err = idaas.NewClientFromJSON(ctx, e.configJSON, &idaas.ClientOptions{InlineRefresh: true})
 	check("json", c, err)
 	c, err = idaas.NewDefaultClient(ctx, &idaas.ClientOptions{Prefetch: true}) // CLOUD_IDAAS_CONFIG_PATH
 	check("default", c, err)
