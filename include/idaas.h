@@ -462,6 +462,26 @@ idaas_code idaas_client_get_token_into(const idaas_client *client,
                                        idaas_error **err_out);
 
 /**
+ * Version-aware `idaas_client_get_token_into`, for callers that keep a copy of the token (language
+ * bindings caching a string): the hot path copies nothing when the caller's copy is current.
+ *
+ * `*version_inout` is the version of the caller's copy (0 = no copy). The token is looked up (and
+ * refreshed as needed) exactly as by `idaas_client_get_token`. When it still has that version,
+ * nothing is copied, `*len_out` is 0 and the result is `IDAAS_CODE_OK`: the caller's copy is
+ * current. Otherwise the token and a NUL are copied into `buf` as by `idaas_client_get_token_into`,
+ * `*len_out` receives its length and `*version_inout` its version (≥ 1; it changes whenever a new
+ * token is cached; versions are per client and scope). When `buf` is NULL or `cap` too small:
+ * `IDAAS_CODE_BUFFER_TOO_SMALL`, `*len_out` = bytes needed, `*version_inout` unchanged.
+ */
+idaas_code idaas_client_get_token_versioned(const idaas_client *client,
+                                            const char *scope,
+                                            uint64_t *version_inout,
+                                            char *buf,
+                                            size_t cap,
+                                            size_t *len_out,
+                                            idaas_error **err_out);
+
+/**
  * The credential provider for `scope` (nullable: the configured default scope). It shares the
  * client's cache for that scope and stays valid after `idaas_client_free`. No network I/O here.
  * Errors: `IDAAS_CODE_INVALID_ARGUMENT` for an invalid scope.
@@ -928,6 +948,18 @@ idaas_code idaas_provider_get_token_into(const idaas_provider *provider,
                                          size_t cap,
                                          size_t *len_out,
                                          idaas_error **err_out);
+
+/**
+ * Version-aware `idaas_provider_get_token_into`; the contract of
+ * `idaas_client_get_token_versioned`, except that a provider without versions (a static or
+ * token-exchange provider) always copies and sets `*version_inout` to 0.
+ */
+idaas_code idaas_provider_get_token_versioned(const idaas_provider *provider,
+                                              uint64_t *version_inout,
+                                              char *buf,
+                                              size_t cap,
+                                              size_t *len_out,
+                                              idaas_error **err_out);
 
 /**
  * Frees a provider. NULL is a no-op.

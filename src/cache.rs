@@ -104,6 +104,8 @@ pub struct CacheTimes {
 struct Entry<T> {
     value: Arc<T>,
     times: CacheTimes,
+    /// Version of the value: 1 for the first fetched value, +1 for each later one (never 0).
+    version: u64,
 }
 
 struct Flight<T> {
@@ -128,6 +130,8 @@ struct Inner<T> {
     running_hint: AtomicBool,
     next_attempt_hint: AtomicU64,
     name: String,
+    /// Version of the last stored value (see [`RefreshCache::with_versioned`]).
+    versions: AtomicU64,
 }
 
 /// A single cached value with refresh-ahead, single-flight refresh and backoff (module docs).
@@ -193,6 +197,7 @@ impl<T: Send + Sync + 'static> RefreshCache<T> {
                 cv: Condvar::new(),
                 running_hint: AtomicBool::new(false),
                 next_attempt_hint: AtomicU64::new(0),
+                versions: AtomicU64::new(0),
                 name: name.into(),
             }),
         }
@@ -202,17 +207,25 @@ impl<T: Send + Sync + 'static> RefreshCache<T> {
     /// The fresh path is lock-free and allocation-free.
     #[inline]
     pub fn with<R>(&self, f: impl FnOnce(&T) -> R) -> Result<R> {
+        self.with_versioned(|v, _| f(v))
+    }
+
+    /// [`RefreshCache::with`], also passing the value's version: a number ≥ 1 that changes whenever
+    /// a new value is stored (equal versions of one cache mean the same value). Lets a caller that
+    /// kept a copy skip copying the value again (the C ABI's `idaas_client_get_token_versioned`).
+    #[inline]
+    pub fn with_versioned<R>(&self, f: impl FnOnce(&T, u64) -> R) -> Result<R> {
         let now = self.inner.clock.now_millis();
         {
             let guard = self.inner.current.load();
             if let Some(e) = guard.as_ref() {
                 if now < e.times.prefetch_at_ms {
-                    return Ok(f(&e.value));
+                    return Ok(f(&e.value, e.version));
                 }
             }
         }
         let e = self.inner.slow(now)?;
-        Ok(f(&e.value))
+        Ok(f(&e.value, e.version))
     }
 
     /// The current value (refreshed as needed), as a shared pointer.
@@ -394,6 +407,7 @@ impl<T: Send + Sync + 'static> Inner<T> {
             let e = Arc::new(Entry {
                 times,
                 value: Arc::new(f.value),
+                version: self.versions.fetch_add(1, Ordering::Relaxed) + 1,
             });
             self.current.store(Some(e.clone()));
             e

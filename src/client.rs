@@ -316,6 +316,22 @@ impl Client {
         self.default_provider()?.with_bearer_token(f)
     }
 
+    /// Call `f` with the bearer token for `scope` (`None`: the default scope) and its version (≥ 1;
+    /// changes whenever a new token is cached), without copying it.
+    #[inline]
+    pub fn with_bearer_token_versioned<R>(
+        &self,
+        scope: Option<&str>,
+        f: impl FnOnce(&str, u64) -> R,
+    ) -> Result<R> {
+        match scope {
+            None => self.default_provider()?.with_bearer_token_versioned(f),
+            Some(s) => self
+                .cached_provider_for_scope(s)?
+                .with_bearer_token_versioned(f),
+        }
+    }
+
     /// The bearer token for `scope`.
     pub fn bearer_token_for_scope(&self, scope: &str) -> Result<SecretString> {
         self.cached_provider_for_scope(scope)?.bearer_token()

@@ -128,6 +128,14 @@ impl CachedProvider {
     pub fn with_bearer_token<R>(&self, f: impl FnOnce(&str) -> R) -> Result<R> {
         self.cache.with(|c| f(c.access_token.expose()))
     }
+
+    /// [`CachedProvider::with_bearer_token`], also passing the token's version (≥ 1; changes
+    /// whenever the cache stores a new token, see [`crate::cache::RefreshCache::with_versioned`]).
+    #[inline]
+    pub fn with_bearer_token_versioned<R>(&self, f: impl FnOnce(&str, u64) -> R) -> Result<R> {
+        self.cache
+            .with_versioned(|c, v| f(c.access_token.expose(), v))
+    }
 }
 
 impl CredentialProvider for CachedProvider {

@@ -16,7 +16,7 @@ use super::exchange::{credential_json, idaas_exchange_provider};
 use super::plugin::registered_plugins;
 use super::provider::{idaas_provider, ProviderKind};
 use super::{
-    alloc_string_prechecked, copy_into_prechecked, free_guarded, guard, handle, has_nul,
+    alloc_string_prechecked, copy_into, copy_into_prechecked, free_guarded, guard, handle, has_nul,
     idaas_code, idaas_error, nul_error, opt_str_arg, options_arg, out_arg, put_handle, str_arg,
     FfiError,
 };
@@ -288,6 +288,70 @@ pub unsafe extern "C" fn idaas_client_get_token_into(
             Some(s) => client.inner.with_bearer_token_for_scope(s, copy)?,
         }
     })
+}
+
+/// Version-aware `idaas_client_get_token_into`, for callers that keep a copy of the token (language
+/// bindings caching a string): the hot path copies nothing when the caller's copy is current.
+///
+/// `*version_inout` is the version of the caller's copy (0 = no copy). The token is looked up (and
+/// refreshed as needed) exactly as by `idaas_client_get_token`. When it still has that version,
+/// nothing is copied, `*len_out` is 0 and the result is `IDAAS_CODE_OK`: the caller's copy is
+/// current. Otherwise the token and a NUL are copied into `buf` as by `idaas_client_get_token_into`,
+/// `*len_out` receives its length and `*version_inout` its version (≥ 1; it changes whenever a new
+/// token is cached; versions are per client and scope). When `buf` is NULL or `cap` too small:
+/// `IDAAS_CODE_BUFFER_TOO_SMALL`, `*len_out` = bytes needed, `*version_inout` unchanged.
+#[no_mangle]
+pub unsafe extern "C" fn idaas_client_get_token_versioned(
+    client: *const idaas_client,
+    scope: *const c_char,
+    version_inout: *mut u64,
+    buf: *mut c_char,
+    cap: usize,
+    len_out: *mut usize,
+    err_out: *mut *mut idaas_error,
+) -> idaas_code {
+    guard(err_out, || {
+        // SAFETY: `client` is NULL or a live client handle (header contract).
+        let client = unsafe { handle(client, "client") }?;
+        out_arg(len_out, "len_out")?;
+        out_arg(version_inout, "version_inout")?;
+        // SAFETY: NULL or a NUL-terminated string (header contract).
+        let scope = unsafe { opt_str_arg(scope, "scope") }?;
+        // SAFETY: checked non-NULL above; readable and writable (header contract).
+        let known = unsafe { *version_inout };
+        client.inner.with_bearer_token_versioned(scope, |t, v| {
+            // SAFETY: `buf` is NULL or writable for `cap` bytes; `len_out` and `version_inout`
+            // checked non-NULL.
+            unsafe { copy_if_changed(t, v, known, buf, cap, len_out, version_inout) }
+        })?
+    })
+}
+
+/// Shared tail of the `*_get_token_versioned` functions: nothing to do when `version == known`
+/// (and not 0), else [`copy_into`] and store `version`.
+///
+/// # Safety
+/// As [`copy_into`]; `version_inout` non-NULL and writable.
+#[inline]
+pub(crate) unsafe fn copy_if_changed(
+    token: &str,
+    version: u64,
+    known: u64,
+    buf: *mut c_char,
+    cap: usize,
+    len_out: *mut usize,
+    version_inout: *mut u64,
+) -> Result<(), FfiError> {
+    if version != 0 && version == known {
+        // SAFETY: non-NULL and writable (caller's contract).
+        unsafe { *len_out = 0 };
+        return Ok(());
+    }
+    // SAFETY: forwarded contract.
+    unsafe { copy_into(token, buf, cap, len_out) }?;
+    // SAFETY: non-NULL and writable (caller's contract).
+    unsafe { *version_inout = version };
+    Ok(())
 }
 
 /// The credential provider for `scope` (nullable: the configured default scope). It shares the

@@ -37,6 +37,18 @@ impl idaas_provider {
         }
     }
 
+    /// Calls `f` with the current token and its version (0 for providers without versions).
+    #[inline]
+    fn with_token_versioned<R>(&self, f: impl FnOnce(&str, u64) -> R) -> Result<R, FfiError> {
+        match &self.kind {
+            ProviderKind::Cached(p) => Ok(p.with_bearer_token_versioned(f)?),
+            ProviderKind::Shared(p) => {
+                let c = p.credential()?;
+                Ok(f(c.access_token.expose(), 0))
+            }
+        }
+    }
+
     /// Calls `f` with the current token.
     #[inline]
     fn with_token<R>(&self, f: impl FnOnce(&str) -> R) -> Result<R, FfiError> {
@@ -173,6 +185,33 @@ pub unsafe extern "C" fn idaas_provider_get_token_into(
         out_arg(len_out, "len_out")?;
         // SAFETY: `buf` is NULL or writable for `cap` bytes; `len_out` checked non-NULL.
         provider.with_token(|t| unsafe { copy_into(t, buf, cap, len_out) })?
+    })
+}
+
+/// Version-aware `idaas_provider_get_token_into`; the contract of
+/// `idaas_client_get_token_versioned`, except that a provider without versions (a static or
+/// token-exchange provider) always copies and sets `*version_inout` to 0.
+#[no_mangle]
+pub unsafe extern "C" fn idaas_provider_get_token_versioned(
+    provider: *const idaas_provider,
+    version_inout: *mut u64,
+    buf: *mut c_char,
+    cap: usize,
+    len_out: *mut usize,
+    err_out: *mut *mut idaas_error,
+) -> idaas_code {
+    guard(err_out, || {
+        // SAFETY: `provider` is NULL or a live provider handle (header contract).
+        let provider = unsafe { handle(provider, "provider") }?;
+        out_arg(len_out, "len_out")?;
+        out_arg(version_inout, "version_inout")?;
+        // SAFETY: checked non-NULL above; readable and writable (header contract).
+        let known = unsafe { *version_inout };
+        provider.with_token_versioned(|t, v| {
+            // SAFETY: `buf` is NULL or writable for `cap` bytes; `len_out` and `version_inout`
+            // checked non-NULL.
+            unsafe { super::client::copy_if_changed(t, v, known, buf, cap, len_out, version_inout) }
+        })?
     })
 }
 

@@ -43,6 +43,12 @@ static int32_t test_plugin(void *user_data, const char *scope, idaas_plugin_resu
     if (strcmp(scope, "urn:cloud:idaas:pam|.all") == 0) {
         return (int32_t)idaas_plugin_result_set_token(result, g_plugin_token, 3600, NULL);
     }
+    if (strstr(scope, "nocache") != NULL) {
+        /* no lifetime: not cached, a new token (and version) on every call */
+        char t[64];
+        snprintf(t, sizeof t, "nocache-%ld", __atomic_load_n(calls, __ATOMIC_RELAXED));
+        return (int32_t)idaas_plugin_result_set_token(result, t, 0, NULL);
+    }
     char buf[512];
     snprintf(buf, sizeof buf, "scoped-%s", scope);
     return (int32_t)idaas_plugin_result_set_token(result, buf, 3600, NULL);
@@ -398,6 +404,47 @@ static void test_client_tokens(void) {
     EXPECT_ERR(idaas_client_get_token_into(client, "api://fail|z", buf, sizeof buf, &len, ERR), IDAAS_CODE_CREDENTIAL, NULL);
     idaas_secure_zero(buf, sizeof buf);
 
+    /* _versioned: nothing copied while the caller's copy is current */
+    {
+        uint64_t ver = 0, v1;
+        len = 99;
+        CHECK_CODE(idaas_client_get_token_versioned(client, NULL, &ver, buf, sizeof buf, &len, &err), err, IDAAS_CODE_OK);
+        CHECK(ver >= 1 && len == TOKEN_LEN && strcmp(buf, g_plugin_token) == 0);
+        v1 = ver;
+        memset(buf, 'x', 16);
+        len = 99;
+        CHECK_CODE(idaas_client_get_token_versioned(client, NULL, &ver, buf, sizeof buf, &len, &err), err, IDAAS_CODE_OK);
+        CHECK(ver == v1 && len == 0 && buf[0] == 'x'); /* current: not copied */
+        CHECK_CODE(idaas_client_get_token_versioned(client, "urn:cloud:idaas:pam|.all", &ver, buf, sizeof buf, &len, &err),
+                   err, IDAAS_CODE_OK);
+        CHECK(ver == v1 && len == 0); /* the default scope spelled out: same cache, same version */
+        ver = v1 + 1000; /* a version this cache never had: copied */
+        CHECK_CODE(idaas_client_get_token_versioned(client, NULL, &ver, buf, sizeof buf, &len, &err), err, IDAAS_CODE_OK);
+        CHECK(ver == v1 && len == TOKEN_LEN && strcmp(buf, g_plugin_token) == 0);
+        ver = 0;
+        EXPECT_ERR(idaas_client_get_token_versioned(client, NULL, &ver, buf, 10, &len, ERR), IDAAS_CODE_BUFFER_TOO_SMALL, NULL);
+        CHECK(ver == 0 && len == TOKEN_LEN + 1); /* version unchanged when nothing was copied */
+        CHECK(idaas_client_get_token_versioned(client, NULL, &ver, NULL, 0, &len, NULL) == IDAAS_CODE_BUFFER_TOO_SMALL);
+        CHECK(ver == 0 && len == TOKEN_LEN + 1);
+        /* uncacheable tokens: a new token and version on every call */
+        uint64_t va = 0;
+        char first[sizeof buf];
+        CHECK_CODE(idaas_client_get_token_versioned(client, "api://nocache|v", &va, buf, sizeof buf, &len, &err), err, IDAAS_CODE_OK);
+        CHECK(va >= 1 && strncmp(buf, "nocache-", 8) == 0);
+        snprintf(first, sizeof first, "%s", buf);
+        uint64_t vb = va;
+        CHECK_CODE(idaas_client_get_token_versioned(client, "api://nocache|v", &vb, buf, sizeof buf, &len, &err), err, IDAAS_CODE_OK);
+        CHECK(vb > va && len > 0 && strcmp(buf, first) != 0);
+        EXPECT_ERR(idaas_client_get_token_versioned(NULL, NULL, &ver, buf, sizeof buf, &len, ERR), IDAAS_CODE_NULL_ARGUMENT, "client");
+        EXPECT_ERR(idaas_client_get_token_versioned(client, NULL, NULL, buf, sizeof buf, &len, ERR), IDAAS_CODE_NULL_ARGUMENT,
+                   "version_inout");
+        EXPECT_ERR(idaas_client_get_token_versioned(client, NULL, &ver, buf, sizeof buf, NULL, ERR), IDAAS_CODE_NULL_ARGUMENT,
+                   "len_out");
+        EXPECT_ERR(idaas_client_get_token_versioned(client, "api://fail|v", &ver, buf, sizeof buf, &len, ERR),
+                   IDAAS_CODE_CREDENTIAL, NULL);
+        idaas_secure_zero(buf, sizeof buf);
+    }
+
     /* token exchange is not available for PLUGIN clients */
     char *json = NULL;
     EXPECT_ERR(idaas_client_exchange_token(client, "tok", "urn:ietf:params:oauth:token-type:access_token", NULL, NULL, &json, ERR),
@@ -431,6 +478,17 @@ static void test_providers(void) {
     CHECK(len == TOKEN_LEN);
     EXPECT_ERR(idaas_provider_get_token_into(p, buf, 100, &len, ERR), IDAAS_CODE_BUFFER_TOO_SMALL, NULL);
     CHECK(len == TOKEN_LEN + 1);
+    {
+        uint64_t ver = 0, v1;
+        CHECK_CODE(idaas_provider_get_token_versioned(p, &ver, buf, sizeof buf, &len, &err), err, IDAAS_CODE_OK);
+        CHECK(ver >= 1 && len == TOKEN_LEN && strcmp(buf, g_plugin_token) == 0);
+        v1 = ver;
+        CHECK_CODE(idaas_provider_get_token_versioned(p, &ver, buf, sizeof buf, &len, &err), err, IDAAS_CODE_OK);
+        CHECK(ver == v1 && len == 0);
+        EXPECT_ERR(idaas_provider_get_token_versioned(NULL, &ver, buf, sizeof buf, &len, ERR), IDAAS_CODE_NULL_ARGUMENT, "provider");
+        EXPECT_ERR(idaas_provider_get_token_versioned(p, NULL, buf, sizeof buf, &len, ERR), IDAAS_CODE_NULL_ARGUMENT,
+                   "version_inout");
+    }
     EXPECT_ERR(idaas_provider_get_token_into(NULL, buf, sizeof buf, &len, ERR), IDAAS_CODE_NULL_ARGUMENT, "provider");
     EXPECT_ERR(idaas_provider_get_token_into(p, buf, sizeof buf, NULL, ERR), IDAAS_CODE_NULL_ARGUMENT, "len_out");
     EXPECT_ERR(idaas_provider_get_token(NULL, &token, ERR), IDAAS_CODE_NULL_ARGUMENT, "provider");
@@ -459,6 +517,15 @@ static void test_providers(void) {
     idaas_string_free(token);
     CHECK_CODE(idaas_provider_get_token_into(p, buf, sizeof buf, &len, &err), err, IDAAS_CODE_OK);
     CHECK(len == strlen("static-token-1"));
+    {
+        /* a provider without versions: always copied, version 0 */
+        uint64_t ver = 5;
+        CHECK_CODE(idaas_provider_get_token_versioned(p, &ver, buf, sizeof buf, &len, &err), err, IDAAS_CODE_OK);
+        CHECK(ver == 0 && len == strlen("static-token-1") && strcmp(buf, "static-token-1") == 0);
+        buf[0] = 'x';
+        CHECK_CODE(idaas_provider_get_token_versioned(p, &ver, buf, sizeof buf, &len, &err), err, IDAAS_CODE_OK);
+        CHECK(ver == 0 && len == strlen("static-token-1") && buf[0] == 's');
+    }
     idaas_provider_free(p);
     EXPECT_ERR(idaas_provider_new_static(NULL, 0, &p, ERR), IDAAS_CODE_NULL_ARGUMENT, "access_token");
     EXPECT_ERR(idaas_provider_new_static("  ", 0, &p, ERR), IDAAS_CODE_INVALID_ARGUMENT, "blank");
