@@ -9,6 +9,7 @@ package idaas
 typedef struct {
 	size_t len;
 	uintptr_t err;
+	uint64_t version; // in: the version of the caller's copy (0 = none); out: the token's version
 } idaas_go_token_out;
 
 // The client and provider handles are passed as integers: they are C pointers, and cgo would
@@ -17,8 +18,8 @@ static idaas_code idaas_go_token_into(uintptr_t client, const char *scope, uintp
                                       char *buf, size_t cap, idaas_go_token_out *out) {
 	idaas_error *err = NULL;
 	idaas_code rc = client
-	    ? idaas_client_get_token_into((const idaas_client *)client, scope, buf, cap, &out->len, &err)
-	    : idaas_provider_get_token_into((const idaas_provider *)provider, buf, cap, &out->len, &err);
+	    ? idaas_client_get_token_versioned((const idaas_client *)client, scope, &out->version, buf, cap, &out->len, &err)
+	    : idaas_provider_get_token_versioned((const idaas_provider *)provider, &out->version, buf, cap, &out->len, &err);
 	out->err = (uintptr_t)err;
 	return rc;
 }
@@ -127,7 +128,7 @@ func (o *ClientOptions) json() string {
 // frees it if it becomes unreachable, but do not rely on that).
 type Client struct {
 	h      *handle[*C.idaas_client]
-	last   atomic.Pointer[string] // the last default-scope token returned by Token (see readToken)
+	last   atomic.Pointer[lastToken] // the last default-scope token returned by Token (see readToken)
 	scopes *scopeCache
 }
 
@@ -140,7 +141,7 @@ type scopeCache struct {
 
 type scopeEntry struct {
 	cs   *C.char
-	last atomic.Pointer[string]
+	last atomic.Pointer[lastToken]
 }
 
 const maxCachedScopes = 64
@@ -301,20 +302,29 @@ func (s tokenSource) into(buf *C.char, cap C.size_t, out *C.idaas_go_token_out) 
 // reusing *last when the token has not changed (the library's cache decides validity and refresh
 // on every call; this only avoids allocating an equal Go string per call); otherwise it appends
 // the token to dst.
-func readToken(tb *tokenBuf, src tokenSource, dst []byte, last *atomic.Pointer[string]) (string, []byte, error) {
+func readToken(tb *tokenBuf, src tokenSource, dst []byte, last *atomic.Pointer[lastToken]) (string, []byte, error) {
+	var prev *lastToken
+	tb.out.version = 0
+	if last != nil {
+		if prev = last.Load(); prev != nil {
+			tb.out.version = C.uint64_t(prev.version)
+		}
+	}
 	rc, n, cerr := src.into((*C.char)(unsafe.Pointer(&tb.buf[0])), tokenBufSize, &tb.out)
 	if rc != 0 {
 		return readTokenSlow(src, dst, last, rc, n, cerr)
 	}
+	if prev != nil && prev.version != 0 && uint64(tb.out.version) == prev.version {
+		return prev.s, dst, nil // the library's token is still the one we hold: nothing was copied
+	}
 	b := tb.buf[:n]
 	var s string
 	if last != nil {
-		if p := last.Load(); p != nil && *p == string(b) {
-			s = *p
+		if prev != nil && prev.version == 0 && prev.s == string(b) {
+			s = prev.s // a provider without versions, same token: no new string
 		} else {
-			ns := string(b)
-			last.Store(&ns)
-			s = ns
+			s = string(b)
+			last.Store(&lastToken{version: uint64(tb.out.version), s: s})
 		}
 	} else {
 		dst = append(dst, b...)
@@ -323,8 +333,16 @@ func readToken(tb *tokenBuf, src tokenSource, dst []byte, last *atomic.Pointer[s
 	return s, dst, nil
 }
 
+// lastToken is the token string a Client/Provider last returned and the library's version of it
+// (idaas_client_get_token_versioned): while the version is unchanged the library copies nothing
+// and the same string is returned (version 0 = a provider without versions: always copied).
+type lastToken struct {
+	version uint64
+	s       string
+}
+
 // readTokenSlow handles errors and tokens bigger than tokenBufSize.
-func readTokenSlow(src tokenSource, dst []byte, last *atomic.Pointer[string], rc C.idaas_code, n C.size_t, cerr *C.idaas_error) (string, []byte, error) {
+func readTokenSlow(src tokenSource, dst []byte, last *atomic.Pointer[lastToken], rc C.idaas_code, n C.size_t, cerr *C.idaas_error) (string, []byte, error) {
 	for range 4 { // the token may grow again (refresh) between two calls
 		if Code(rc) != CodeBufferTooSmall {
 			return "", dst, takeError(rc, cerr)
@@ -337,6 +355,7 @@ func readTokenSlow(src tokenSource, dst []byte, last *atomic.Pointer[string], rc
 			var s string
 			if last != nil {
 				s = string(big[:n])
+				last.Store(&lastToken{version: uint64(out.version), s: s})
 			} else {
 				dst = append(dst, big[:n]...)
 			}
@@ -356,7 +375,7 @@ func (c *Client) token(dst []byte, scope string, asString bool) (string, []byte,
 		return "", dst, ErrClosed
 	}
 	src := tokenSource{client: cp}
-	var last *atomic.Pointer[string]
+	var last *atomic.Pointer[lastToken]
 	var tmp *C.char
 	if scope == "" {
 		last = &c.last
@@ -565,7 +584,7 @@ func (x *ExchangeProvider) Close() error {
 // Provider hands out bearer tokens: bound to a client scope (cached, refreshed) or static.
 type Provider struct {
 	h    *handle[*C.idaas_provider]
-	last atomic.Pointer[string]
+	last atomic.Pointer[lastToken]
 }
 
 func newProvider(p *C.idaas_provider) *Provider {
@@ -620,7 +639,7 @@ func (p *Provider) token(dst []byte, asString bool) (string, []byte, error) {
 		tokenBufs.Put(tb)
 		return "", dst, ErrClosed
 	}
-	var last *atomic.Pointer[string]
+	var last *atomic.Pointer[lastToken]
 	if asString {
 		last = &p.last
 	}

@@ -188,6 +188,9 @@ func TestPlugin(t *testing.T) {
 			return "", 0, errors.New("the Go plugin refuses " + scope)
 		case strings.Contains(scope, "panic"):
 			panic("boom")
+		case strings.Contains(scope, "nocache"):
+			// no lifetime: never cached, a new token (and library version) on every call
+			return fmt.Sprintf("nocache-%d", calls.Load()), 0, nil
 		}
 		return "tok-" + scope, time.Hour, nil
 	})
@@ -222,6 +225,26 @@ func TestPlugin(t *testing.T) {
 			}
 		}
 	}
+	// A token that changes on every call: each call returns the new one (the version check of
+	// the hot path must never hand back the previous string), on the default path and through
+	// the scope cache and a provider.
+	vc := must[*idaas.Client](t)(idaas.NewClientFromJSON(ctx, pluginConfig("go-test-plugin"), nil))
+	defer vc.Close()
+	seen := map[string]bool{}
+	for range 5 {
+		got := must[string](t)(vc.TokenForScope(ctx, "api.example.com|nocache"))
+		if !strings.HasPrefix(got, "nocache-") || seen[got] {
+			t.Fatalf("nocache token %q repeated or wrong (seen %v)", got, seen)
+		}
+		seen[got] = true
+	}
+	ncp := must[*idaas.Provider](t)(vc.Provider("api.example.com|nocache"))
+	p1 := must[string](t)(ncp.Token(ctx))
+	p2 := must[string](t)(ncp.Token(ctx))
+	if p1 == p2 || !strings.HasPrefix(p2, "nocache-") {
+		t.Errorf("provider nocache tokens %q %q", p1, p2)
+	}
+	ncp.Close()
 	before := calls.Load()
 	must[string](t)(c.Token(ctx)) // cached
 	if calls.Load() != before {
