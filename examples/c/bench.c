@@ -1,6 +1,7 @@
 /*
  * bench: the cost of the hot path through the C ABI — a cached token (1,100 bytes) from
- * idaas_client_get_token + idaas_string_free, and from idaas_client_get_token_into (no allocation).
+ * idaas_client_get_token + idaas_string_free, from idaas_client_get_token_into (no allocation) and from
+ * idaas_client_get_token_versioned (the caller keeps its copy: nothing copied while it is current).
  *
  *   bench [ITERATIONS] [THREADS]   (default 1,000,000 per thread, measured in batches of 1,000;
  *                                   THREADS default 1: prints the median; with THREADS > 1 every
@@ -57,7 +58,7 @@ static double p99(const double *v, size_t n) {
 static idaas_client *client;
 
 struct job {
-    int into; /* 0: get_token + string_free, 1: get_token_into */
+    int into; /* 0: get_token + string_free, 1: get_token_into, 2: get_token_versioned (copy kept) */
     size_t batches;
     double *per_op; /* batches entries */
 };
@@ -66,10 +67,15 @@ static void *run(void *arg) {
     struct job *j = arg;
     char buf[2048];
     size_t len = 0;
+    uint64_t version = 0;
     for (size_t b = 0; b < j->batches; b++) {
         uint64_t t0 = now_ns();
         for (int i = 0; i < BATCH; i++) {
-            if (j->into) {
+            if (j->into == 2) {
+                /* a caller that keeps its copy (what the Go binding does): nothing copied while current */
+                if (idaas_client_get_token_versioned(client, NULL, &version, buf, sizeof buf, &len, NULL) != IDAAS_CODE_OK)
+                    abort();
+            } else if (j->into) {
                 if (idaas_client_get_token_into(client, NULL, buf, sizeof buf, &len, NULL) != IDAAS_CODE_OK) abort();
             } else {
                 char *t = NULL;
@@ -134,20 +140,25 @@ int main(int argc, char **argv) {
         idaas_string_free(t);
     }
 
-    double p1, o1, p2, o2;
+    double p1, o1, p2, o2, p3, o3;
     double m1 = measure(0, threads, batches, &p1, &o1);
     double m2 = measure(1, threads, batches, &p2, &o2);
+    double m3 = measure(2, threads, batches, &p3, &o3);
 
     printf("idaas %s, cached %d-byte token, %d thread(s) x %zu batches of %d\n", idaas_version(), TOKEN_LEN,
            threads, batches, BATCH);
     printf("idaas_client_get_token + idaas_string_free: median %.1f ns/op, p99 %.1f ns/op\n", m1, p1);
     printf("idaas_client_get_token_into (caller buffer): median %.1f ns/op, p99 %.1f ns/op\n", m2, p2);
+    printf("idaas_client_get_token_versioned (copy kept): median %.1f ns/op, p99 %.1f ns/op\n", m3, p3);
     printf("BENCH {\"name\":\"cached_token\",\"impl\":\"c\",\"variant\":\"idaas_client_get_token + idaas_string_free\","
            "\"threads\":%d,\"median_ns\":%.1f,\"p99_ns\":%.1f,\"ops_per_sec\":%.0f,\"batch\":%d,\"token_bytes\":%d}\n",
            threads, m1, p1, o1, BATCH, TOKEN_LEN);
     printf("BENCH {\"name\":\"cached_token\",\"impl\":\"c\",\"variant\":\"idaas_client_get_token_into (caller buffer)\","
            "\"threads\":%d,\"median_ns\":%.1f,\"p99_ns\":%.1f,\"ops_per_sec\":%.0f,\"batch\":%d,\"token_bytes\":%d}\n",
            threads, m2, p2, o2, BATCH, TOKEN_LEN);
+    printf("BENCH {\"name\":\"cached_token\",\"impl\":\"c\",\"variant\":\"idaas_client_get_token_versioned (caller keeps its copy)\","
+           "\"threads\":%d,\"median_ns\":%.1f,\"p99_ns\":%.1f,\"ops_per_sec\":%.0f,\"batch\":%d,\"token_bytes\":%d}\n",
+           threads, m3, p3, o3, BATCH, TOKEN_LEN);
     idaas_client_free(client);
     return 0;
 }
