@@ -87,6 +87,30 @@ def parse_go(path):
             "source": "go",
         }
         out.append(rec)
+    return merge_go_runs(out)
+
+
+def merge_go_runs(recs):
+    """`-count N` prints each row N times: keep one row per (name, variant, threads) whose median
+    and throughput are the medians over the runs (all run medians kept in `runs_median_ns`)."""
+    groups = {}
+    for r in recs:
+        groups.setdefault((r["name"], r["variant"], r["threads"]), []).append(r)
+    out = []
+    for rows in groups.values():
+        if len(rows) == 1:
+            out.append(rows[0])
+            continue
+        def med(vals):
+            vals = sorted(v for v in vals if v is not None)
+            return vals[len(vals) // 2] if vals else None
+        rec = dict(rows[0])
+        rec["median_ns"] = med(r["median_ns"] for r in rows)
+        rec["ops_per_sec"] = med(r["ops_per_sec"] for r in rows)
+        rec["mean_ns_per_op"] = med(r["mean_ns_per_op"] for r in rows)
+        rec["runs_median_ns"] = [r["median_ns"] for r in rows]
+        rec["runs"] = len(rows)
+        out.append(rec)
     return out
 
 
@@ -381,6 +405,8 @@ def notes(r):
         n.append(f"{r['token_bytes']}-byte token")
     if r.get("runs"):
         n.append(f"{r['runs']} runs")
+    if r.get("runs_median_ns"):
+        n.append("run medians " + " / ".join(f"{v:.1f}" for v in r["runs_median_ns"]) + " ns")
     if r.get("allocs_per_op") is not None:
         n.append(f"{r['allocs_per_op']:g} allocs/op")
     return "; ".join(n)
@@ -461,7 +487,7 @@ Median and p99 are per call (per-batch ns/call for the cached reads, which are t
 Go: `median-ns/op` of the binding's batched benchmarks; its RunParallel rows (`-cpu 8`: 8 goroutines,
 GOMAXPROCS=8) print the per-goroutine batch median divided by GOMAXPROCS, multiplied back here, so the
 8-thread Go figure is the median per-call latency of one goroutine while 8 run — the definition of the
-C and Java 8-thread rows (each thread's batches, one median); Java: TokenBench's per-batch median on 1 and 8 threads (the Java token is the emulator's
+C and Java 8-thread rows (each thread's batches, one median); full runs repeat the Go benchmarks 3 times (`-count 3`) and report the median of the 3 (the run medians are in the notes); Java: TokenBench's per-batch median on 1 and 8 threads (the Java token is the emulator's
 JWT, the Rust/C/Go ones a 1,100-byte plugin token); Node: CPU time per call of the synchronous read
 (`bench.js`: one JS thread — a Node client lives in one isolate, so there is no 8-thread row).
 
