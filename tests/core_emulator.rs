@@ -387,6 +387,11 @@ fn token_exchange_with_private_key_jwt() {
 }
 
 fn cached_client(emu: &Emulator, clock: Arc<ManualClock>) -> Client {
+    cached_client_builder(emu, clock).build().unwrap()
+}
+
+/// The builder behind [`cached_client`]: CLIENT_SECRET_POST, manual clock, no retries, no jitter.
+fn cached_client_builder(emu: &Emulator, clock: Arc<ManualClock>) -> ClientBuilder {
     builder(
         emu,
         &config_for(emu, AuthMethod::ClientSecretPost, None, None),
@@ -397,8 +402,6 @@ fn cached_client(emu: &Emulator, clock: Arc<ManualClock>) -> Client {
         jitter: false,
         ..CachePolicy::default()
     })
-    .build()
-    .unwrap()
 }
 
 #[test]
@@ -469,19 +472,10 @@ fn prefetch_inline_when_async_refresh_is_off() {
     let emu = Emulator::start_default();
     emu.set_token_lifetime(60);
     let clock = ManualClock::starting_now();
-    let c = builder(
-        &emu,
-        &config_for(&emu, AuthMethod::ClientSecretPost, None, None),
-    )
-    .clock(clock.clone())
-    .retry_policy(RetryPolicy::none())
-    .cache_policy(CachePolicy {
-        jitter: false,
-        ..CachePolicy::default()
-    })
-    .async_refresh(false)
-    .build()
-    .unwrap();
+    let c = cached_client_builder(&emu, clock.clone())
+        .async_refresh(false)
+        .build()
+        .unwrap();
     let t0 = c.bearer_token().unwrap();
     clock.advance_secs(25); // prefetch window
                             // The first caller in the window refreshes inline and gets the new token.

@@ -12,7 +12,7 @@ use idaas::clock::{Clock, ManualClock};
 use idaas::config::{AuthnMethod, Config, ConfigBuilder};
 use idaas::exchange::{TokenExchangeRequest, TOKEN_TYPE_ID_TOKEN, TOKEN_TYPE_JWT};
 use idaas::token::RetryPolicy;
-use idaas::{Client, ErrorKind, SecretString};
+use idaas::{Client, ClientBuilder, ErrorKind, SecretString};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +38,11 @@ fn cfg(server: &MockServer, method: AuthnMethod) -> ConfigBuilder {
 }
 
 fn client(c: ConfigBuilder, clock: Arc<ManualClock>) -> Client {
+    client_builder(c, clock).build().unwrap()
+}
+
+/// The builder behind [`client`]: manual clock, fast retries, no jitter.
+fn client_builder(c: ConfigBuilder, clock: Arc<ManualClock>) -> ClientBuilder {
     Client::builder(c.build().unwrap())
         .clock(clock)
         .retry_policy(fast_retry())
@@ -45,8 +50,6 @@ fn client(c: ConfigBuilder, clock: Arc<ManualClock>) -> Client {
             jitter: false,
             ..CachePolicy::default()
         })
-        .build()
-        .unwrap()
 }
 
 /// A server issuing tokens `tok-<n>` valid `lifetime` seconds by `clock`.
@@ -782,18 +785,10 @@ fn prefetch_refreshes_before_stale() {
     let s = token_server(clock.clone(), 1200);
     // In-caller refresh (`async_refresh(false)`), so the refresh is observable in this thread; the
     // default background refresh is tested below.
-    let c = Client::builder(
-        cfg(&s, AuthnMethod::ClientSecretPost)
-            .client_secret("x".into())
-            .build()
-            .unwrap(),
+    let c = client_builder(
+        cfg(&s, AuthnMethod::ClientSecretPost).client_secret("x".into()),
+        clock.clone(),
     )
-    .clock(clock.clone())
-    .retry_policy(fast_retry())
-    .cache_policy(CachePolicy {
-        jitter: false,
-        ..CachePolicy::default()
-    })
     .async_refresh(false)
     .build()
     .unwrap();
