@@ -16,9 +16,9 @@ use super::exchange::{credential_json, idaas_exchange_provider};
 use super::plugin::registered_plugins;
 use super::provider::{idaas_provider, ProviderKind};
 use super::{
-    alloc_string_prechecked, copy_into, copy_into_prechecked, free_guarded, guard, handle, has_nul,
-    idaas_code, idaas_error, nul_error, opt_str_arg, options_arg, out_arg, put_handle, str_arg,
-    FfiError,
+    alloc_string_prechecked, copy_if_changed, copy_into_prechecked, free_guarded, guard, handle,
+    has_nul, idaas_code, idaas_error, nul_error, opt_str_arg, options_arg, out_arg, put_handle,
+    str_arg, FfiError,
 };
 
 /// The IDaaS M2M client: one HTTP connection pool and one refresh-ahead token cache per scope.
@@ -283,10 +283,9 @@ pub unsafe extern "C" fn idaas_client_get_token_into(
             // SAFETY: `buf` is NULL or writable for `cap` bytes; `len_out` checked non-NULL.
             unsafe { copy_into_prechecked(t, buf, cap, len_out) }
         };
-        match scope {
-            None => client.inner.with_bearer_token(copy)?,
-            Some(s) => client.inner.with_bearer_token_for_scope(s, copy)?,
-        }
+        client
+            .inner
+            .with_bearer_token_versioned(scope, |t, _| copy(t))?
     })
 }
 
@@ -325,33 +324,6 @@ pub unsafe extern "C" fn idaas_client_get_token_versioned(
             unsafe { copy_if_changed(t, v, known, buf, cap, len_out, version_inout) }
         })?
     })
-}
-
-/// Shared tail of the `*_get_token_versioned` functions: nothing to do when `version == known`
-/// (and not 0), else [`copy_into`] and store `version`.
-///
-/// # Safety
-/// As [`copy_into`]; `version_inout` non-NULL and writable.
-#[inline]
-pub(crate) unsafe fn copy_if_changed(
-    token: &str,
-    version: u64,
-    known: u64,
-    buf: *mut c_char,
-    cap: usize,
-    len_out: *mut usize,
-    version_inout: *mut u64,
-) -> Result<(), FfiError> {
-    if version != 0 && version == known {
-        // SAFETY: non-NULL and writable (caller's contract).
-        unsafe { *len_out = 0 };
-        return Ok(());
-    }
-    // SAFETY: forwarded contract.
-    unsafe { copy_into(token, buf, cap, len_out) }?;
-    // SAFETY: non-NULL and writable (caller's contract).
-    unsafe { *version_inout = version };
-    Ok(())
 }
 
 /// The credential provider for `scope` (nullable: the configured default scope). It shares the

@@ -9,8 +9,8 @@ use crate::provider::{CachedProvider, Credential, SharedProvider, StaticProvider
 use crate::secret::SecretString;
 
 use super::{
-    alloc_string, copy_into, free_guarded, guard, handle, idaas_code, idaas_error, out_arg,
-    put_handle, str_arg, FfiError,
+    alloc_string, copy_if_changed, copy_into, free_guarded, guard, handle, idaas_code, idaas_error,
+    out_arg, put_handle, str_arg, FfiError,
 };
 
 /// A credential provider: hands out bearer tokens. Either bound to a client scope
@@ -52,13 +52,7 @@ impl idaas_provider {
     /// Calls `f` with the current token.
     #[inline]
     fn with_token<R>(&self, f: impl FnOnce(&str) -> R) -> Result<R, FfiError> {
-        match &self.kind {
-            ProviderKind::Cached(p) => Ok(p.with_bearer_token(f)?),
-            ProviderKind::Shared(p) => {
-                let c = p.credential()?;
-                Ok(f(c.access_token.expose()))
-            }
-        }
+        self.with_token_versioned(|t, _| f(t))
     }
 }
 
@@ -210,7 +204,7 @@ pub unsafe extern "C" fn idaas_provider_get_token_versioned(
         provider.with_token_versioned(|t, v| {
             // SAFETY: `buf` is NULL or writable for `cap` bytes; `len_out` and `version_inout`
             // checked non-NULL.
-            unsafe { super::client::copy_if_changed(t, v, known, buf, cap, len_out, version_inout) }
+            unsafe { copy_if_changed(t, v, known, buf, cap, len_out, version_inout) }
         })?
     })
 }

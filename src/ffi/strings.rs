@@ -140,6 +140,33 @@ pub(crate) unsafe fn copy_into(
     unsafe { copy_into_prechecked(s, buf, cap, len_out) }
 }
 
+/// Shared tail of the `*_get_token_versioned` functions: nothing to do when `version == known`
+/// (and not 0), else [`copy_into`] and store `version`.
+///
+/// # Safety
+/// As [`copy_into`]; `version_inout` non-NULL and writable.
+#[inline]
+pub(crate) unsafe fn copy_if_changed(
+    token: &str,
+    version: u64,
+    known: u64,
+    buf: *mut c_char,
+    cap: usize,
+    len_out: *mut usize,
+    version_inout: *mut u64,
+) -> Result<(), FfiError> {
+    if version != 0 && version == known {
+        // SAFETY: non-NULL and writable (caller's contract).
+        unsafe { *len_out = 0 };
+        return Ok(());
+    }
+    // SAFETY: forwarded contract.
+    unsafe { copy_into(token, buf, cap, len_out) }?;
+    // SAFETY: non-NULL and writable (caller's contract).
+    unsafe { *version_inout = version };
+    Ok(())
+}
+
 /// [`copy_into`] for a value already known to hold no NUL byte.
 ///
 /// # Safety
