@@ -23,6 +23,9 @@
 //! | stale | `stale_at ..< expires_at` | single flight: one caller fetches, concurrent callers wait for *its* result; if it fails the still-valid cached value is served (with a `log::warn!`, no secrets) |
 //! | expired / empty | `≥ expires_at` | single flight; a failure is returned to the fetching caller *and every waiter* (the same error, one request); an expired value is never returned |
 //!
+//! A lifetime is capped at [`CachePolicy::max_lifetime`] (24 h by default, decision D-35): the
+//! instants above are computed as if the value expired then.
+//!
 //! # Failures and backoff
 //! After a failed fetch no new fetch is attempted before a capped, jittered exponential backoff has
 //! passed (`base · 2^(n-1)` capped at `max`, then a uniformly random value in `[d/2, d)`; defaults
@@ -74,7 +77,14 @@ pub struct CachePolicy {
     /// Smallest stale margin (time before expiry when the value becomes stale), clamped to half
     /// the lifetime.
     pub min_stale_margin: Duration,
+    /// Longest time a value is kept (default [`MAX_LIFETIME`]): a value whose expiry lies further
+    /// ahead is treated as expiring then, so a server's absurd `expires_in` (say `1e30`) cannot pin
+    /// a token in the cache forever (decision D-35).
+    pub max_lifetime: Duration,
 }
+
+/// The default [`CachePolicy::max_lifetime`]: 24 hours.
+pub const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 impl Default for CachePolicy {
     fn default() -> Self {
@@ -84,6 +94,7 @@ impl Default for CachePolicy {
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(30),
             min_stale_margin: Duration::from_secs(30),
+            max_lifetime: MAX_LIFETIME,
         }
     }
 }
@@ -477,6 +488,8 @@ pub fn compute_times(now: u64, expires_at: u64, policy: &CachePolicy) -> CacheTi
             expires_at_ms: 0,
         };
     }
+    let max_lifetime = u64::try_from(policy.max_lifetime.as_millis()).unwrap_or(u64::MAX);
+    let expires_at = expires_at.min(now.saturating_add(max_lifetime.max(1)));
     let l = expires_at - now;
     let min_stale = policy.min_stale_margin.as_millis() as u64;
     let stale_margin = (l / 5).max(min_stale).min(l / 2);

@@ -18,7 +18,9 @@
 //!   of §2.7 step 8) must be present **and non-blank**: the reference only checks "not null", but an
 //!   empty value can never work, so it is reported at load time with the same catalogue code.
 //! * **Decision D-4**: `connectTimeout` / `readTimeout` (2000..=60000 ms) are applied to the HTTP
-//!   client (see [`Config::http_options`]).
+//!   client (see [`Config::http_options`]): one attempt lasts at most their sum. The extension
+//!   `callTimeout` (2000..=600000 ms, default `2 × (connectTimeout + readTimeout)`) bounds a whole
+//!   call, retries and back-offs included (decision D-33).
 //! * **Decision D-5**: `unsafeIgnoreSslCert: true` is **rejected** (code `UnsafeIgnoreSslCertNotSupported`):
 //!   neither reference ever honoured it, and silently turning off TLS verification for a credential
 //!   flow is not something a library should offer. Use `httpConfiguration.caCertificatePath` to trust a
@@ -74,6 +76,8 @@ pub const DEFAULT_READ_TIMEOUT_MS: u64 = 10000;
 pub const MIN_TIMEOUT_MS: u64 = 2000;
 /// Largest allowed timeout in ms.
 pub const MAX_TIMEOUT_MS: u64 = 60000;
+/// Largest allowed `callTimeout` in ms (the smallest is [`MIN_TIMEOUT_MS`]).
+pub const MAX_CALL_TIMEOUT_MS: u64 = 600_000;
 /// Default `humanAuthenticateClientId`.
 pub const DEFAULT_HUMAN_CLIENT_ID: &str = "iap_developer";
 
@@ -317,8 +321,12 @@ impl fmt::Debug for AuthnConfig {
 pub struct HttpConfig {
     /// `connectTimeout` in ms (default 5000, 2000..=60000).
     pub connect_timeout_ms: u64,
-    /// `readTimeout` in ms (default 10000, 2000..=60000).
+    /// `readTimeout` in ms (default 10000, 2000..=60000): once connected, the time to send the
+    /// request and receive the whole response.
     pub read_timeout_ms: u64,
+    /// `callTimeout` in ms (extension, 2000..=600000): the budget of one call, all attempts and
+    /// back-offs included. `None`: `2 × (connectTimeout + readTimeout)`.
+    pub call_timeout_ms: Option<u64>,
     /// `unsafeIgnoreSslCert`: parsed, but `true` is rejected (decision D-5).
     pub unsafe_ignore_ssl_cert: bool,
     /// `caCertificatePath`: extra trusted CA PEM file (extension, decision D-20).
@@ -330,6 +338,7 @@ impl Default for HttpConfig {
         HttpConfig {
             connect_timeout_ms: DEFAULT_CONNECT_TIMEOUT_MS,
             read_timeout_ms: DEFAULT_READ_TIMEOUT_MS,
+            call_timeout_ms: None,
             unsafe_ignore_ssl_cert: false,
             ca_certificate_path: None,
         }
@@ -471,6 +480,7 @@ impl Config {
         Ok(HttpOptions {
             connect_timeout: Duration::from_millis(self.http.connect_timeout_ms),
             read_timeout: Duration::from_millis(self.http.read_timeout_ms),
+            call_timeout: self.http.call_timeout_ms.map(Duration::from_millis),
             extra_ca_pem,
             ..HttpOptions::default()
         })
@@ -629,6 +639,12 @@ impl ConfigBuilder {
         self.http.connect_timeout_ms = v;
         self
     }
+    /// `httpConfiguration.callTimeout` in ms: the budget of one call (all attempts).
+    pub fn call_timeout_ms(mut self, v: u64) -> Self {
+        self.http.call_timeout_ms = Some(v);
+        self
+    }
+
     /// `httpConfiguration.readTimeout` in ms.
     pub fn read_timeout_ms(mut self, v: u64) -> Self {
         self.http.read_timeout_ms = v;
@@ -782,7 +798,7 @@ impl<'a> Obj<'a> {
         }
     }
 
-    fn integer(&self, camel: &str, code: &str, msg: &str) -> Result<Option<u64>> {
+    fn integer(&self, camel: &str, code: &str, msg: &str, max: u64) -> Result<Option<u64>> {
         match self.get(camel) {
             None => Ok(None),
             Some(Value::Number(n)) => match n.as_u64() {
@@ -790,7 +806,7 @@ impl<'a> Obj<'a> {
                 None => Err(Error::config(
                     code,
                     format!(
-                        "{msg} {}{}: {n} is not a whole number of milliseconds between {MIN_TIMEOUT_MS} and {MAX_TIMEOUT_MS}",
+                        "{msg} {}{}: {n} is not a whole number of milliseconds between {MIN_TIMEOUT_MS} and {max}",
                         self.file,
                         self.field_name(camel)
                     ),
@@ -904,6 +920,7 @@ fn parse_value(value: &Value, path: Option<&Path>) -> Result<Config> {
             "connectTimeout",
             "ConnectTimeoutNotValid",
             "Connect Timeout not valid.",
+            MAX_TIMEOUT_MS,
         )? {
             http.connect_timeout_ms = v;
         }
@@ -911,9 +928,16 @@ fn parse_value(value: &Value, path: Option<&Path>) -> Result<Config> {
             "readTimeout",
             "ReadTimeoutNotValid",
             "Read Timeout not valid.",
+            MAX_TIMEOUT_MS,
         )? {
             http.read_timeout_ms = v;
         }
+        http.call_timeout_ms = h.integer(
+            "callTimeout",
+            "CallTimeoutNotValid",
+            "Call Timeout not valid.",
+            MAX_CALL_TIMEOUT_MS,
+        )?;
         // `unsafeIgnoreSSLCert` (Java spelling) converts to `unsafe_ignore_ssl_cert` too.
         if let Some(v) = h.boolean("unsafeIgnoreSslCert")? {
             http.unsafe_ignore_ssl_cert = v;
@@ -1172,6 +1196,16 @@ fn validate_and_normalise(cfg: &mut Config, path: Option<&Path>) -> Result<()> {
             ),
         ));
     }
+    if let Some(ms) = h.call_timeout_ms {
+        if !(MIN_TIMEOUT_MS..=MAX_CALL_TIMEOUT_MS).contains(&ms) {
+            return Err(Error::config(
+                "CallTimeoutNotValid",
+                format!(
+                    "Call Timeout not valid. {file}httpConfiguration.callTimeout: {ms} ms is outside {MIN_TIMEOUT_MS}..={MAX_CALL_TIMEOUT_MS}"
+                ),
+            ));
+        }
+    }
     if h.unsafe_ignore_ssl_cert {
         return Err(Error::config(
             "UnsafeIgnoreSslCertNotSupported",
@@ -1193,23 +1227,60 @@ fn validate_and_normalise(cfg: &mut Config, path: Option<&Path>) -> Result<()> {
     {
         *v = normalize_endpoint(v);
     }
+    for (field, v) in [
+        ("issuer", Some(&cfg.issuer)),
+        ("tokenEndpoint", Some(&cfg.token_endpoint)),
+        (
+            "deviceAuthorizationEndpoint",
+            cfg.device_authorization_endpoint.as_ref(),
+        ),
+        ("developerApiEndpoint", cfg.developer_api_endpoint.as_ref()),
+        ("openApiEndpoint", cfg.open_api_endpoint.as_ref()),
+    ] {
+        if let Some(v) = v {
+            check_endpoint(&file, field, v)?;
+        }
+    }
     Ok(())
 }
 
 /// Endpoint normalisation of §2.7 step 10 with decision D-6: empty → unchanged; `https://…` →
 /// unchanged; `http://<loopback>…` → unchanged; other `http://…` → `https://…`; anything else →
-/// `https://` prepended. The prefix test is case-sensitive, as in the references.
+/// `https://` prepended. Schemes are matched in any letter case (the references match only the
+/// lower-case prefix and turned `HTTP://host` into `https://HTTP://host`); loopback is decided by
+/// the rules of `endpoint.rs` (a literal loopback host; user information never counts).
 pub fn normalize_endpoint(url: &str) -> String {
-    if url.is_empty() || url.starts_with("https://") {
+    if url.is_empty() {
         return url.to_string();
     }
-    if let Some(rest) = url.strip_prefix("http://") {
-        if crate::http::is_loopback_authority(rest) {
-            return url.to_string();
+    match crate::endpoint::split_scheme(url) {
+        Some((crate::endpoint::Scheme::Https, _)) => url.to_string(),
+        Some((crate::endpoint::Scheme::Http, rest)) => {
+            if crate::endpoint::is_loopback_url(url) {
+                url.to_string()
+            } else {
+                format!("https://{rest}")
+            }
         }
-        return format!("https://{rest}");
+        None => format!("https://{url}"),
     }
-    format!("https://{url}")
+}
+
+/// Check one normalised endpoint of the configuration (decision D-6): it must parse as a URL and
+/// carry no user information. A config error names the field.
+fn check_endpoint(file: &str, field: &str, url: &str) -> Result<()> {
+    if url.is_empty() {
+        return Ok(());
+    }
+    crate::endpoint::inspect(url).map(|_| ()).map_err(|why| {
+        Error::config(
+            "InvalidEndpointUrl",
+            format!(
+                "{file}{field}: {why}: {}; fix the URL in the configuration",
+                crate::endpoint::display_url(url)
+            ),
+        )
+    })
 }
 
 fn home_dir() -> Option<PathBuf> {
@@ -1304,7 +1375,21 @@ mod tests {
         assert_eq!(normalize_endpoint("https://a/b"), "https://a/b");
         assert_eq!(normalize_endpoint("http://a/b"), "https://a/b");
         assert_eq!(normalize_endpoint("a.example/b"), "https://a.example/b");
-        assert_eq!(normalize_endpoint("HTTP://x"), "https://HTTP://x");
+        assert_eq!(normalize_endpoint("HTTP://x"), "https://x");
+        assert_eq!(normalize_endpoint("HTTPS://x/t"), "HTTPS://x/t");
+        assert_eq!(
+            normalize_endpoint("HTTP://127.0.0.1:9/t"),
+            "HTTP://127.0.0.1:9/t"
+        );
+        // User information never makes a host loopback (the real host follows the `@`).
+        assert_eq!(
+            normalize_endpoint("http://localhost:x@evil.invalid/t"),
+            "https://localhost:x@evil.invalid/t"
+        );
+        assert_eq!(
+            normalize_endpoint("http://2130706433/t"),
+            "https://2130706433/t"
+        );
         assert_eq!(
             normalize_endpoint("http://127.0.0.1:9/t"),
             "http://127.0.0.1:9/t"

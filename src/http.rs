@@ -1,10 +1,27 @@
 //! The HTTP layer: one `ureq` agent per client (keep-alive pool), timeouts applied (D-4), TLS through
 //! rustls with the system roots plus `SSL_CERT_FILE` plus an optional extra CA file (D-20), no
 //! redirects followed (D-12, D-27), bounded body reads, and https enforced except for loopback hosts
-//! (D-6: plain `http://` is accepted only for 127.0.0.0/8, `::1` and `localhost`, so the emulator can
-//! be used without TLS; anything else must be https).
+//! (D-6, rules in [`crate::endpoint`]).
 //!
 //! Retries are not done here: the callers (token fetch, Developer API) decide what is safe to retry.
+//!
+//! # Time bounds
+//! One *attempt* (connect, send, receive headers and body) is bounded as a whole by
+//! `connect_timeout + read_timeout`; within it, connecting is bounded by `connect_timeout` and
+//! waiting for the reply to start by `read_timeout`, so a slow body cannot add a second read
+//! timeout to a slow start. One
+//! *call* — every attempt and back-off of one operation — has a budget, [`HttpOptions::call_timeout`]
+//! (default `2 × (connect_timeout + read_timeout)`): callers take a [`Deadline`] from
+//! [`HttpClient::deadline`] when the call starts, send with [`HttpClient::send_before`], and start a
+//! further attempt only when [`HttpClient::fits`] says its back-off and a whole attempt fit in what is
+//! left. No call outlives its budget.
+//!
+//! # Proxies
+//! A plain-`http://` request (loopback hosts, the ECS metadata service) and a request to a loopback
+//! host are always sent directly, never through a proxy: a proxy would see the secret in clear text,
+//! or could answer for "localhost" itself. `https://` requests to other hosts use the proxy of the
+//! environment as `ureq` reads it (`ALL_PROXY`, then `HTTPS_PROXY`, then `HTTP_PROXY`, lower-case
+//! spellings too) and honour `NO_PROXY`; TLS stays end to end through the proxy.
 //!
 //! # Logging and secrets
 //! At `TRACE` level, `ureq`'s protocol crate (`ureq_proto`) hex-dumps every request and response
@@ -14,9 +31,12 @@
 //! loggers that forward this crate's logs (e.g. the C ABI's log callback) must drop the records for
 //! which [`is_sensitive_log_record`] is true.
 
+use crate::endpoint::{self, Scheme};
 use crate::error::{Error, ErrorKind, Result};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 /// Largest response body we read (1 MiB); a larger one is an [`ErrorKind::UnexpectedResponse`].
 pub const MAX_BODY_BYTES: u64 = 1024 * 1024;
@@ -26,8 +46,12 @@ pub const MAX_BODY_BYTES: u64 = 1024 * 1024;
 pub struct HttpOptions {
     /// TCP + TLS connect timeout.
     pub connect_timeout: Duration,
-    /// Timeout waiting for the response (headers and body).
+    /// Time allowed for the reply to start once the request is sent; the whole attempt is
+    /// bounded by `connect_timeout + read_timeout`.
     pub read_timeout: Duration,
+    /// Budget of one call: every attempt and back-off of one operation. `None`: twice one
+    /// attempt's bound, `2 × (connect_timeout + read_timeout)`.
+    pub call_timeout: Option<Duration>,
     /// PEM text of extra trusted CA certificates (e.g. the emulator's CA), added to the system roots.
     pub extra_ca_pem: Option<String>,
     /// The `User-Agent` header value.
@@ -41,10 +65,44 @@ impl Default for HttpOptions {
         HttpOptions {
             connect_timeout: Duration::from_millis(5000),
             read_timeout: Duration::from_millis(10000),
+            call_timeout: None,
             extra_ca_pem: None,
             user_agent: default_user_agent(),
             max_body_bytes: MAX_BODY_BYTES,
         }
+    }
+}
+
+impl HttpOptions {
+    /// The bound of one attempt: `connect_timeout + read_timeout`.
+    pub fn attempt_timeout(&self) -> Duration {
+        self.connect_timeout.saturating_add(self.read_timeout)
+    }
+
+    /// The budget of one call ([`HttpOptions::call_timeout`] or its default).
+    pub fn call_budget(&self) -> Duration {
+        self.call_timeout
+            .unwrap_or_else(|| self.attempt_timeout().saturating_mul(2))
+    }
+}
+
+/// The instant by which a call (all its attempts and back-offs) must be over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Deadline(Instant);
+
+impl Deadline {
+    /// A deadline `budget` from now.
+    pub fn after(budget: Duration) -> Self {
+        let now = Instant::now();
+        Deadline(
+            now.checked_add(budget)
+                .unwrap_or(now + Duration::from_secs(86_400)),
+        )
+    }
+
+    /// Time left (zero once passed).
+    pub fn remaining(&self) -> Duration {
+        self.0.saturating_duration_since(Instant::now())
     }
 }
 
@@ -143,15 +201,22 @@ impl HttpClient {
             .max_redirects(0)
             .max_redirects_will_error(false)
             .timeout_connect(Some(opts.connect_timeout))
+            // The reply must start within the read timeout, and the body may not take longer
+            // either; the whole attempt is bounded again by `timeout_global` (set per request).
             .timeout_recv_response(Some(opts.read_timeout))
             .timeout_recv_body(Some(opts.read_timeout))
+            .timeout_global(Some(opts.attempt_timeout()))
             .user_agent(opts.user_agent.as_str())
             .accept(ureq::config::AutoHeaderValue::None)
             .tls_config(tls)
+            // Read once, here; plain-http and loopback requests switch it off per request.
+            .proxy(ureq::Proxy::try_from_env())
             .max_idle_connections_per_host(64)
             .build();
+        let agent =
+            ureq::Agent::with_parts(config, DefaultConnector::new(), LoopbackGuard::default());
         Ok(HttpClient {
-            agent: config.into(),
+            agent,
             opts: Arc::new(opts),
         })
     }
@@ -161,57 +226,64 @@ impl HttpClient {
         &self.opts
     }
 
+    /// A deadline for a call starting now ([`HttpOptions::call_budget`] away).
+    pub fn deadline(&self) -> Deadline {
+        Deadline::after(self.opts.call_budget())
+    }
+
+    /// Whether another attempt, after waiting `delay`, fits before `deadline`: an attempt is not
+    /// started unless its whole bound (`connect_timeout + read_timeout`) fits, so a retry never
+    /// ends as a timeout cut short by the call budget.
+    pub fn fits(&self, deadline: Deadline, delay: Duration) -> bool {
+        deadline.remaining() >= delay.saturating_add(self.opts.attempt_timeout())
+    }
+
     /// Send a request and read the whole (bounded) response. Any status is `Ok`; only transport
-    /// failures, timeouts and over-long bodies are errors.
+    /// failures, timeouts, over-long bodies and URLs refused by the rules of [`crate::endpoint`]
+    /// are errors. The request is one attempt and one call: it lasts at most
+    /// `connect_timeout + read_timeout`.
     pub fn send(&self, req: HttpRequest<'_>) -> Result<HttpResponse> {
-        check_url(req.url)?;
-        self.send_unchecked(req)
+        self.send_before(req, self.deadline())
+    }
+
+    /// [`HttpClient::send`] as one attempt of a call that must be over by `deadline`.
+    pub fn send_before(&self, req: HttpRequest<'_>, deadline: Deadline) -> Result<HttpResponse> {
+        let facts = checked(req.url)?;
+        if facts.scheme == Scheme::Http && !facts.loopback {
+            return Err(plain_http_refused(req.url));
+        }
+        self.send_checked(
+            req,
+            facts.loopback || facts.scheme == Scheme::Http,
+            deadline,
+        )
     }
 
     /// Like [`HttpClient::send`] but also allows plain `http://` to any host. Only for link-local
     /// metadata services that have no TLS (the ECS metadata service `http://100.100.100.200`, core.md
-    /// §6.2); never for the token endpoint or the Developer API.
+    /// §6.2); never for the token endpoint or the Developer API. Never proxied.
     pub fn send_allow_plain_http(&self, req: HttpRequest<'_>) -> Result<HttpResponse> {
-        if !(req.url.starts_with("http://") || req.url.starts_with("https://")) {
-            return Err(Error::invalid_argument(format!(
-                "unsupported URL (expected http:// or https://): {}",
-                url_without_query(req.url)
-            )));
-        }
-        self.send_unchecked(req)
+        let facts = checked(req.url)?;
+        let direct = facts.loopback || facts.scheme == Scheme::Http;
+        self.send_checked(req, direct, self.deadline())
     }
 
-    fn send_unchecked(&self, req: HttpRequest<'_>) -> Result<HttpResponse> {
-        let result = match req.method {
-            Method::Get => {
-                let mut b = self.agent.get(req.url);
-                for (k, v) in &req.headers {
-                    b = b.header(*k, v.as_str());
-                }
-                b.call()
-            }
-            Method::Post | Method::Put => {
-                let mut b = if req.method == Method::Post {
-                    self.agent.post(req.url)
-                } else {
-                    self.agent.put(req.url)
-                };
-                for (k, v) in &req.headers {
-                    b = b.header(*k, v.as_str());
-                }
-                match &req.body {
-                    Some(body) => b.send(&body[..]),
-                    None => b.send_empty(),
-                }
-            }
+    fn send_checked(
+        &self,
+        req: HttpRequest<'_>,
+        direct: bool,
+        deadline: Deadline,
+    ) -> Result<HttpResponse> {
+        let remaining = deadline.remaining();
+        let result = if remaining.is_zero() {
+            Err(call_timed_out(req.url))
+        } else {
+            self.call(&req, direct, remaining.min(self.opts.attempt_timeout()))
         };
         // The body and header values may carry secrets (client secret, assertion, API key): zero
         // our copies now that they are sent.
         let HttpRequest {
-            url,
-            mut headers,
-            body,
-            ..
+            mut headers, body, ..
         } = req;
         if let Some(mut b) = body {
             zeroize::Zeroize::zeroize(&mut b);
@@ -219,6 +291,44 @@ impl HttpClient {
         for (_, v) in headers.iter_mut() {
             zeroize::Zeroize::zeroize(v);
         }
+        result
+    }
+
+    /// One attempt, bounded by `bound` as a whole (headers and body).
+    fn call(&self, req: &HttpRequest<'_>, direct: bool, bound: Duration) -> Result<HttpResponse> {
+        let url = req.url;
+        let result = match req.method {
+            Method::Get => {
+                let mut b = self.agent.get(url);
+                for (k, v) in &req.headers {
+                    b = b.header(*k, v.as_str());
+                }
+                let mut c = b.config().timeout_global(Some(bound));
+                if direct {
+                    c = c.proxy(None);
+                }
+                c.build().call()
+            }
+            Method::Post | Method::Put => {
+                let mut b = if req.method == Method::Post {
+                    self.agent.post(url)
+                } else {
+                    self.agent.put(url)
+                };
+                for (k, v) in &req.headers {
+                    b = b.header(*k, v.as_str());
+                }
+                let mut c = b.config().timeout_global(Some(bound));
+                if direct {
+                    c = c.proxy(None);
+                }
+                let b = c.build();
+                match &req.body {
+                    Some(body) => b.send(&body[..]),
+                    None => b.send_empty(),
+                }
+            }
+        };
         let mut resp = result.map_err(|e| map_ureq_error(e, url))?;
         let status = resp.status().as_u16();
         let headers = resp
@@ -245,6 +355,64 @@ impl HttpClient {
     }
 }
 
+/// The name resolver of every client: for a plain-`http://` URL whose host is a name (only
+/// `localhost` passes [`check_url`]), keep only the loopback addresses it resolves to, and refuse
+/// the request when there are none — so the address actually connected to is loopback whatever the
+/// resolver (`/etc/hosts`, DNS) says. Other URLs resolve as usual.
+#[derive(Debug, Default)]
+struct LoopbackGuard(DefaultResolver);
+
+/// The guard's refusal, carried through `ureq::Error::Other` to [`map_ureq_error`].
+#[derive(Debug)]
+struct NoLoopbackAddress(String);
+
+impl std::fmt::Display for NoLoopbackAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "refusing plain http to {}: the name resolves to no loopback address",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for NoLoopbackAddress {}
+
+impl Resolver for LoopbackGuard {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> std::result::Result<ResolvedSocketAddrs, ureq::Error> {
+        let addrs = self.0.resolve(uri, config, timeout)?;
+        keep_loopback_for_plain_http(uri, addrs, self.empty())
+    }
+}
+
+/// The guard's rule (see [`LoopbackGuard`]): `kept` starts empty and receives the loopback
+/// addresses of a plain-http name.
+fn keep_loopback_for_plain_http(
+    uri: &ureq::http::Uri,
+    addrs: ResolvedSocketAddrs,
+    mut kept: ResolvedSocketAddrs,
+) -> std::result::Result<ResolvedSocketAddrs, ureq::Error> {
+    let host = uri.host().unwrap_or("");
+    let by_name = host.parse::<std::net::Ipv4Addr>().is_err() && !host.starts_with('[');
+    if uri.scheme() != Some(&ureq::http::uri::Scheme::HTTP) || !by_name {
+        return Ok(addrs);
+    }
+    for a in addrs.iter().filter(|a| a.ip().is_loopback()) {
+        kept.push(*a);
+    }
+    if kept.is_empty() {
+        return Err(ureq::Error::Other(Box::new(NoLoopbackAddress(
+            host.to_string(),
+        ))));
+    }
+    Ok(kept)
+}
+
 /// True for log records that may carry secrets: `TRACE` records of the HTTP stack (`ureq`,
 /// `ureq_proto`, `rustls`), which dump raw request/response bytes. Loggers forwarding this crate's
 /// records should drop them (see the module docs).
@@ -258,48 +426,53 @@ pub fn is_sensitive_log_record(target: &str, level: log::Level) -> bool {
         })
 }
 
-/// Refuse URLs that are not https, except plain http to a loopback host (decision D-6).
+/// Refuse a URL the client must not connect to: not http(s), carrying user information, or plain
+/// `http://` to a host that is not a literal loopback host (decision D-6; rules in
+/// [`crate::endpoint`]).
 pub fn check_url(url: &str) -> Result<()> {
-    if url.starts_with("https://") {
-        return Ok(());
+    let facts = checked(url)?;
+    if facts.scheme == Scheme::Http && !facts.loopback {
+        return Err(plain_http_refused(url));
     }
-    if let Some(rest) = url.strip_prefix("http://") {
-        if is_loopback_authority(rest) {
-            return Ok(());
-        }
-        return Err(Error::invalid_argument(format!(
-            "refusing plain http to a non-loopback host: {}; use https",
-            url_without_query(url)
-        )));
-    }
-    Err(Error::invalid_argument(format!(
-        "unsupported URL (expected https://...): {}",
-        url_without_query(url)
-    )))
+    Ok(())
 }
 
-/// True when the authority at the start of `rest` (`host[:port]/...`) is a loopback host.
-pub fn is_loopback_authority(rest: &str) -> bool {
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next().unwrap_or("")
-    } else {
-        authority
-            .rsplit_once(':')
-            .map(|(h, _)| h)
-            .unwrap_or(authority)
-    };
-    if host.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    match host.parse::<std::net::IpAddr>() {
-        Ok(ip) => ip.is_loopback(),
-        Err(_) => false,
-    }
+/// True when `url` is a valid URL without user information whose host is a loopback host spelled
+/// literally (`127.0.0.0/8` dotted-decimal, `[::1]`, `localhost`).
+pub fn is_loopback_url(url: &str) -> bool {
+    endpoint::is_loopback_url(url)
 }
 
-fn url_without_query(url: &str) -> &str {
-    url.split('?').next().unwrap_or(url)
+fn checked(url: &str) -> Result<endpoint::UrlFacts> {
+    endpoint::inspect(url).map_err(|why| {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            "InvalidUrl",
+            format!("refusing URL {}: {why}", endpoint::display_url(url)),
+        )
+    })
+}
+
+fn plain_http_refused(url: &str) -> Error {
+    Error::new(
+        ErrorKind::InvalidArgument,
+        "PlainHttpNotLoopback",
+        format!(
+            "refusing plain http to a host that is not a literal loopback address (127.0.0.0/8, [::1], localhost): {}; use https",
+            endpoint::display_url(url)
+        ),
+    )
+}
+
+fn call_timed_out(url: &str) -> Error {
+    Error::new(
+        ErrorKind::Timeout,
+        "CallTimeout",
+        format!(
+            "the call's time budget ran out before a request to {} could be sent",
+            endpoint::display_url(url)
+        ),
+    )
 }
 
 fn root_certs(extra_ca_pem: Option<&str>) -> Result<Vec<ureq::tls::Certificate<'static>>> {
@@ -335,7 +508,7 @@ fn root_certs(extra_ca_pem: Option<&str>) -> Result<Vec<ureq::tls::Certificate<'
 }
 
 fn map_ureq_error(e: ureq::Error, url: &str) -> Error {
-    let target = url_without_query(url).to_string();
+    let target = endpoint::display_url(url);
     match e {
         ureq::Error::Timeout(t) => Error::new(
             ErrorKind::Timeout,
@@ -392,6 +565,11 @@ fn map_ureq_error(e: ureq::Error, url: &str) -> Error {
             };
             Error::new(kind, code, format!("{msg} ({target})"))
         }
+        ureq::Error::Other(inner) if inner.is::<NoLoopbackAddress>() => Error::new(
+            ErrorKind::InvalidArgument,
+            "PlainHttpNotLoopback",
+            inner.to_string(),
+        ),
         ureq::Error::ConnectionFailed => Error::new(
             ErrorKind::Transport,
             "ConnectionFailed",
@@ -420,6 +598,47 @@ mod tests {
         assert!(!is_sensitive_log_record("idaas::cache", Level::Trace));
     }
 
+    fn addrs(list: &[&str]) -> ResolvedSocketAddrs {
+        let mut v = LoopbackGuard::default().empty();
+        for a in list {
+            v.push(a.parse().unwrap());
+        }
+        v
+    }
+
+    #[test]
+    fn resolver_guard_keeps_only_loopback_for_plain_http_names() {
+        let empty = || LoopbackGuard::default().empty();
+        let uri = |u: &str| u.parse::<ureq::http::Uri>().unwrap();
+        // `localhost` mapped elsewhere by a hostile resolver: refused, nothing to connect to.
+        let err = keep_loopback_for_plain_http(
+            &uri("http://localhost:8080/t"),
+            addrs(&["10.0.0.1:8080", "[2001:db8::1]:8080"]),
+            empty(),
+        )
+        .unwrap_err();
+        let e = map_ureq_error(err, "http://localhost:8080/t");
+        assert_eq!(e.code(), "PlainHttpNotLoopback");
+        // Mixed answers: only the loopback ones are kept.
+        let kept = keep_loopback_for_plain_http(
+            &uri("http://localhost:8080/t"),
+            addrs(&["10.0.0.1:8080", "127.0.0.1:8080", "[::1]:8080"]),
+            empty(),
+        )
+        .unwrap();
+        assert_eq!(
+            kept.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+            ["127.0.0.1:8080", "[::1]:8080"]
+        );
+        // https and IP literals are left alone (TLS, or already decided by check_url).
+        for u in ["https://idaas.example/t", "http://100.100.100.200/latest"] {
+            let kept =
+                keep_loopback_for_plain_http(&uri(u), addrs(&["100.100.100.200:80"]), empty())
+                    .unwrap();
+            assert_eq!(kept.len(), 1, "{u}");
+        }
+    }
+
     #[test]
     fn loopback_rules() {
         assert!(check_url("https://example.com/x").is_ok());
@@ -430,5 +649,30 @@ mod tests {
         assert!(check_url("http://example.com/x").is_err());
         assert!(check_url("http://127.0.0.1.example.com/x").is_err());
         assert!(check_url("ftp://127.0.0.1/x").is_err());
+        assert!(check_url("HTTP://127.0.0.1/x").is_ok());
+        assert!(check_url("http://localhost:x@evil.invalid/token").is_err());
+        assert!(check_url("http://[::1]@evil.invalid:8080/token").is_err());
+        assert!(check_url("http://127.0.0.1:@evil.invalid/token").is_err());
+    }
+
+    #[test]
+    fn budgets() {
+        let o = HttpOptions {
+            connect_timeout: Duration::from_secs(2),
+            read_timeout: Duration::from_secs(3),
+            ..HttpOptions::default()
+        };
+        assert_eq!(o.attempt_timeout(), Duration::from_secs(5));
+        assert_eq!(o.call_budget(), Duration::from_secs(10));
+        let o = HttpOptions {
+            call_timeout: Some(Duration::from_secs(4)),
+            ..o
+        };
+        assert_eq!(o.call_budget(), Duration::from_secs(4));
+        let http = HttpClient::new(o).unwrap();
+        let d = Deadline::after(Duration::from_secs(6));
+        assert!(http.fits(d, Duration::from_millis(500)));
+        assert!(!http.fits(d, Duration::from_millis(1500)));
+        assert!(!http.fits(Deadline::after(Duration::ZERO), Duration::ZERO));
     }
 }

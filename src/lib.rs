@@ -15,6 +15,7 @@ pub mod cache;
 pub mod client;
 pub mod clock;
 pub mod config;
+mod endpoint;
 pub mod error;
 pub mod exchange;
 #[allow(unsafe_code)]

@@ -28,11 +28,10 @@
 //! than 429 are never retried.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{HttpClient, HttpRequest, HttpResponse, Method};
+use crate::http::{Deadline, HttpClient, HttpRequest, HttpResponse, Method};
 use crate::provider::Credential;
 use crate::secret::SecretString;
 use serde_json::Value;
-use std::time::Instant;
 
 /// `grant_type` for obtaining tokens.
 pub const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
@@ -154,6 +153,8 @@ pub struct TokenRequest {
 }
 
 /// POST `build()` to `endpoint` with retries, and parse the reply. `build` is called once per attempt.
+/// The whole call, retries and back-offs included, stays within the HTTP client's call budget
+/// (a retry is started only when it fits, see [`HttpClient::fits`]).
 pub fn post_with_retries(
     http: &HttpClient,
     endpoint: &str,
@@ -161,13 +162,12 @@ pub fn post_with_retries(
     now_secs: &dyn Fn() -> u64,
     build: &dyn Fn() -> Result<TokenRequest>,
 ) -> Result<Credential> {
-    let start = Instant::now();
-    let budget = http.options().read_timeout;
+    let deadline = http.deadline();
     let mut attempt = 0u32;
     loop {
         attempt += 1;
         let req = build()?;
-        let (result, retry_after) = match post_once(http, endpoint, req) {
+        let (result, retry_after) = match post_once(http, endpoint, req, deadline) {
             Ok(resp) => {
                 let ra = if resp.status == 429 {
                     resp.header("retry-after")
@@ -187,7 +187,7 @@ pub fn post_with_retries(
             return Err(err);
         }
         let delay = retry.delay(attempt, retry_after);
-        if start.elapsed() + delay >= budget {
+        if !http.fits(deadline, delay) {
             return Err(err);
         }
         log::debug!("token request to {endpoint} failed ({err}); retry {attempt} in {delay:?}");
@@ -195,19 +195,26 @@ pub fn post_with_retries(
     }
 }
 
-fn post_once(http: &HttpClient, endpoint: &str, req: TokenRequest) -> Result<HttpResponse> {
+fn post_once(
+    http: &HttpClient,
+    endpoint: &str,
+    req: TokenRequest,
+    deadline: Deadline,
+) -> Result<HttpResponse> {
     let mut headers: Vec<(&str, String)> = Vec::with_capacity(req.headers.len() + 1);
     headers.push(("Content-Type", FORM_CONTENT_TYPE.to_string()));
     for (k, v) in &req.headers {
         headers.push((k, v.expose().to_string()));
     }
-    let resp = http.send(HttpRequest {
-        method: Method::Post,
-        url: endpoint,
-        headers,
-        body: Some(req.form.as_str().as_bytes().to_vec()),
-    });
-    resp
+    http.send_before(
+        HttpRequest {
+            method: Method::Post,
+            url: endpoint,
+            headers,
+            body: Some(req.form.as_str().as_bytes().to_vec()),
+        },
+        deadline,
+    )
 }
 
 fn str_field<'a>(obj: &'a serde_json::Map<String, Value>, keys: &[&str]) -> Option<&'a str> {

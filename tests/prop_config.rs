@@ -91,12 +91,11 @@ fn valid() -> Value {
 fn check(r: idaas::Result<Config>) -> Result<(), TestCaseError> {
     match r {
         Ok(cfg) => {
-            // Normalised endpoints are https, or http only to loopback hosts (D-6).
+            // Normalised endpoints are URLs the HTTP layer accepts: https, or http only to literal
+            // loopback hosts, never with user information (D-6).
             for ep in [&cfg.issuer, &cfg.token_endpoint] {
                 prop_assert!(
-                    ep.is_empty()
-                        || ep.starts_with("https://")
-                        || idaas::http::is_loopback_authority(ep.trim_start_matches("http://")),
+                    ep.is_empty() || idaas::http::check_url(ep).is_ok(),
                     "endpoint {ep:?} neither https nor loopback http"
                 );
             }

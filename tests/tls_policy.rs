@@ -229,7 +229,7 @@ fn plain_http_to_non_loopback_is_refused_before_connecting() {
     for url in [
         format!("http://[::ffff:127.0.0.1]:{port}/token"),
         format!("http://0.0.0.0:{port}/token"),
-        format!("HTTP://127.0.0.1:{port}/token"),
+        format!("http://localhost:x@127.0.0.1:{port}/token"),
         format!("ftp://127.0.0.1:{port}/token"),
     ] {
         let e = http
@@ -258,6 +258,10 @@ fn plain_http_to_non_loopback_is_refused_before_connecting() {
     assert!(check_url("http://127.0.0.1:1/x").is_ok());
     assert!(check_url("http://[::1]:1/x").is_ok());
     assert!(check_url("http://localhost:1/x").is_ok());
+    assert!(
+        check_url("HTTP://127.0.0.1:1/x").is_ok(),
+        "schemes are case-insensitive"
+    );
     // ... and configured http:// endpoints to other hosts become https (D-6).
     let emu = Emulator::start_default();
     let mut v = emu.client_config(idaas_emulator::AuthMethod::ClientSecretPost);

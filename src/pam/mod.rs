@@ -105,7 +105,7 @@ pub use transport::{RetryPolicy, API_VERSION};
 
 use crate::clock::{system_clock, SharedClock};
 use crate::error::{Error, Result};
-use crate::http::{is_loopback_authority, HttpClient, HttpOptions};
+use crate::http::{is_loopback_url, HttpClient, HttpOptions};
 use crate::provider::SharedProvider;
 use crate::secret::SecretString;
 use std::sync::Arc;
@@ -329,7 +329,7 @@ fn parse_endpoint(raw: &str) -> Result<(String, String)> {
             return Err(bad("invalid port"));
         }
     }
-    let scheme = if explicit_http && is_loopback_authority(host) {
+    let scheme = if explicit_http && is_loopback_url(&format!("http://{host}/")) {
         "http"
     } else {
         "https"

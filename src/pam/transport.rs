@@ -238,6 +238,8 @@ impl Transport {
         } else {
             1
         };
+        // One budget for the whole call: every attempt, the 401 refresh and every back-off.
+        let deadline = self.http.deadline();
         let mut attempt = 0u32;
         let mut refreshed_after_401 = false;
         // The 401 reply and the token it rejected, while the one retry is pending.
@@ -262,12 +264,13 @@ impl Transport {
                 headers: self.headers(op, token.as_ref()),
                 body: body.cloned(),
             };
-            match self.http.send(req) {
+            match self.http.send_before(req, deadline) {
                 Err(e) => {
+                    let d = self.retry.delay(attempt, None);
                     if attempt < max_attempts
                         && matches!(e.kind(), ErrorKind::Transport | ErrorKind::Timeout)
+                        && self.http.fits(deadline, d)
                     {
-                        let d = self.retry.delay(attempt, None);
                         log::debug!(
                             "{}: {} (attempt {attempt}), retrying in {d:?}",
                             op.action(),
@@ -284,7 +287,10 @@ impl Transport {
                     if (200..300).contains(&status) {
                         return Ok(resp);
                     }
-                    if status == 401 && !refreshed_after_401 {
+                    if status == 401
+                        && !refreshed_after_401
+                        && self.http.fits(deadline, Duration::ZERO)
+                    {
                         if let Some(t) = &token {
                             // The server rejected our bearer token (invalid or expired): drop it
                             // from the provider's cache and retry once with a fresh one. A 401 means
@@ -300,8 +306,11 @@ impl Transport {
                             continue;
                         }
                     }
-                    if (status == 429 || (500..600).contains(&status)) && attempt < max_attempts {
-                        let d = self.retry.delay(attempt, retry_after(&resp));
+                    let d = self.retry.delay(attempt, retry_after(&resp));
+                    if (status == 429 || (500..600).contains(&status))
+                        && attempt < max_attempts
+                        && self.http.fits(deadline, d)
+                    {
                         log::debug!(
                             "{}: HTTP {status} (attempt {attempt}), retrying in {d:?}",
                             op.action()
