@@ -169,8 +169,8 @@ impl HttpClient {
     }
 
     /// Like [`HttpClient::send`] but also allows plain `http://` to any host. Only for link-local
-    /// metadata services that have no TLS (the ECS metadata service `http://100.100.100.200`, core.md
-    /// §6.2); never for the token endpoint or the Developer API.
+    /// metadata services that have no TLS (the ECS metadata service `http://100.100.100.200`,
+    /// core.md §6.2); never for the token endpoint or the Developer API.
     pub fn send_allow_plain_http(&self, req: HttpRequest<'_>) -> Result<HttpResponse> {
         if !(req.url.starts_with("http://") || req.url.starts_with("https://")) {
             return Err(Error::invalid_argument(format!(
