@@ -4,12 +4,12 @@
 # Node bindings, and a quick benchmark smoke run. Each stage prints its duration.
 #
 # Usage: scripts/test-all.sh            (everything)
-#        STAGES="rust c" scripts/test-all.sh   (a subset: lint supply rust fuzz c go java node bench)
+#        STAGES="rust c" scripts/test-all.sh   (a subset: lint docs supply rust fuzz c go java node bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export CARGO_TERM_COLOR=never
-STAGES=${STAGES:-"lint supply rust fuzz c go java node bench"}
+STAGES=${STAGES:-"lint docs supply rust fuzz c go java node bench"}
 T0=$(date +%s)
 stage() { printf '\n=== %s (%ss elapsed)\n' "$1" "$(( $(date +%s) - T0 ))"; }
 want() { [[ " $STAGES " == *" $1 "* ]]; }
@@ -18,6 +18,11 @@ if want lint; then
   stage "rustfmt + clippy"
   cargo fmt --all -- --check
   cargo clippy --workspace --all-targets -- -D warnings
+fi
+
+if want docs; then
+  stage "docs: D-n and core.md/pam.md § references resolve in docs/"
+  scripts/check-doc-refs.sh
 fi
 
 if want supply; then

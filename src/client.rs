@@ -15,7 +15,7 @@
 //! client first needs its authentication (first provider or first exchange); rotating the key needs
 //! a new client. The client secret is read at every token request.
 //!
-//! # Decisions D-1 … D-22 (spec/README.md), D-32 and where they are implemented
+//! # Decisions D-1 … D-22, D-32 (recorded in docs/decisions.md) and where they are implemented
 //!
 //! | # | Decision taken | Module |
 //! |---|---|---|

@@ -3,7 +3,7 @@
 //! a few milliseconds of resolution is more than enough.
 //!
 //! [`SystemClock`] reads `CLOCK_REALTIME_COARSE` on Linux/Android through `rustix` (a safe wrapper
-//! that uses the vDSO: ≈ 10 ns instead of ≈ 28 ns for `SystemTime::now()`, see ARCHITECTURE.md).
+//! that uses the vDSO, so it is much cheaper than `SystemTime::now()`).
 //! Note that `coarsetime::Clock::now_since_epoch()` is *not* coarse (it calls `SystemTime::now()`
 //! and panics on a clock before 1970), so it is not used. Other platforms use `SystemTime::now()`.
 //! A clock before the epoch reads as 0 (never a panic).

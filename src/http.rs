@@ -260,8 +260,8 @@ impl HttpClient {
     }
 
     /// Like [`HttpClient::send`] but also allows plain `http://` to any host. Only for link-local
-    /// metadata services that have no TLS (the ECS metadata service `http://100.100.100.200`, core.md
-    /// §6.2); never for the token endpoint or the Developer API. Never proxied.
+    /// metadata services that have no TLS (the ECS metadata service `http://100.100.100.200`,
+    /// core.md §6.2); never for the token endpoint or the Developer API. Never proxied.
     pub fn send_allow_plain_http(&self, req: HttpRequest<'_>) -> Result<HttpResponse> {
         let facts = checked(req.url)?;
         let direct = facts.loopback || facts.scheme == Scheme::Http;

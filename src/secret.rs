@@ -147,8 +147,8 @@ impl From<&str> for SecretString {
 
 /// Zero a string's whole allocation (its length and spare capacity), then free it.
 ///
-/// `zeroize` writes byte by byte through volatile stores (≈ 230 ns for a 1.1 KB token, see
-/// ARCHITECTURE.md), which dominated the cached `bearer_token()` hot path. Here the buffer is
+/// `zeroize` writes byte by byte through volatile stores (slow even for a token-sized buffer),
+/// which dominated the cached `bearer_token()` hot path. Here the buffer is
 /// overwritten with an ordinary (vectorised, memset-speed) fill, and `black_box` on the buffer plus a
 /// compiler fence keep the compiler from treating the writes as dead before the free. Safe Rust,
 /// same guarantee in practice as `zeroize` for heap buffers.

@@ -17,7 +17,7 @@
 //! [`PamClient`] is cheap to clone (an `Arc` inside), `Send + Sync`, and shares one keep-alive HTTP
 //! pool across clones and threads.
 //!
-//! # Decisions (spec/README.md)
+//! # Decisions (recorded in docs/decisions.md)
 //!
 //! * Decision D-23: the endpoint must be `host[:port]`, optionally prefixed by `https://` or
 //!   `http://`; a blank endpoint or one with a path, query, fragment or user info is rejected at
