@@ -13,7 +13,8 @@
 #   make install           install lib, header and idaas.pc under PREFIX (DESTDIR honoured)
 #   make bench             the whole benchmark suite (scripts/bench.sh; BENCHMARKS.md); bench-quick: --quick
 #
-# Variables: CARGO_TARGET_DIR (default ./target), PROFILE (release|debug, for lib/examples/install),
+# Variables: CARGO_TARGET_DIR (default ./target), CARGO_FLAGS (extra flags of every cargo build, e.g.
+# --locked as scripts/test-all.sh sets), PROFILE (release|debug, for lib/examples/install),
 # PREFIX (/usr/local), CC, CXX, IDAAS_EMULATOR_BIN (emulator binary for the C tests).
 
 CARGO            ?= cargo

@@ -74,15 +74,15 @@ step "build (release library, emulator, benchmark programs)"
 # The bench targets are named (`--benches` would also build the library's unit-test harness).
 BENCHES="cached_token pam storm startup"
 BENCH_ARGS=(-p idaas --profile bench-suite)
-run build cargo build --release -p idaas || { echo "build failed" >&2; exit 1; }
-run build cargo build --release -p idaas-emulator || { echo "build failed" >&2; exit 1; }
+run build cargo build --locked --release -p idaas || { echo "build failed" >&2; exit 1; }
+run build cargo build --locked --release -p idaas-emulator || { echo "build failed" >&2; exit 1; }
 # shellcheck disable=SC2046
-run build cargo bench "${BENCH_ARGS[@]}" $(printf -- '--bench %s ' $BENCHES) --no-run || { echo "build failed" >&2; exit 1; }
+run build cargo bench --locked "${BENCH_ARGS[@]}" $(printf -- '--bench %s ' $BENCHES) --no-run || { echo "build failed" >&2; exit 1; }
 
 if want rust; then
   for b in $BENCHES; do
     step "Rust: benches/$b.rs"
-    run "rust_$b" cargo bench -q "${BENCH_ARGS[@]}" --bench "$b"
+    run "rust_$b" cargo bench --locked -q "${BENCH_ARGS[@]}" --bench "$b"
   done
 fi
 

@@ -9,6 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export CARGO_TERM_COLOR=never
+# Cargo.lock must not drift: every cargo build and test runs with --locked (here, and through
+# CARGO_FLAGS in the Makefiles of the C ABI and the bindings, and in scripts/bench.sh).
+export CARGO_FLAGS=--locked
 STAGES=${STAGES:-"lint docs supply rust fuzz c go java node bench"}
 T0=$(date +%s)
 stage() { printf '\n=== %s (%ss elapsed)\n' "$1" "$(( $(date +%s) - T0 ))"; }
@@ -17,7 +20,7 @@ want() { [[ " $STAGES " == *" $1 "* ]]; }
 if want lint; then
   stage "rustfmt + clippy"
   cargo fmt --all -- --check
-  cargo clippy --workspace --all-targets -- -D warnings
+  cargo clippy --locked --workspace --all-targets -- -D warnings
 fi
 
 if want docs; then
@@ -26,7 +29,7 @@ if want docs; then
 fi
 
 if want supply; then
-  stage "supply chain (cargo-deny: licenses, bans, sources; advisories when the database is reachable)"
+  stage "supply chain (cargo-deny: licenses, bans, sources, advisories against the offline snapshot)"
   scripts/supply-chain.sh
 fi
 
@@ -37,8 +40,8 @@ if want rust; then
   # dev-dependencies, and its build of the idaas library (a cdylib/staticlib: one cargo
   # fingerprint and one deps/libidaas.{a,so} per profile whatever the features) was redone by
   # `cargo test`, which then relinked every test.
-  cargo test --workspace --no-run
-  cargo test --workspace
+  cargo test --locked --workspace --no-run
+  cargo test --locked --workspace
 fi
 
 if want fuzz; then
@@ -51,7 +54,7 @@ if want fuzz; then
     target=${spec%%:*}
     n=$(python3 -c "print(max(1, int(${spec##*:} * $scale)))")
     t=$(date +%s)
-    PROPTEST_CASES=$n cargo test -q --test "$target"
+    PROPTEST_CASES=$n cargo test --locked -q --test "$target"
     echo "fuzz target $target: $n cases per property, $(( $(date +%s) - t )) s"
   done
 fi

@@ -28,7 +28,7 @@
 //! | D-7 | PKCS#8 RSA/EC, PKCS#1 RSA, SEC1 EC; encrypted keys refused; literal `\n` accepted; P-521 refused (`NotSupportedWebKey`, ring cannot sign it) | [`crate::auth::keys`] |
 //! | D-8 | HS256 with any secret length, no warning | [`crate::auth::jwt`] |
 //! | D-9 | JWT header `{"alg":…,"typ":"JWT"}` | [`crate::auth::jwt`] |
-//! | D-10 | Basic credentials = base64 of raw `id:secret` | [`crate::auth`] |
+//! | D-10 | Basic credentials = base64 of raw `id:secret` (the default; `clientSecretBasicEncoding: form` form-encodes both first) | [`crate::auth`] |
 //! | D-11 | `expires_at`, else `now + expires_in`, else not cached | [`crate::token`], [`crate::cache`] |
 //! | D-12 | redirects never followed (3xx → `UnexpectedResponse` with `Location`) | [`crate::http`], [`crate::token`] |
 //! | D-13 | `authorization_pending`/`slow_down` are ordinary errors (no device flow) | [`crate::token`] |
@@ -373,7 +373,7 @@ impl Client {
                 crate::exchange::build_request(
                     auth,
                     &inner.config.client_id,
-                    &inner.config.token_endpoint,
+                    inner.config.client_assertion_audience(),
                     inner.clock.now_secs(),
                     req,
                     &inner.config.scope,
@@ -478,6 +478,7 @@ impl Client {
             let auth = self.auth_locked()?.clone();
             let http = i.http.clone();
             let endpoint = i.config.token_endpoint.clone();
+            let aud = i.config.client_assertion_audience().to_string();
             let client_id = i.config.client_id.clone();
             let retry = i.retry.clone();
             let clock = i.clock.clone();
@@ -489,7 +490,7 @@ impl Client {
                         client_credentials_request(
                             &auth,
                             &client_id,
-                            &endpoint,
+                            &aud,
                             clock.now_secs(),
                             &scope_owned,
                         )
@@ -526,15 +527,16 @@ pub fn cache_expiry_ms(c: &Credential, now_ms: u64) -> u64 {
 }
 
 /// The client-credentials request of §5.2: authentication fields, `grant_type`, `scope`.
+/// `aud` is the audience of client assertions ([`Config::client_assertion_audience`]).
 pub fn client_credentials_request(
     auth: &ClientAuth,
     client_id: &str,
-    token_endpoint: &str,
+    aud: &str,
     now_secs: u64,
     scope: &str,
 ) -> Result<TokenRequest> {
     let mut req = TokenRequest::default();
-    auth.apply(client_id, token_endpoint, now_secs, &mut req)?;
+    auth.apply(client_id, aud, now_secs, &mut req)?;
     req.form
         .push("grant_type", GRANT_CLIENT_CREDENTIALS)
         .push("scope", scope);

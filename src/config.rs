@@ -12,7 +12,19 @@
 //!   of the wrong JSON type is rejected with an error naming the key, the expected and the actual
 //!   type. `null` counts as absent.
 //! * **Decision D-3**: unknown enum values (`identityType`, `authnMethod`,
-//!   `clientDeployEnvironment`) are rejected, naming the key and listing the allowed values.
+//!   `clientDeployEnvironment`, `clientSecretBasicEncoding`, `clientAssertionAudience`) are rejected,
+//!   naming the key and listing the allowed values.
+//! * **Extensions for servers that follow the RFCs strictly** (both default to the reference's
+//!   behaviour, so the bytes on the wire only change when a key is set):
+//!   `authnConfiguration.clientSecretBasicEncoding` (`raw` | `form`, see [`BasicEncoding`]) says how
+//!   `CLIENT_SECRET_BASIC` builds the `Authorization` header: `raw` is the reference's base64 of the
+//!   unencoded `id:secret`, `form` form-encodes id and secret first as RFC 6749 §2.3.1 requires
+//!   (secrets with `+`, `%`, `:` or spaces otherwise fail at such servers);
+//!   `authnConfiguration.clientAssertionAudience` (`tokenEndpoint` | `issuer`, see
+//!   [`AssertionAudience`]) chooses the `aud` claim of the client assertions of `CLIENT_SECRET_JWT`,
+//!   `PRIVATE_KEY_JWT` and `PCA`: the token endpoint URL (the reference's choice) or the `issuer`,
+//!   which servers in a strict profile (FAPI 2.0, the update of RFC 7523) require. Other methods
+//!   ignore both keys.
 //! * **Decision D-2**: the default scope is `urn:cloud:idaas:pam|.all` (see [`crate::scope`]).
 //! * Required strings (`idaasInstanceId`, `clientId`, `issuer`, `tokenEndpoint`, the per-method keys
 //!   of §2.7 step 8) must be present **and non-blank**: the reference only checks "not null", but an
@@ -238,6 +250,77 @@ impl fmt::Display for DeployEnvironment {
     }
 }
 
+/// `authnConfiguration.clientSecretBasicEncoding`: how `CLIENT_SECRET_BASIC` encodes the
+/// credentials before base64 (module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum BasicEncoding {
+    /// `raw` (default): base64 of `id:secret` as is, as the reference SDKs send it.
+    #[default]
+    Raw,
+    /// `form`: RFC 6749 §2.3.1, base64 of `form(id):form(secret)` (the form encoding of the body).
+    Form,
+}
+
+impl BasicEncoding {
+    /// Every value.
+    pub const ALL: [BasicEncoding; 2] = [BasicEncoding::Raw, BasicEncoding::Form];
+
+    /// The config name, e.g. `raw`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BasicEncoding::Raw => "raw",
+            BasicEncoding::Form => "form",
+        }
+    }
+
+    /// Parse a config name (exact, case-sensitive).
+    pub fn parse(s: &str) -> Option<BasicEncoding> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+impl fmt::Display for BasicEncoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `authnConfiguration.clientAssertionAudience`: the `aud` claim of client assertions
+/// (`CLIENT_SECRET_JWT`, `PRIVATE_KEY_JWT`, `PCA`; module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum AssertionAudience {
+    /// `tokenEndpoint` (default): the normalised `tokenEndpoint` URL, as the reference SDKs do.
+    #[default]
+    TokenEndpoint,
+    /// `issuer`: the normalised `issuer`, required by servers in a strict profile.
+    Issuer,
+}
+
+impl AssertionAudience {
+    /// Every value.
+    pub const ALL: [AssertionAudience; 2] =
+        [AssertionAudience::TokenEndpoint, AssertionAudience::Issuer];
+
+    /// The config name, e.g. `tokenEndpoint`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssertionAudience::TokenEndpoint => "tokenEndpoint",
+            AssertionAudience::Issuer => "issuer",
+        }
+    }
+
+    /// Parse a config name (exact, case-sensitive).
+    pub fn parse(s: &str) -> Option<AssertionAudience> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+impl fmt::Display for AssertionAudience {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A programmatic source of the client secret, called at every token request.
 pub type SecretSupplier = Arc<dyn Fn() -> Result<SecretString> + Send + Sync>;
 
@@ -268,6 +351,10 @@ pub struct AuthnConfig {
     pub plugin_name: Option<String>,
     /// `humanAuthenticateClientId` (default `iap_developer`).
     pub human_authenticate_client_id: Option<String>,
+    /// `clientSecretBasicEncoding` (default `raw`).
+    pub client_secret_basic_encoding: BasicEncoding,
+    /// `clientAssertionAudience` (default `tokenEndpoint`).
+    pub client_assertion_audience: AssertionAudience,
     /// Programmatic only: the client secret supplier (takes precedence over the env var name).
     pub client_secret_supplier: Option<SecretSupplier>,
     /// Programmatic only: the PEM private key (takes precedence over the env var name).
@@ -307,6 +394,11 @@ impl fmt::Debug for AuthnConfig {
                 "human_authenticate_client_id",
                 &self.human_authenticate_client_id,
             )
+            .field(
+                "client_secret_basic_encoding",
+                &self.client_secret_basic_encoding,
+            )
+            .field("client_assertion_audience", &self.client_assertion_audience)
             .field(
                 "client_secret_supplier",
                 &self.client_secret_supplier.as_ref().map(|_| "<supplier>"),
@@ -352,9 +444,11 @@ pub struct Config {
     pub idaas_instance_id: String,
     /// `clientId`.
     pub client_id: String,
-    /// `issuer` (normalised; never used on the wire).
+    /// `issuer` (normalised; on the wire only as the client-assertion `aud` when
+    /// `clientAssertionAudience` is `issuer`).
     pub issuer: String,
-    /// `tokenEndpoint` (normalised; also the client-assertion `aud`).
+    /// `tokenEndpoint` (normalised; also the client-assertion `aud` by default, see
+    /// [`Config::client_assertion_audience`]).
     pub token_endpoint: String,
     /// `scope` (default [`crate::scope::DEFAULT_SCOPE`]).
     pub scope: String,
@@ -489,6 +583,15 @@ impl Config {
     /// The authentication method.
     pub fn authn_method(&self) -> AuthnMethod {
         self.authn.authn_method
+    }
+
+    /// The `aud` claim of client assertions: `tokenEndpoint` or `issuer`, as chosen by
+    /// `authnConfiguration.clientAssertionAudience` (both normalised).
+    pub fn client_assertion_audience(&self) -> &str {
+        match self.authn.client_assertion_audience {
+            AssertionAudience::TokenEndpoint => &self.token_endpoint,
+            AssertionAudience::Issuer => &self.issuer,
+        }
     }
 
     fn file_prefix(&self) -> String {
@@ -632,6 +735,16 @@ impl ConfigBuilder {
     /// `authnConfiguration.pluginName`.
     pub fn plugin_name(mut self, v: impl Into<String>) -> Self {
         self.authn.plugin_name = Some(v.into());
+        self
+    }
+    /// `authnConfiguration.clientSecretBasicEncoding` (default [`BasicEncoding::Raw`]).
+    pub fn client_secret_basic_encoding(mut self, e: BasicEncoding) -> Self {
+        self.authn.client_secret_basic_encoding = e;
+        self
+    }
+    /// `authnConfiguration.clientAssertionAudience` (default [`AssertionAudience::TokenEndpoint`]).
+    pub fn client_assertion_audience(mut self, a: AssertionAudience) -> Self {
+        self.authn.client_assertion_audience = a;
         self
     }
     /// `httpConfiguration.connectTimeout` in ms.
@@ -912,6 +1025,22 @@ fn parse_value(value: &Value, path: Option<&Path>) -> Result<Config> {
         authn.x509_cert_chains = a.string("x509CertChains")?;
         authn.plugin_name = a.string("pluginName")?;
         authn.human_authenticate_client_id = a.string("humanAuthenticateClientId")?;
+        let encodings: Vec<&str> = BasicEncoding::ALL.iter().map(|e| e.as_str()).collect();
+        authn.client_secret_basic_encoding = a
+            .enum_value(
+                "clientSecretBasicEncoding",
+                BasicEncoding::parse,
+                &encodings,
+            )?
+            .unwrap_or_default();
+        let audiences: Vec<&str> = AssertionAudience::ALL.iter().map(|e| e.as_str()).collect();
+        authn.client_assertion_audience = a
+            .enum_value(
+                "clientAssertionAudience",
+                AssertionAudience::parse,
+                &audiences,
+            )?
+            .unwrap_or_default();
     }
     let mut http = HttpConfig::default();
     if let Some(m) = top.object("httpConfiguration")? {

@@ -131,17 +131,18 @@ impl TokenExchangeRequest {
     }
 }
 
-/// Build the exchange form (§7.2) with fresh client authentication.
+/// Build the exchange form (§7.2) with fresh client authentication; `aud` is the audience of
+/// client assertions ([`crate::config::Config::client_assertion_audience`]).
 pub(crate) fn build_request(
     auth: &ClientAuth,
     client_id: &str,
-    token_endpoint: &str,
+    aud: &str,
     now_secs: u64,
     req: &TokenExchangeRequest,
     default_scope: &str,
 ) -> Result<TokenRequest> {
     let mut out = TokenRequest::default();
-    auth.apply(client_id, token_endpoint, now_secs, &mut out)?;
+    auth.apply(client_id, aud, now_secs, &mut out)?;
     out.form
         .push("grant_type", GRANT_TYPE_TOKEN_EXCHANGE)
         .push("subject_token", req.subject_token.expose())

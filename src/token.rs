@@ -3,7 +3,8 @@
 //! * Form encoding (§5.1): the Python form: `A-Z a-z 0-9 - . _ ~` kept, space → `+`, every other byte
 //!   → `%XX` (upper-case hex). Parameters in the order of the §5.2 table.
 //! * `Content-Type: application/x-www-form-urlencoded` without charset; `Authorization: Basic` only for
-//!   `CLIENT_SECRET_BASIC`, built from the raw `client_id:secret` (decision D-10).
+//!   `CLIENT_SECRET_BASIC`, built from the raw `client_id:secret` (decision D-10) unless
+//!   `clientSecretBasicEncoding` is `form` (see [`crate::auth`]).
 //! * Responses (§5.3): any 2xx with a JSON object body. Decision D-11: `expires_at` is used when
 //!   present (> 0), else `now + expires_in`; with neither the credential has `expires_at = 0` and
 //!   is not cached (the next call fetches again). A 2xx reply without `access_token`

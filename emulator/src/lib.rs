@@ -278,6 +278,14 @@ pub struct EmulatorOptions {
     pub tls: bool,
     /// Omit `expires_at` from token replies (to test clients against servers without it).
     pub omit_expires_at: bool,
+    /// Strict RFC 6749 §2.3.1 Basic credentials: the id and secret of `Authorization: Basic` are
+    /// form-decoded before comparison, so a raw secret containing `+`, `%`, `:` or a space fails
+    /// (default false: raw and form-encoded credentials are both accepted, D-10).
+    pub strict_basic_encoding: bool,
+    /// Strict client-assertion audience (FAPI 2.0, the RFC 7523 update): the `aud` of a JWT client
+    /// assertion must be the issuer; the token endpoint URL is refused (default false: the token
+    /// endpoint URL is required, as IDaaS does).
+    pub strict_assertion_audience: bool,
     /// Faults active from the start.
     pub faults: Vec<FaultRule>,
     /// Append every request as a JSON line to this file.
@@ -300,6 +308,8 @@ impl Default for EmulatorOptions {
             error_style: ErrorStyle::OAuth,
             tls: true,
             omit_expires_at: false,
+            strict_basic_encoding: false,
+            strict_assertion_audience: false,
             faults: Vec::new(),
             request_log: None,
             tls_files: None,
@@ -388,6 +398,8 @@ pub(crate) struct Inner {
     pub token_lifetime: AtomicU64,
     pub error_style: AtomicU8,
     pub omit_expires_at: bool,
+    pub strict_basic_encoding: bool,
+    pub strict_assertion_audience: bool,
     pub faults: Mutex<Vec<FaultRule>>,
     pub log: Mutex<reqlog::RequestLog>,
     pub log_file: Option<Mutex<std::fs::File>>,
@@ -717,6 +729,8 @@ pub fn start(opts: EmulatorOptions) -> Result<Emulator, EmulatorError> {
         token_lifetime: AtomicU64::new(opts.token_lifetime_secs),
         error_style: AtomicU8::new(0),
         omit_expires_at: opts.omit_expires_at,
+        strict_basic_encoding: opts.strict_basic_encoding,
+        strict_assertion_audience: opts.strict_assertion_audience,
         faults: Mutex::new(opts.faults.clone()),
         log: Mutex::new(reqlog::RequestLog::default()),
         log_file,

@@ -54,6 +54,14 @@ struct Cli {
     /// Omit expires_at from token replies.
     #[arg(long)]
     omit_expires_at: bool,
+    /// Form-decode the id and secret of Basic credentials before comparing them (as servers
+    /// following RFC 6749 §2.3.1 strictly do): a raw secret containing + % : or a space then fails.
+    #[arg(long)]
+    strict_basic_encoding: bool,
+    /// Require the issuer as the aud of JWT client assertions (FAPI 2.0 / RFC 7523 update); the
+    /// token endpoint URL is then refused.
+    #[arg(long)]
+    strict_assertion_audience: bool,
     /// Shape of Developer API error bodies: oauth ({"error",...}) or pop ({"Code",...}).
     #[arg(long, default_value = "oauth", value_parser = parse_style, value_name = "oauth|pop")]
     error_style: ErrorStyle,
@@ -106,6 +114,8 @@ fn main() {
         error_style: cli.error_style,
         tls: !cli.no_tls,
         omit_expires_at: cli.omit_expires_at,
+        strict_basic_encoding: cli.strict_basic_encoding,
+        strict_assertion_audience: cli.strict_assertion_audience,
         faults: cli.faults.clone(),
         request_log: cli.request_log.clone(),
         tls_files: match (&cli.tls_cert, &cli.tls_key) {

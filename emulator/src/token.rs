@@ -271,6 +271,12 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// A byte that a form encoder (RFC 6749 appendix B; Python's `quote_plus`, Java's `URLEncoder`)
+/// may leave in its output: unreserved characters, `*`, `+` (a space) and `%` (an escape).
+fn form_encoded_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'*' | b'+' | b'%')
+}
+
 fn authenticate<'a>(inner: &'a Inner, req: &Request, form: &Form) -> Result<&'a ClientFixture, E> {
     let basic = req.header("authorization").and_then(|h| {
         let h = h.trim();
@@ -295,14 +301,35 @@ fn authenticate<'a>(inner: &'a Inner, req: &Request, form: &Form) -> Result<&'a 
         let (id, secret) = raw
             .split_once(':')
             .ok_or_else(|| unauthorized("Basic credentials lack a ':'"))?;
-        // D-10: accept raw and form-url-encoded credentials.
-        let candidates = [
-            (id.to_string(), secret.to_string()),
-            (
-                crate::util::percent_decode(id, true).unwrap_or_default(),
-                crate::util::percent_decode(secret, true).unwrap_or_default(),
-            ),
-        ];
+        let decode = |s: &str| crate::util::percent_decode(s, true);
+        let candidates = if inner.strict_basic_encoding {
+            // RFC 6749 §2.3.1, read strictly: id and secret are form-encoded, so each must be
+            // in the alphabet of that encoding and is decoded before comparison. A raw secret
+            // with `+` or `%` then decodes to something else (or is a bad escape), and one with
+            // `:` or a space is not form-encoded at all.
+            let strict = |part: &str| {
+                if !part.bytes().all(form_encoded_byte) {
+                    return Err(unauthorized(
+                        "Basic credentials are not form-encoded (RFC 6749 section 2.3.1): a character other than A-Z a-z 0-9 - . _ ~ * + % was sent as is",
+                    ));
+                }
+                decode(part).map_err(|e| {
+                    unauthorized(format!(
+                        "Basic credentials are not form-encoded (RFC 6749 section 2.3.1): {e}"
+                    ))
+                })
+            };
+            vec![(strict(id)?, strict(secret)?)]
+        } else {
+            // D-10: accept raw and form-url-encoded credentials.
+            vec![
+                (id.to_string(), secret.to_string()),
+                (
+                    decode(id).unwrap_or_default(),
+                    decode(secret).unwrap_or_default(),
+                ),
+            ]
+        };
         for (cid, sec) in &candidates {
             if let Some(c) = inner.fixtures.clients.iter().find(|c| &c.client_id == cid) {
                 if let Some(bid) = body_id {
@@ -348,16 +375,22 @@ fn authenticate<'a>(inner: &'a Inner, req: &Request, form: &Form) -> Result<&'a 
     ))
 }
 
-/// Token endpoint URLs accepted as `aud` of client assertions.
+/// URLs accepted as `aud` of client assertions: the token endpoint URL, or the issuer in strict
+/// audience mode (each under every loopback name of this port, over https and http).
 fn accepted_audiences(inner: &Inner) -> Vec<String> {
+    let path = if inner.strict_assertion_audience {
+        ISSUER_PATH
+    } else {
+        TOKEN_PATH
+    };
     let mut v = Vec::new();
     for scheme in ["https", "http"] {
         for host in ["127.0.0.1", "localhost", "[::1]"] {
-            v.push(format!("{scheme}://{host}:{}{TOKEN_PATH}", inner.port));
+            v.push(format!("{scheme}://{host}:{}{path}", inner.port));
         }
     }
-    v.push(format!("{}{TOKEN_PATH}", inner.https_base));
-    v.push(format!("{}{TOKEN_PATH}", inner.http_base));
+    v.push(format!("{}{path}", inner.https_base));
+    v.push(format!("{}{path}", inner.http_base));
     v
 }
 
@@ -380,9 +413,11 @@ fn check_assertion_claims(inner: &Inner, jwt: &Jwt, client_id: &str) -> Result<(
         _ => false,
     };
     if !aud_ok {
-        return Err(unauthorized(
-            "client assertion aud must be this token endpoint URL",
-        ));
+        return Err(unauthorized(if inner.strict_assertion_audience {
+            "client assertion aud must be the issuer (strict audience mode)"
+        } else {
+            "client assertion aud must be this token endpoint URL"
+        }));
     }
     let now = now_secs() as i64;
     let exp = jwt

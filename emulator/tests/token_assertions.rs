@@ -124,6 +124,61 @@ fn private_key_jwt_refuses_unregistered_key() {
     }
 }
 
+#[test]
+fn strict_assertion_audience_requires_the_issuer() {
+    let strict = idaas_emulator::start(EmulatorOptions {
+        strict_assertion_audience: true,
+        ..Default::default()
+    })
+    .unwrap();
+    let lenient = Emulator::start_default();
+    for (is_strict, emu) in [(true, &strict), (false, &lenient)] {
+        let a = agent(emu);
+        let te = emu.token_endpoint();
+        let iss = emu.issuer();
+        let http_iss = format!("{}/api/v2/iauths_system/oauth2", emu.http_base_url());
+        let secret_cid = emu.client_id(AuthMethod::ClientSecretJwt);
+        let key_cid = emu.client_id(AuthMethod::PrivateKeyJwt);
+        for aud in [te.as_str(), iss.as_str(), http_iss.as_str()] {
+            let cases = [
+                (
+                    "CLIENT_SECRET_JWT",
+                    &secret_cid,
+                    sign_hs256(emu.client_secret(), &assertion_claims(&secret_cid, aud)),
+                ),
+                (
+                    "PRIVATE_KEY_JWT",
+                    &key_cid,
+                    sign_pkcs8(
+                        &key_fixture("ec256_pkcs8.pem"),
+                        "ES256",
+                        &assertion_claims(&key_cid, aud),
+                    ),
+                ),
+            ];
+            for (method, cid, jwt) in cases {
+                let r = post_form(&a, &te, &assertion_body(cid, &jwt), None);
+                let wants_issuer = aud != te;
+                let expected = if wants_issuer == is_strict { 200 } else { 401 };
+                assert_eq!(
+                    r.status, expected,
+                    "strict={is_strict} {method} aud={aud}: {}",
+                    r.body
+                );
+                if expected == 401 {
+                    let desc = r.json()["error_description"].as_str().unwrap().to_string();
+                    let want = if is_strict {
+                        "issuer"
+                    } else {
+                        "token endpoint"
+                    };
+                    assert!(desc.contains(want), "{desc}");
+                }
+            }
+        }
+    }
+}
+
 fn fed_body(cid: &str, fcn: &str, at: &str, assertion: &str, extra: &[(&str, &str)]) -> String {
     let mut p = vec![
         ("client_id", cid),

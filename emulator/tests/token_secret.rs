@@ -130,6 +130,69 @@ fn basic_accepts_form_encoded_credentials() {
     }
 }
 
+/// Secrets that a raw (unencoded) Basic header carries differently from the form-encoded one:
+/// `+` (decodes to a space), `%` (a bad escape, or an escape of something else), `:` and a space
+/// (never left as is by a form encoder).
+const SPECIAL_SECRETS: [&str; 5] = ["p+q", "p%zz", "p%41q", "p:q", "p q"];
+
+fn special_secret_emulator(strict: bool) -> Emulator {
+    let clients: Vec<serde_json::Value> = SPECIAL_SECRETS
+        .iter()
+        .enumerate()
+        .map(|(i, s)| serde_json::json!({"clientId": format!("app_{i}"), "clientSecret": s}))
+        .collect();
+    let fx = idaas_emulator::Fixtures::from_json_str(
+        &serde_json::json!({ "clients": clients }).to_string(),
+    )
+    .unwrap();
+    idaas_emulator::start(idaas_emulator::EmulatorOptions {
+        fixtures: Some(fx),
+        strict_basic_encoding: strict,
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+fn basic_status(emu: &Emulator, id: &str, cred: &str) -> Reply {
+    let body = form(&[
+        ("client_id", id),
+        ("grant_type", "client_credentials"),
+        ("scope", PAM),
+    ]);
+    post_form(&agent(emu), &emu.token_endpoint(), &body, Some(cred))
+}
+
+#[test]
+fn strict_basic_encoding_requires_form_encoded_credentials() {
+    let strict = special_secret_emulator(true);
+    let lenient = special_secret_emulator(false);
+    for (i, secret) in SPECIAL_SECRETS.iter().enumerate() {
+        let id = format!("app_{i}");
+        let raw = basic(&id, secret);
+        let encoded = basic(&id, &enc(secret));
+        let r = basic_status(&strict, &id, &raw);
+        assert_eq!(r.status, 401, "strict, raw {secret:?}: {}", r.body);
+        assert_eq!(r.json()["error"], "invalid_client");
+        let r = basic_status(&strict, &id, &encoded);
+        assert_eq!(r.status, 200, "strict, form {secret:?}: {}", r.body);
+        // The default mode accepts both spellings (D-10).
+        let r = basic_status(&lenient, &id, &raw);
+        assert_eq!(r.status, 200, "default, raw {secret:?}: {}", r.body);
+        let r = basic_status(&lenient, &id, &encoded);
+        assert_eq!(r.status, 200, "default, form {secret:?}: {}", r.body);
+    }
+    // The id is decoded too, and a wrong secret still fails once decoded.
+    let r = basic_status(&strict, "app_0", &basic("app%5F0", &enc("p+q")));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = basic_status(&strict, "app_0", &basic("app_0", &enc("p+r")));
+    assert_eq!(r.status, 401, "{}", r.body);
+    // The refusal names the rule, never the secret.
+    let r = basic_status(&strict, "app_3", &basic("app_3", "p:q"));
+    let desc = r.json()["error_description"].as_str().unwrap().to_string();
+    assert!(desc.contains("not form-encoded"), "{desc}");
+    assert!(!desc.contains("p:q"), "{desc}");
+}
+
 #[test]
 fn scopes_granted_and_denied() {
     let emu = Emulator::start_default();

@@ -1,7 +1,8 @@
 //! Client-assertion JWTs (core.md §4.3).
 //!
 //! * Decision D-9: the header is `{"alg":"<alg>","typ":"JWT"}` (the Python form), nothing else.
-//! * Claims in this order, compact JSON: `aud` (token endpoint URL as a string), `sub` and `iss`
+//! * Claims in this order, compact JSON: `aud` (a string: the token endpoint URL, or the issuer
+//!   when `clientAssertionAudience` is `issuer`), `sub` and `iss`
 //!   (client id), `jti` (random UUID v4), `iat` (now, epoch seconds), `exp` (`iat + 600`).
 //! * Compact JWS, base64url without padding. A fresh assertion is built for every request.
 //! * Decision D-8: HS256 (`CLIENT_SECRET_JWT`) accepts a secret of any length; secrets shorter than

@@ -6,6 +6,12 @@
 //! authentication fields of §5.2 / §7.2 to a request; it is called for every request, so the client
 //! secret is re-read from its environment variable each time (rotation takes effect at the next
 //! refresh) and a fresh assertion (new `jti`, `iat`) is signed each time.
+//!
+//! `CLIENT_SECRET_BASIC` encodes the credentials as `authnConfiguration.clientSecretBasicEncoding`
+//! says: `raw` (default, the reference's) is base64 of `id:secret` as is; `form` form-encodes id
+//! and secret first (RFC 6749 §2.3.1), with the same encoding as the request body. The audience of
+//! client assertions is chosen by the caller from the configuration
+//! ([`crate::config::Config::client_assertion_audience`]).
 
 pub mod ecs;
 pub mod jwt;
@@ -14,7 +20,7 @@ pub mod oidc;
 
 use crate::cache::CachePolicy;
 use crate::clock::SharedClock;
-use crate::config::{AuthnMethod, Config, IdentityType, SecretSupplier};
+use crate::config::{AuthnMethod, BasicEncoding, Config, IdentityType, SecretSupplier};
 use crate::error::{Error, Result};
 use crate::http::HttpClient;
 use crate::secret::SecretString;
@@ -73,8 +79,8 @@ impl SecretSource {
 /// The client authentication of one client (module docs). `Debug` never shows secrets.
 #[derive(Clone, Debug)]
 pub enum ClientAuth {
-    /// `CLIENT_SECRET_BASIC`.
-    SecretBasic(SecretSource),
+    /// `CLIENT_SECRET_BASIC`, with the encoding of the credentials (`clientSecretBasicEncoding`).
+    SecretBasic(SecretSource, BasicEncoding),
     /// `CLIENT_SECRET_POST`.
     SecretPost(SecretSource),
     /// `CLIENT_SECRET_JWT` (HS256 assertion).
@@ -138,6 +144,40 @@ fn unsupported(m: impl fmt::Display) -> Error {
     )
 }
 
+/// The `Authorization` value `Basic base64(id ":" secret)`, the id and secret form-encoded first
+/// for [`BasicEncoding::Form`]. Every buffer is allocated at its final size (no reallocation leaves
+/// an unzeroed copy) and wiped on drop.
+fn basic_authorization(
+    client_id: &str,
+    secret: &SecretString,
+    encoding: BasicEncoding,
+) -> SecretString {
+    let raw = match encoding {
+        BasicEncoding::Raw => {
+            let mut raw = String::with_capacity(client_id.len() + 1 + secret.len());
+            raw.push_str(client_id);
+            raw.push(':');
+            raw.push_str(secret.expose());
+            SecretString::new(raw)
+        }
+        BasicEncoding::Form => {
+            // The form encoding turns one byte into at most three characters.
+            let mut raw = String::with_capacity(3 * (client_id.len() + secret.len()) + 1);
+            crate::token::form_encode_into(&mut raw, client_id);
+            raw.push(':');
+            crate::token::form_encode_into(&mut raw, secret.expose());
+            SecretString::new(raw)
+        }
+    };
+    let b64 = SecretString::new(
+        base64::engine::general_purpose::STANDARD.encode(raw.expose().as_bytes()),
+    );
+    let mut header = String::with_capacity(6 + b64.len());
+    header.push_str("Basic ");
+    header.push_str(b64.expose());
+    SecretString::new(header)
+}
+
 impl ClientAuth {
     /// Build the authentication of `cfg` (reads the private key now). `NONE`, `PLUGIN` and
     /// `identityType: HUMAN` have no client authentication and fail with
@@ -173,7 +213,9 @@ impl ClientAuth {
         Ok(match a.authn_method {
             AuthnMethod::None => return Err(unsupported("NONE")),
             AuthnMethod::Plugin => return Err(unsupported("PLUGIN has no client authentication")),
-            AuthnMethod::ClientSecretBasic => ClientAuth::SecretBasic(secret()),
+            AuthnMethod::ClientSecretBasic => {
+                ClientAuth::SecretBasic(secret(), a.client_secret_basic_encoding)
+            }
             AuthnMethod::ClientSecretPost => ClientAuth::SecretPost(secret()),
             AuthnMethod::ClientSecretJwt => ClientAuth::SecretJwt(secret()),
             AuthnMethod::PrivateKeyJwt => ClientAuth::PrivateKeyJwt(read_private_key(cfg)?),
@@ -218,7 +260,7 @@ impl ClientAuth {
     /// The method this authentication implements.
     pub fn method(&self) -> AuthnMethod {
         match self {
-            ClientAuth::SecretBasic(_) => AuthnMethod::ClientSecretBasic,
+            ClientAuth::SecretBasic(..) => AuthnMethod::ClientSecretBasic,
             ClientAuth::SecretPost(_) => AuthnMethod::ClientSecretPost,
             ClientAuth::SecretJwt(_) => AuthnMethod::ClientSecretJwt,
             ClientAuth::PrivateKeyJwt(_) => AuthnMethod::PrivateKeyJwt,
@@ -229,7 +271,8 @@ impl ClientAuth {
     }
 
     /// Append the client-authentication fields (§5.2 without `grant_type`/`scope`) and headers
-    /// to `req`. `aud` is the token endpoint URL (assertion audience).
+    /// to `req`. `aud` is the `aud` claim of client assertions
+    /// ([`crate::config::Config::client_assertion_audience`]: the token endpoint URL by default).
     pub fn apply(
         &self,
         client_id: &str,
@@ -239,22 +282,12 @@ impl ClientAuth {
     ) -> Result<()> {
         let form = &mut req.form;
         match self {
-            ClientAuth::SecretBasic(src) => {
+            ClientAuth::SecretBasic(src, encoding) => {
                 let secret = src.read()?;
-                // Exact-capacity buffers (no reallocation leaving unzeroed copies), wiped on drop.
-                let mut raw = String::with_capacity(client_id.len() + 1 + secret.len());
-                raw.push_str(client_id);
-                raw.push(':');
-                raw.push_str(secret.expose());
-                let raw = SecretString::new(raw);
-                let b64 = SecretString::new(
-                    base64::engine::general_purpose::STANDARD.encode(raw.expose().as_bytes()),
-                );
-                let mut header = String::with_capacity(6 + b64.len());
-                header.push_str("Basic ");
-                header.push_str(b64.expose());
-                req.headers
-                    .push(("Authorization", SecretString::new(header)));
+                req.headers.push((
+                    "Authorization",
+                    basic_authorization(client_id, &secret, *encoding),
+                ));
                 form.push("client_id", client_id);
             }
             ClientAuth::SecretPost(src) => {
@@ -325,5 +358,40 @@ impl ClientAuth {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decoded(header: &SecretString) -> String {
+        let b64 = header.expose().strip_prefix("Basic ").unwrap();
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn basic_raw_is_the_reference_form() {
+        let s = SecretString::new("s3cr3t:with/special+chars");
+        let h = basic_authorization("app_abc", &s, BasicEncoding::Raw);
+        // The example of core.md §5.2.
+        assert_eq!(
+            h.expose(),
+            "Basic YXBwX2FiYzpzM2NyM3Q6d2l0aC9zcGVjaWFsK2NoYXJz"
+        );
+    }
+
+    #[test]
+    fn basic_form_encodes_id_and_secret_first() {
+        let s = SecretString::new("a+b %c:d/é");
+        let h = basic_authorization("app x:1", &s, BasicEncoding::Form);
+        assert_eq!(decoded(&h), "app+x%3A1:a%2Bb+%25c%3Ad%2F%C3%A9");
+        let h = basic_authorization("app x:1", &s, BasicEncoding::Raw);
+        assert_eq!(decoded(&h), "app x:1:a+b %c:d/é");
     }
 }
