@@ -507,14 +507,15 @@ impl Config {
     }
 
     fn from_path_with_hint(path: &Path, hint: bool) -> Result<Config> {
-        let text = match std::fs::read(path) {
+        // Regular files only, at most 1 MiB (src/fsread.rs): `/dev/zero` or a FIFO fails at once.
+        let text = match crate::fsread::read_regular_file(path, "IDaaS config file") {
             Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
                 Error::config(
                     "LoadConfigFileFailed",
                     format!("IDaaS config file {} is not valid UTF-8", path.display()),
                 )
             })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(e) if e.is_not_found() => {
                 let mut msg = format!("IDaaS config file not found at path: {}.", path.display());
                 if hint {
                     msg.push_str(&format!(
@@ -524,11 +525,7 @@ impl Config {
                 return Err(Error::config("LoadConfigFileFailed", msg).with_source(e));
             }
             Err(e) => {
-                return Err(Error::config(
-                    "LoadConfigFileFailed",
-                    format!("cannot read IDaaS config file {}: {e}", path.display()),
-                )
-                .with_source(e))
+                return Err(Error::config("LoadConfigFileFailed", e.to_string()).with_source(e))
             }
         };
         warn_if_writable_by_others(path);
@@ -559,11 +556,23 @@ impl Config {
             None => None,
             Some(p) => {
                 let p = expand_tilde(p);
-                Some(std::fs::read_to_string(&p).map_err(|e| {
+                let bytes =
+                    crate::fsread::read_regular_file(&p, "httpConfiguration.caCertificatePath")
+                        .map_err(|e| {
+                            Error::config(
+                                "InvalidCaCertificate",
+                                format!(
+                                    "{}{e}; fix the path or remove the key",
+                                    self.file_prefix()
+                                ),
+                            )
+                            .with_source(e)
+                        })?;
+                Some(String::from_utf8(bytes).map_err(|_| {
                     Error::config(
                         "InvalidCaCertificate",
                         format!(
-                            "{}httpConfiguration.caCertificatePath: cannot read CA certificate file {}: {e}; fix the path or remove the key",
+                            "{}httpConfiguration.caCertificatePath: CA certificate file {} is not valid UTF-8 (expected PEM)",
                             self.file_prefix(),
                             p.display()
                         ),

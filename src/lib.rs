@@ -20,6 +20,7 @@ pub mod error;
 pub mod exchange;
 #[allow(unsafe_code)]
 pub mod ffi;
+mod fsread;
 pub mod http;
 pub mod pam;
 pub mod plugin;

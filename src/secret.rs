@@ -153,7 +153,11 @@ impl From<&str> for SecretString {
 /// compiler fence keep the compiler from treating the writes as dead before the free. Safe Rust,
 /// same guarantee in practice as `zeroize` for heap buffers.
 pub(crate) fn wipe(s: String) {
-    let mut v = s.into_bytes();
+    wipe_bytes(s.into_bytes());
+}
+
+/// [`wipe`] for a byte buffer (file contents that may not be UTF-8).
+pub(crate) fn wipe_bytes(mut v: Vec<u8>) {
     if v.capacity() == 0 {
         return;
     }

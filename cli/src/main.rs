@@ -3,6 +3,15 @@
 //!
 //! Secrets are written only to stdout; diagnostics and errors go to stderr. Exit codes are listed
 //! in `idaas --help` (see [`EXIT_CODES_HELP`]).
+//!
+//! Logging: the library's `log` records (e.g. "config file writable by group or others") go to
+//! stderr through `env_logger`, at `warn` by default, `-v` info, `-vv` debug, `-vvv` trace, or the
+//! level named by `IDAAS_LOG` (`off|error|warn|info|debug|trace`); a `-v` flag wins over
+//! `IDAAS_LOG`. Two rules hold at every level, even `trace`: the records that
+//! `idaas::http::is_sensitive_log_record` flags (the HTTP stack's raw request/response dumps, with
+//! client secrets and tokens) are dropped — the same filter as the C ABI's log callback — and
+//! control characters in a record (which may quote server text) are escaped, so a log line cannot
+//! move the cursor, rewrite earlier output or forge a second line.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use idaas::client::Client;
@@ -31,6 +40,10 @@ Exit codes:
   5  server rejected or failed the request (other 4xx, 5xx, unexpected response)
   6  network failure or timeout
 
+Logging (stderr): warnings by default; -v info, -vv debug, -vvv trace, or
+IDAAS_LOG=off|error|warn|info|debug|trace (a -v flag wins over IDAAS_LOG). Secrets are never
+logged, even at trace.
+
 Secrets are printed only on stdout; errors go to stderr.
 The configuration is read from --config, else $CLOUD_IDAAS_CONFIG_PATH, else ~/.cloud_idaas/client-config.json.";
 
@@ -46,6 +59,11 @@ struct Cli {
     /// Output format of structured results.
     #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
     output: Output,
+
+    /// More log output on stderr: -v info, -vv debug, -vvv trace (default: warnings only; overrides
+    /// IDAAS_LOG). Secrets are never logged.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
 
     #[command(subcommand)]
     command: Command,
@@ -250,6 +268,13 @@ fn main() -> ExitCode {
         }
     };
     let output = cli.output;
+    match log_level(cli.verbose, std::env::var_os(LOG_ENV).as_deref()) {
+        Ok(level) => install_logger(level, output),
+        Err(e) => {
+            report(&e, output);
+            return ExitCode::from(exit_code(&e));
+        }
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -257,6 +282,124 @@ fn main() -> ExitCode {
             ExitCode::from(exit_code(&e))
         }
     }
+}
+
+/// The environment variable naming the log level.
+const LOG_ENV: &str = "IDAAS_LOG";
+
+/// The log level: `-v` counts win (1 info, 2 debug, 3+ trace); else `IDAAS_LOG` when set and not
+/// empty; else warnings. An unknown `IDAAS_LOG` value is a usage error rather than a silent default,
+/// so a typo does not hide the warnings the user asked to see (or show the ones they silenced).
+fn log_level(verbose: u8, env: Option<&std::ffi::OsStr>) -> idaas::Result<log::LevelFilter> {
+    use log::LevelFilter;
+    match verbose {
+        0 => {}
+        1 => return Ok(LevelFilter::Info),
+        2 => return Ok(LevelFilter::Debug),
+        _ => return Ok(LevelFilter::Trace),
+    }
+    let Some(raw) = env else {
+        return Ok(LevelFilter::Warn);
+    };
+    let v = raw.to_string_lossy();
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(LevelFilter::Warn);
+    }
+    match v.to_ascii_lowercase().as_str() {
+        "off" => Ok(LevelFilter::Off),
+        "error" => Ok(LevelFilter::Error),
+        "warn" | "warning" => Ok(LevelFilter::Warn),
+        "info" => Ok(LevelFilter::Info),
+        "debug" => Ok(LevelFilter::Debug),
+        "trace" => Ok(LevelFilter::Trace),
+        _ => Err(Error::invalid_argument(format!(
+            "{LOG_ENV} must be one of off, error, warn, info, debug, trace (got \"{}\")",
+            escape_controls(v)
+        ))),
+    }
+}
+
+/// `env_logger` (stderr, the level above, no colours) behind the secret filter of the C ABI's log
+/// callback.
+struct CliLogger(env_logger::Logger);
+
+impl log::Log for CliLogger {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        self.0.enabled(metadata)
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        // The HTTP stack's TRACE records dump raw requests and replies (client secrets, bearer
+        // tokens): dropped, exactly as `idaas_set_logger`'s callback drops them.
+        if idaas::http::is_sensitive_log_record(record.target(), record.level()) {
+            return;
+        }
+        self.0.log(record);
+    }
+
+    fn flush(&self) {
+        self.0.flush();
+    }
+}
+
+/// Installs the stderr logger. Text output: `idaas: warning: …` lines; JSON output (`--output json`):
+/// one `{"log":{…}}` object per line, so stderr stays a stream of JSON documents (JSON string
+/// escaping covers control characters).
+fn install_logger(level: log::LevelFilter, output: Output) {
+    let inner = env_logger::Builder::new()
+        .filter_level(level)
+        .target(env_logger::Target::Stderr)
+        .format(move |buf, record| {
+            let text = record.args().to_string();
+            if output == Output::Json {
+                let v = json!({"log": {
+                    "level": record.level().as_str().to_ascii_lowercase(),
+                    "target": record.target(),
+                    "message": text,
+                }});
+                return writeln!(buf, "{v}");
+            }
+            let msg = escape_controls(&text);
+            match record.level() {
+                log::Level::Error => writeln!(buf, "idaas: error: {msg}"),
+                log::Level::Warn => writeln!(buf, "idaas: warning: {msg}"),
+                log::Level::Info => writeln!(buf, "idaas: info: {msg}"),
+                l => writeln!(
+                    buf,
+                    "idaas: {}: [{}] {msg}",
+                    l.as_str().to_ascii_lowercase(),
+                    escape_controls(record.target())
+                ),
+            }
+        })
+        .build();
+    let max = inner.filter();
+    // Only fails if a logger is already set, which nothing in this binary does.
+    if log::set_boxed_logger(Box::new(CliLogger(inner))).is_ok() {
+        log::set_max_level(max);
+    }
+}
+
+/// `s` with control characters (C0, DEL, C1) and the Unicode bidirectional overrides escaped
+/// (`\n`, `\u{1b}` …): log lines may quote server text, which must not drive the terminal.
+fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if bad(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// The exit code of an error (see [`EXIT_CODES_HELP`]).
@@ -294,20 +437,39 @@ fn client(config: Option<&PathBuf>) -> idaas::Result<Client> {
     Client::new(Config::load(config.map(|p| p.as_path()))?)
 }
 
+/// The most bytes read from stdin for a secret argument (1 MiB, the library's file cap).
+const MAX_STDIN_BYTES: u64 = 1024 * 1024;
+
 /// A secret argument; "-" reads it from stdin (trailing newline removed), so it stays out of `ps`.
 fn secret_arg(v: &str, name: &str) -> idaas::Result<SecretString> {
     if v == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| Error::invalid_argument(format!("cannot read {name} from stdin: {e}")))?;
-        let t = s.trim_end_matches(['\r', '\n']).to_string();
+        // Bounded like every file the library reads (1 MiB): `< /dev/zero` must not exhaust memory.
+        // 8 KiB up front: a token fits without the reallocations that would free unwiped copies.
+        let mut s = String::with_capacity(8192);
+        let read = std::io::stdin()
+            .take(MAX_STDIN_BYTES + 1)
+            .read_to_string(&mut s);
+        if let Err(e) = read {
+            drop(SecretString::new(s));
+            return Err(Error::invalid_argument(format!(
+                "cannot read {name} from stdin: {e}"
+            )));
+        }
+        if s.len() as u64 > MAX_STDIN_BYTES {
+            drop(SecretString::new(s));
+            return Err(Error::invalid_argument(format!(
+                "{name} read from stdin is larger than the 1 MiB limit ({MAX_STDIN_BYTES} bytes)"
+            )));
+        }
+        // Trim in place: no second, unwiped copy.
+        s.truncate(s.trim_end_matches(['\r', '\n']).len());
+        let t = SecretString::new(s);
         if t.is_empty() {
             return Err(Error::invalid_argument(format!(
                 "{name} read from stdin is empty"
             )));
         }
-        Ok(SecretString::new(t))
+        Ok(t)
     } else {
         Ok(SecretString::new(v))
     }
@@ -639,5 +801,43 @@ fn token_target(
     match output {
         Output::Json => print_json(&json!({ "ok": true })),
         Output::Text => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use log::LevelFilter;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(escape_controls("plain text é"), "plain text é");
+        assert!(matches!(
+            escape_controls("plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            escape_controls("a\nb\r\x1b[2Jc\x07\u{9b}d\u{7f}"),
+            "a\\nb\\r\\u{1b}[2Jc\\u{7}\\u{9b}d\\u{7f}"
+        );
+        assert_eq!(escape_controls("x\u{202e}y"), "x\\u{202e}y");
+    }
+
+    #[test]
+    fn log_level_flag_wins_over_env() {
+        let env = |v: &'static str| Some(OsStr::new(v));
+        assert_eq!(log_level(0, None).unwrap(), LevelFilter::Warn);
+        assert_eq!(log_level(0, env("")).unwrap(), LevelFilter::Warn);
+        assert_eq!(log_level(0, env("off")).unwrap(), LevelFilter::Off);
+        assert_eq!(log_level(0, env(" TRACE ")).unwrap(), LevelFilter::Trace);
+        assert_eq!(log_level(0, env("error")).unwrap(), LevelFilter::Error);
+        assert_eq!(log_level(1, env("off")).unwrap(), LevelFilter::Info);
+        assert_eq!(log_level(2, env("error")).unwrap(), LevelFilter::Debug);
+        assert_eq!(log_level(7, None).unwrap(), LevelFilter::Trace);
+        let e = log_level(0, env("verbose\x1b[31m")).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        assert!(e.message().contains("IDAAS_LOG must be one of"), "{e}");
+        assert!(e.message().contains("verbose\\u{1b}[31m"), "{e}");
     }
 }

@@ -3,6 +3,7 @@
 use idaas_emulator::{AuthMethod, Emulator};
 use serde_json::Value;
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -31,6 +32,8 @@ impl Cli {
         let config =
             std::env::temp_dir().join(format!("idaas-cli-test-{}-{n}.json", std::process::id()));
         std::fs::write(&config, cfg.to_string()).unwrap();
+        // Private whatever the umask: a group-writable file would add a warning to stderr.
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
         let secret = emu.client_secret().to_string();
         Cli {
             emu,
@@ -470,4 +473,239 @@ fn oauth_token_3lo_with_user_token_and_poll() {
     let token = String::from_utf8(out.stdout).unwrap();
     assert!(!token.trim().is_empty());
     assert!(!token.contains("http"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile files and stdin (issue 14, item 3)
+
+/// Runs the binary with a 4 GiB address-space limit and a 20 s timeout (coreutils `timeout`), so
+/// a regression that reads `/dev/zero` to the end or blocks on a FIFO fails instead of exhausting
+/// the machine or hanging CI. Returns the output and the elapsed time.
+fn run_bounded(args: &[&str], stdin: Stdio) -> (Output, std::time::Duration) {
+    let t = std::time::Instant::now();
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(r#"ulimit -v 4194304 && exec timeout 20 "$@""#)
+        .arg("sh")
+        .arg(env!("CARGO_BIN_EXE_idaas"))
+        .args(args)
+        .env_remove("CLOUD_IDAAS_CONFIG_PATH")
+        .env_remove("IDAAS_LOG")
+        .stdin(stdin)
+        .output()
+        .unwrap();
+    (o, t.elapsed())
+}
+
+#[test]
+fn config_that_is_not_a_regular_file_fails_fast() {
+    let dir = std::env::temp_dir().join(format!(
+        "idaas-cli-fifo-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("config.fifo");
+    let st = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(st.success());
+    let fifo_s = fifo.to_str().unwrap();
+    for (path, what) in [
+        ("/dev/zero", "is a character device, not a regular file"),
+        (fifo_s, "is a FIFO (named pipe), not a regular file"),
+    ] {
+        let (o, took) = run_bounded(&["--config", path, "token"], Stdio::null());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(3), "{path}: {err}");
+        assert!(o.stdout.is_empty());
+        assert!(
+            err.contains("IDaaS config file") && err.contains(path) && err.contains(what),
+            "{err}"
+        );
+        assert!(
+            took < std::time::Duration::from_secs(10),
+            "{path}: {took:?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn secret_from_stdin_is_capped() {
+    let f = std::fs::File::open("/dev/zero").unwrap();
+    let (o, took) = run_bounded(&["jwt", "validate", "-"], Stdio::from(f));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("TOKEN read from stdin is larger than the 1 MiB limit"),
+        "{err}"
+    );
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logging (issue 14, item 8)
+
+const WRITABLE_WARNING: &str = "writable by group or others";
+
+#[test]
+fn group_writable_config_is_warned_about_on_stderr() {
+    let cli = Cli::start();
+    std::fs::set_permissions(&cli.config, std::fs::Permissions::from_mode(0o664)).unwrap();
+    let o = cli
+        .cmd(&["token"])
+        .env_remove("IDAAS_LOG")
+        .output()
+        .unwrap();
+    let token = ok(&o);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("idaas: warning: IDaaS config file"), "{err}");
+    assert!(err.contains(WRITABLE_WARNING), "{err}");
+    assert!(
+        !token.contains(WRITABLE_WARNING),
+        "warnings stay off stdout"
+    );
+    // IDAAS_LOG=off silences it; error silences warnings too.
+    for level in ["off", "error", "OFF"] {
+        let o = cli
+            .cmd(&["token"])
+            .env("IDAAS_LOG", level)
+            .output()
+            .unwrap();
+        ok(&o);
+        assert!(
+            o.stderr.is_empty(),
+            "{level}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    // A -v flag wins over IDAAS_LOG.
+    let o = cli
+        .cmd(&["-v", "token"])
+        .env("IDAAS_LOG", "off")
+        .output()
+        .unwrap();
+    ok(&o);
+    assert!(String::from_utf8_lossy(&o.stderr).contains(WRITABLE_WARNING));
+    // With --output json every stderr line is a JSON document.
+    let o = cli
+        .cmd(&["--output", "json", "token"])
+        .env_remove("IDAAS_LOG")
+        .output()
+        .unwrap();
+    ok(&o);
+    let lines: Vec<Value> = String::from_utf8_lossy(&o.stderr)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["log"]["level"], "warn");
+    assert!(lines[0]["log"]["message"]
+        .as_str()
+        .unwrap()
+        .contains(WRITABLE_WARNING));
+    // A private file: no warning.
+    std::fs::set_permissions(&cli.config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let o = cli
+        .cmd(&["token"])
+        .env_remove("IDAAS_LOG")
+        .output()
+        .unwrap();
+    ok(&o);
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn unknown_log_level_is_a_usage_error() {
+    let cli = Cli::start();
+    let o = cli
+        .cmd(&["token"])
+        .env("IDAAS_LOG", "loud")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+    assert!(o.stdout.is_empty());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("IDAAS_LOG must be one of off, error, warn, info, debug, trace"),
+        "{err}"
+    );
+}
+
+/// Length of the secret fragments looked for in log output. The HTTP stack's TRACE records
+/// hex-dump raw requests 16 bytes per line, so a secret appears there cut into short pieces.
+const FRAGMENT: usize = 10;
+
+/// Every `FRAGMENT`-byte window of the secret part of `s`: the whole value, or for a JWT its
+/// signature only (its header and payload are base64 of public claims).
+fn fragments(s: &str, into: &mut Vec<String>) {
+    let secret = match s.rfind('.') {
+        Some(i) if s.starts_with("eyJ") => &s[i + 1..],
+        _ => s,
+    };
+    let b = secret.as_bytes();
+    for w in b.windows(FRAGMENT.min(b.len())) {
+        into.push(String::from_utf8_lossy(w).into_owned());
+    }
+}
+
+#[test]
+fn trace_logging_prints_no_secret() {
+    let cli = Cli::start();
+    for (args, env) in [
+        (vec!["-vvv", "token"], None),
+        (vec!["token"], Some("trace")),
+        (vec!["--output", "json", "-vvv", "token"], None),
+        (vec!["api-key", "openai_prod_key", "--verbose", "-vv"], None),
+        (vec!["api-key", "openai_prod_key"], Some("trace")),
+    ] {
+        cli.emu.clear_requests();
+        let mut c = cli.cmd(&args);
+        match env {
+            Some(v) => c.env("IDAAS_LOG", v),
+            None => c.env_remove("IDAAS_LOG"),
+        };
+        let o = c.output().unwrap();
+        let out = ok(&o);
+        let err = String::from_utf8_lossy(&o.stderr);
+        // The logger is on: the HTTP stack's debug records are there.
+        assert!(err.contains("ureq"), "{args:?}: no debug output: {err}");
+        // The secrets of this run: the client secret, what was printed (token or API key), and
+        // every credential the emulator received (Authorization headers, secret form fields).
+        let mut secrets = vec![cli.secret.clone()];
+        let printed = out.trim();
+        match serde_json::from_str::<Value>(printed) {
+            Ok(v) => secrets.push(v["access_token"].as_str().unwrap().to_string()),
+            Err(_) => secrets.push(printed.to_string()),
+        }
+        for r in cli.emu.requests() {
+            if let Some(a) = r.header("authorization") {
+                secrets.push(a.split_once(' ').map_or(a, |(_, v)| v).to_string());
+            }
+            for f in ["client_secret", "client_assertion", "subject_token"] {
+                if let Some(v) = r.form_param(f) {
+                    secrets.push(v.to_string());
+                }
+            }
+        }
+        assert!(secrets.len() >= 3, "{args:?}: {secrets:?}");
+        let mut frags = Vec::new();
+        for s in &secrets {
+            assert!(
+                !err.contains(s.as_str()),
+                "{args:?}: a secret on stderr:\n{err}"
+            );
+            fragments(s, &mut frags);
+        }
+        for f in &frags {
+            assert!(
+                !err.contains(f.as_str()),
+                "{args:?}: secret fragment {f:?} on stderr:\n{err}"
+            );
+        }
+        assert!(!err.contains("client_secret="), "{args:?}: {err}");
+    }
 }

@@ -18,6 +18,7 @@ mod bearer;
 mod control;
 mod devapi;
 mod faults;
+pub mod files;
 mod fixtures;
 mod http;
 mod jwt;
@@ -637,6 +638,10 @@ pub fn start(opts: EmulatorOptions) -> Result<Emulator, EmulatorError> {
     if opts.token_lifetime_secs == 0 {
         return Err(opt_err("token_lifetime_secs", "must be positive"));
     }
+    // Before binding, so the warning is there even when the bind fails.
+    if let Some(w) = files::non_loopback_warning(opts.bind) {
+        eprintln!("{w}");
+    }
     let listener = TcpListener::bind((opts.bind, opts.port)).map_err(|e| EmulatorError::Io {
         context: format!("cannot bind {}:{}", opts.bind, opts.port),
         source: e,
@@ -653,8 +658,9 @@ pub fn start(opts: EmulatorOptions) -> Result<Emulator, EmulatorError> {
     };
     let port = addr.port();
     let io = |context: String| move |e| EmulatorError::Io { context, source: e };
+    // Fresh, random, 0700: never an existing (possibly planted) directory (files.rs).
     let temp_dir = std::env::temp_dir().join(format!("idaas-emulator-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&temp_dir)
+    files::create_private_dir(&temp_dir)
         .map_err(io(format!("cannot create {}", temp_dir.display())))?;
 
     let tls_material = match &opts.tls_files {
@@ -673,29 +679,30 @@ pub fn start(opts: EmulatorOptions) -> Result<Emulator, EmulatorError> {
         }
         None => pki::generate_tls(opts.bind).map_err(|m| opt_err("tls", m))?,
     };
-    let ca_cert_path = opts
-        .ca_cert_out
-        .clone()
-        .unwrap_or_else(|| temp_dir.join("ca.pem"));
-    std::fs::write(&ca_cert_path, &tls_material.ca_pem).map_err(|e| {
-        opt_err(
-            "ca_cert_out",
-            format!("cannot write {}: {e}", ca_cert_path.display()),
-        )
-    })?;
+    // Files: exclusive create, never through a symbolic link, secrets 0600 (files.rs).
+    let ca_cert_path = match &opts.ca_cert_out {
+        Some(p) => {
+            files::write_replace(p, tls_material.ca_pem.as_bytes(), files::PUBLIC).map_err(
+                |e| opt_err("ca_cert_out", format!("cannot write {}: {e}", p.display())),
+            )?;
+            p.clone()
+        }
+        None => {
+            let p = temp_dir.join("ca.pem");
+            files::write_new(&p, tls_material.ca_pem.as_bytes(), files::PUBLIC)
+                .map_err(io(format!("cannot write {}", p.display())))?;
+            p
+        }
+    };
     let pca = pki::Pca::generate().map_err(|m| opt_err("pca", m))?;
     let pca_root_path = temp_dir.join("pca-root.pem");
-    std::fs::write(&pca_root_path, pca.root_pem())
+    files::write_new(&pca_root_path, pca.root_pem().as_bytes(), files::PUBLIC)
         .map_err(io(format!("cannot write {}", pca_root_path.display())))?;
     let default_pca = pca.issue("app_federated").map_err(|m| opt_err("pca", m))?;
     let log_file = match &opts.request_log {
-        Some(p) => Some(Mutex::new(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(p)
-                .map_err(|e| opt_err("request_log", format!("cannot open {}: {e}", p.display())))?,
-        )),
+        Some(p) => Some(Mutex::new(files::open_private_append(p).map_err(|e| {
+            opt_err("request_log", format!("cannot open {}: {e}", p.display()))
+        })?)),
         None => None,
     };
     let key = |kid: &str| jwt::EcSigner::generate(kid).map_err(|m| opt_err("keys", m));
@@ -752,10 +759,9 @@ pub fn start(opts: EmulatorOptions) -> Result<Emulator, EmulatorError> {
     inner.set_error_style(opts.error_style);
     if opts.oidc_token_file.is_none() {
         let tok = inner.mint_oidc("workload", 86_400);
-        std::fs::write(&inner.oidc_token_path, tok).map_err(io(format!(
-            "cannot write {}",
-            inner.oidc_token_path.display()
-        )))?;
+        files::write_new(&inner.oidc_token_path, tok.as_bytes(), files::PRIVATE).map_err(io(
+            format!("cannot write {}", inner.oidc_token_path.display()),
+        ))?;
     }
     let accept_inner = inner.clone();
     let accept = std::thread::Builder::new()

@@ -2,7 +2,8 @@
 
 use clap::Parser;
 use idaas_emulator::{
-    parse_fault_spec, start, AuthMethod, EmulatorOptions, ErrorStyle, FaultRule, Fixtures, TlsFiles,
+    files, parse_fault_spec, start, AuthMethod, EmulatorOptions, ErrorStyle, FaultRule, Fixtures,
+    TlsFiles,
 };
 use std::io::{Read, Write};
 use std::net::IpAddr;
@@ -24,7 +25,8 @@ fn parse_method(s: &str) -> Result<AuthMethod, String> {
 #[derive(Parser, Debug)]
 #[command(name = "idaas-emulator", version, about, long_about = None)]
 struct Cli {
-    /// Address to listen on.
+    /// Address to listen on. Anything but loopback is warned about: the emulator is insecure by
+    /// design (well-known secrets, unauthenticated control API).
     #[arg(long, default_value = "127.0.0.1")]
     bind: IpAddr,
     /// Port to listen on (0 = chosen by the OS; see --ready-file to learn it).
@@ -72,7 +74,8 @@ struct Cli {
     /// no-content | redirect/URL | down. TIMES: apply to the next N matching requests only.
     #[arg(long = "fault", value_parser = parse_fault_spec, value_name = "SPEC")]
     faults: Vec<FaultRule>,
-    /// Append every request as a JSON line to this file.
+    /// Append every request as a JSON line to this file (created 0600; it holds client secrets
+    /// and tokens, so an existing file must be a regular file nobody else can read or write).
     #[arg(long, value_name = "FILE")]
     request_log: Option<PathBuf>,
     /// OIDC token file referenced by the OIDC client config (default: a generated file holding
@@ -81,7 +84,8 @@ struct Cli {
     oidc_token_file: Option<PathBuf>,
     /// Once listening, write a JSON document with the base URLs, token endpoint, Developer API
     /// endpoint, metadata URL, instance id, CA path, client secret and the client config of
-    /// every method to PATH ("-" = stdout).
+    /// every method to PATH ("-" = stdout). The file is created 0600 (it holds secrets) and
+    /// replaces PATH by rename, never writing through a symbolic link.
     #[arg(long, value_name = "PATH")]
     ready_file: Option<PathBuf>,
     /// Once listening, print the client config JSON for METHOD (e.g. CLIENT_SECRET_BASIC) to stdout.
@@ -151,9 +155,9 @@ fn main() {
             let _ = out.write_all(text.as_bytes());
             let _ = out.flush();
         } else {
-            // Write then rename so readers never see a partial file.
-            let tmp = p.with_extension("tmp");
-            if let Err(e) = std::fs::write(&tmp, &text).and_then(|_| std::fs::rename(&tmp, p)) {
+            // It holds the client secret and the PCA key: 0600, through an exclusively created
+            // temporary file with a random name, renamed over the target (files.rs).
+            if let Err(e) = files::write_replace(p, text.as_bytes(), files::PRIVATE) {
                 eprintln!("idaas-emulator: --ready-file {}: {e}", p.display());
                 std::process::exit(2);
             }

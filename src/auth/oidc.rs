@@ -7,6 +7,9 @@
 //! Decision D-14: trailing ASCII whitespace (the usual final newline) is stripped. The file has its
 //! own tiny cache: it is re-read when nothing is cached, when the token's `exp` (read from the JWT
 //! payload without verification) is unknown, or when `exp − now < 600 s`.
+//!
+//! Every read (also each re-read at refresh) goes through `fsread`: the path must be a regular file
+//! of at most 1 MiB, so a FIFO or a device put there fails with `OidcTokenReadFailed` at once.
 
 use crate::clock::SharedClock;
 use crate::config::AuthnConfig;
@@ -79,23 +82,38 @@ impl OidcFileSource {
                 return Ok(tok.clone());
             }
         }
-        let text = std::fs::read_to_string(&self.path).map_err(|e| {
-            let what = if e.kind() == std::io::ErrorKind::NotFound {
-                "File does not exist".to_string()
+        // Regular file, at most 1 MiB (src/fsread.rs): a FIFO or a device here fails at once
+        // instead of blocking every refresh. The buffer holds a secret: wiped on every path.
+        let bytes = crate::fsread::read_regular_file(
+            &self.path,
+            "OIDC token file (authnConfiguration.oidcTokenFilePath)",
+        )
+        .map_err(|e| {
+            let what = if e.is_not_found() {
+                format!("File does not exist: {}", self.path.display())
             } else {
                 e.to_string()
             };
             Error::new(
                 ErrorKind::Credential,
                 "OidcTokenReadFailed",
+                format!("Failed to read or parse OIDC token: {what}"),
+            )
+        })?;
+        let mut text = String::from_utf8(bytes).map_err(|e| {
+            crate::secret::wipe_bytes(e.into_bytes());
+            Error::new(
+                ErrorKind::Credential,
+                "OidcTokenReadFailed",
                 format!(
-                    "Failed to read or parse OIDC token: {what}: {}",
+                    "Failed to read or parse OIDC token: file {} is not valid UTF-8",
                     self.path.display()
                 ),
             )
         })?;
-        let tok = SecretString::new(text.trim_end().to_string());
-        drop(text);
+        // Trim in place: no second, unwiped copy of the token.
+        text.truncate(text.trim_end().len());
+        let tok = SecretString::new(text);
         if tok.is_empty() {
             return Err(Error::new(
                 ErrorKind::Credential,
