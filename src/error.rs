@@ -4,7 +4,10 @@
 //! (which maps to a stable numeric code at the C ABI), a short machine-readable `code` (a catalogue
 //! code such as `InvalidScope`, or the server's own `error`/`Code`), a human message, the HTTP status
 //! and request id when a server answered, and the cause chain. Messages are written by us and never
-//! contain a secret; server text is kept as the server sent it (servers do not echo secrets).
+//! contain a secret. Server text (an `error_description`, a request id, a body snippet) has the
+//! secrets of the failed request redacted before it gets here, and every constructor escapes control
+//! characters in the code, message and request id ([`crate::server_text::escape_controls`]), so an
+//! error can be printed to a terminal or a log as it is (SECURITY.md "Server text").
 
 use std::fmt;
 
@@ -75,11 +78,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// A new error of `kind` with a catalogue `code` and a `message` (which must not hold a secret).
+    /// Control characters in both are escaped (module docs).
     pub fn new(kind: ErrorKind, code: impl Into<String>, message: impl Into<String>) -> Self {
+        use crate::server_text::escape_controls_owned as esc;
         Error {
             kind,
-            code: code.into(),
-            message: message.into(),
+            code: esc(code.into()),
+            message: esc(message.into()),
             http_status: None,
             request_id: None,
             source: None,
@@ -112,9 +117,9 @@ impl Error {
         self
     }
 
-    /// Attach the server's request id.
+    /// Attach the server's request id (control characters escaped, module docs).
     pub fn with_request_id(mut self, request_id: impl Into<String>) -> Self {
-        let id = request_id.into();
+        let id = crate::server_text::escape_controls_owned(request_id.into());
         if !id.is_empty() {
             self.request_id = Some(id);
         }

@@ -11,6 +11,11 @@
 //! (absolute epoch seconds) or `expires_in`; with neither the token is not cached. A panicking plugin
 //! becomes an `Internal` error. PLUGIN is not available for token exchange (§7.1).
 //!
+//! The token is checked like a server reply, with a looser character set: it must be visible ASCII
+//! (no space, no control character, nothing outside ASCII; see [`crate::server_text`]), so it is
+//! safe in an `Authorization` header and on a terminal. A token outside it fails the fetch
+//! ([`crate::ErrorKind::Credential`], code `InvalidResponseValue`; the value is never shown).
+//!
 //! **Re-entrancy**: `fetch_token` runs while the scope's refresh is in flight; it must not ask the
 //! same [`crate::Client`] for a token of the same scope (that call would wait for the refresh it is
 //! part of, forever). Other clients and other scopes are fine.

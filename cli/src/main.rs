@@ -3,6 +3,12 @@
 //!
 //! Secrets are written only to stdout; diagnostics and errors go to stderr. Exit codes are listed
 //! in `idaas --help` (see [`EXIT_CODES_HELP`]).
+//!
+//! Nothing a server sent reaches the terminal raw (SECURITY.md "Server text"): every line written,
+//! on stdout and stderr, goes through [`terminal_text`] (control characters escaped as `\u{1b}`,
+//! `\n` ...) or, for JSON, [`terminal_json`] (the controls `serde_json` leaves raw written as
+//! `\uXXXX`, which stays valid JSON). Secrets need no escaping: the library refuses tokens, API keys
+//! and JWTs outside their character sets.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use idaas::client::Client;
@@ -275,7 +281,8 @@ fn report(e: &Error, output: Output) {
     let mut err = std::io::stderr().lock();
     match output {
         Output::Text => {
-            let _ = writeln!(err, "idaas: error ({}): {e}", e.kind().as_str());
+            let line = format!("idaas: error ({}): {e}", e.kind().as_str());
+            let _ = writeln!(err, "{}", terminal_text(&line));
         }
         Output::Json => {
             let v = json!({"error": {
@@ -285,7 +292,7 @@ fn report(e: &Error, output: Output) {
                 "httpStatus": e.http_status(),
                 "requestId": e.request_id(),
             }});
-            let _ = writeln!(err, "{v}");
+            let _ = writeln!(err, "{}", terminal_json(&v));
         }
     }
 }
@@ -322,13 +329,42 @@ fn split_kv(s: &str, what: &str) -> idaas::Result<(String, String)> {
     }
 }
 
+/// `s` made safe for a terminal: control characters (C0, DEL, C1, bidirectional controls) escaped.
+/// The library already escapes its errors and refuses secrets with such characters; this also
+/// covers the other server text we print (identifiers, URLs, cursors).
+fn terminal_text(s: &str) -> std::borrow::Cow<'_, str> {
+    idaas::server_text::escape_controls(s)
+}
+
+/// `v` as compact JSON safe for a terminal: `serde_json` escapes C0 controls but writes DEL, C1 and
+/// the bidirectional controls raw; they are written as `\uXXXX` escapes (all are in the BMP), which
+/// any JSON parser reads back as the same text.
+fn terminal_json(v: &Value) -> String {
+    let s = v.to_string();
+    if !s.chars().any(idaas::server_text::is_terminal_control) {
+        return s;
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if idaas::server_text::is_terminal_control(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn print_line(s: &str) -> idaas::Result<()> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{s}").map_err(|e| Error::internal(format!("cannot write to stdout: {e}")))
+    writeln!(out, "{}", terminal_text(s))
+        .map_err(|e| Error::internal(format!("cannot write to stdout: {e}")))
 }
 
 fn print_json(v: &Value) -> idaas::Result<()> {
-    print_line(&v.to_string())
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", terminal_json(v))
+        .map_err(|e| Error::internal(format!("cannot write to stdout: {e}")))
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> idaas::Result<Value> {
@@ -480,7 +516,10 @@ fn run(cli: Cli) -> idaas::Result<()> {
                 Flow::UserFederation => pam.poll_oauth_authentication_token(
                     &provider,
                     |url| {
-                        eprintln!("Open this URL to authorize access, then wait here:\n  {url}");
+                        eprintln!(
+                            "Open this URL to authorize access, then wait here:\n  {}",
+                            terminal_text(url)
+                        );
                         Ok(())
                     },
                     &PollOptions {
@@ -584,7 +623,7 @@ fn run_jwt(cmd: JwtCommand, output: Output, config: Option<&PathBuf>) -> idaas::
                             .iter()
                             .try_for_each(|t| print_line(&token_line(t)))?;
                         if let Some(n) = page.next_page_token() {
-                            eprintln!("more results: --next-token {n}");
+                            eprintln!("more results: --next-token {}", terminal_text(n));
                         }
                         Ok(())
                     }

@@ -229,7 +229,8 @@ impl ClientAuth {
     }
 
     /// Append the client-authentication fields (§5.2 without `grant_type`/`scope`) and headers
-    /// to `req`. `aud` is the token endpoint URL (assertion audience).
+    /// to `req`, and add every secret sent (client secret, `Basic` credential, assertion) to
+    /// `req.secrets` for redaction. `aud` is the token endpoint URL (assertion audience).
     pub fn apply(
         &self,
         client_id: &str,
@@ -237,7 +238,6 @@ impl ClientAuth {
         now_secs: u64,
         req: &mut TokenRequest,
     ) -> Result<()> {
-        let form = &mut req.form;
         match self {
             ClientAuth::SecretBasic(src) => {
                 let secret = src.read()?;
@@ -253,14 +253,17 @@ impl ClientAuth {
                 let mut header = String::with_capacity(6 + b64.len());
                 header.push_str("Basic ");
                 header.push_str(b64.expose());
+                // A server may echo the header, the base64 credential, or decode it and echo the
+                // secret.
+                req.secrets.add(&secret).add(&b64);
                 req.headers
                     .push(("Authorization", SecretString::new(header)));
-                form.push("client_id", client_id);
+                req.form.push("client_id", client_id);
             }
             ClientAuth::SecretPost(src) => {
                 let secret = src.read()?;
-                form.push("client_id", client_id)
-                    .push("client_secret", secret.expose());
+                req.form.push("client_id", client_id);
+                req.push_secret("client_secret", &secret);
             }
             ClientAuth::SecretJwt(src) => {
                 let secret = src.read().map_err(|e| {
@@ -270,15 +273,19 @@ impl ClientAuth {
                     )
                 })?;
                 let jwt = jwt::assertion_hs256(&secret, client_id, aud, now_secs)?;
-                form.push("client_id", client_id)
-                    .push("client_assertion_type", ASSERTION_TYPE_JWT_BEARER)
-                    .push("client_assertion", jwt.expose());
+                // The secret itself is not sent, but a server could quote it in a message.
+                req.secrets.add(&secret);
+                req.form
+                    .push("client_id", client_id)
+                    .push("client_assertion_type", ASSERTION_TYPE_JWT_BEARER);
+                req.push_secret("client_assertion", &jwt);
             }
             ClientAuth::PrivateKeyJwt(key) => {
                 let jwt = jwt::assertion_with_key(key, client_id, aud, now_secs)?;
-                form.push("client_id", client_id)
-                    .push("client_assertion_type", ASSERTION_TYPE_JWT_BEARER)
-                    .push("client_assertion", jwt.expose());
+                req.form
+                    .push("client_id", client_id)
+                    .push("client_assertion_type", ASSERTION_TYPE_JWT_BEARER);
+                req.push_secret("client_assertion", &jwt);
             }
             ClientAuth::Pca {
                 key,
@@ -287,13 +294,15 @@ impl ClientAuth {
                 chain,
             } => {
                 let jwt = jwt::assertion_with_key(key, client_id, aud, now_secs)?;
-                form.push("client_id", client_id)
+                req.form
+                    .push("client_id", client_id)
                     .push(
                         "application_federated_credential_name",
                         federated_credential_name,
                     )
-                    .push("client_assertion_type", ASSERTION_TYPE_X509_JWT)
-                    .push("client_assertion", jwt.expose())
+                    .push("client_assertion_type", ASSERTION_TYPE_X509_JWT);
+                req.push_secret("client_assertion", &jwt);
+                req.form
                     .push("client_x509", certificate)
                     .push("client_x509_chain", chain);
             }
@@ -302,26 +311,28 @@ impl ClientAuth {
                 source,
             } => {
                 let doc = source.document()?;
-                form.push("client_id", client_id)
+                req.form
+                    .push("client_id", client_id)
                     .push(
                         "application_federated_credential_name",
                         federated_credential_name,
                     )
-                    .push("client_assertion_type", ASSERTION_TYPE_PKCS7)
-                    .push("client_assertion", doc.expose());
+                    .push("client_assertion_type", ASSERTION_TYPE_PKCS7);
+                req.push_secret("client_assertion", &doc);
             }
             ClientAuth::Oidc {
                 federated_credential_name,
                 source,
             } => {
                 let tok = source.token()?;
-                form.push("client_id", client_id)
+                req.form
+                    .push("client_id", client_id)
                     .push(
                         "application_federated_credential_name",
                         federated_credential_name,
                     )
-                    .push("client_assertion_type", ASSERTION_TYPE_ID_TOKEN)
-                    .push("client_assertion", tok.expose());
+                    .push("client_assertion_type", ASSERTION_TYPE_ID_TOKEN);
+                req.push_secret("client_assertion", &tok);
             }
         }
         Ok(())

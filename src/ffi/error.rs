@@ -149,10 +149,11 @@ impl FfiError {
 impl From<Error> for FfiError {
     fn from(e: Error) -> Self {
         let mut message = e.to_string();
-        // Append the cause chain: causes are written by us or by the transport and hold no secret.
+        // Append the cause chain: causes are written by us or by the transport and hold no secret;
+        // their control characters are escaped like the error's own text.
         let mut source = std::error::Error::source(&e);
         while let Some(s) = source {
-            let text = s.to_string();
+            let text = crate::server_text::escape_controls_owned(s.to_string());
             if !text.is_empty() && !message.contains(&text) {
                 message.push_str(": ");
                 message.push_str(&text);
