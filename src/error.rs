@@ -9,6 +9,11 @@
 //! characters in the code, message and request id ([`crate::server_text::escape_controls`]), so an
 //! error can be printed to a terminal or a log as it is (SECURITY.md "Server text").
 
+/// The code of the [`ErrorKind::InvalidArgument`] error returned to a token source (an application
+/// plugin) that asks its own client for a token of the scope it is fetching (see
+/// [`Error::reentrant_call`]). The C ABI reports it as `IDAAS_CODE_REENTRANT_CALL`.
+pub const REENTRANT_CALL: &str = "ReentrantCall";
+
 use std::fmt;
 
 /// What went wrong, grouped the way callers react to it. Each kind has a stable numeric code at the
@@ -104,6 +109,26 @@ impl Error {
     /// An [`ErrorKind::Credential`] error with a catalogue code.
     pub fn credential(code: impl Into<String>, message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Credential, code, message)
+    }
+
+    /// The error of a re-entrant call (code [`REENTRANT_CALL`], kind
+    /// [`ErrorKind::InvalidArgument`]): the token source of `what` asked, from inside its own fetch,
+    /// for the value it is fetching. Waiting would wait for itself forever, so the call fails at once.
+    /// It is the caller's mistake (a plugin calling back into its own client for the same scope),
+    /// not a library fault, and retrying cannot help.
+    pub fn reentrant_call(what: &str) -> Self {
+        Self::new(
+            ErrorKind::InvalidArgument,
+            REENTRANT_CALL,
+            format!(
+                "{what}: re-entrant call: the token source (e.g. a PLUGIN callback) asked its own client for the token it is fetching, which would wait for itself forever; a plugin may ask other clients, or the same client for other scopes"
+            ),
+        )
+    }
+
+    /// True for the error of [`Error::reentrant_call`].
+    pub fn is_reentrant_call(&self) -> bool {
+        self.kind == ErrorKind::InvalidArgument && self.code == REENTRANT_CALL
     }
 
     /// An [`ErrorKind::Internal`] error.
