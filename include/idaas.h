@@ -178,6 +178,12 @@ enum idaas_code
      */
     IDAAS_CODE_BUFFER_TOO_SMALL = 103,
     /**
+     * A token source (a PLUGIN callback) asked its own client for the token it is fetching (same
+     * scope), from inside its callback. That call would wait for itself forever, so it fails at once
+     * with this code; ask another client, or the same client for another scope.
+     */
+    IDAAS_CODE_REENTRANT_CALL = 104,
+    /**
      * The configuration (file, JSON) is missing, unreadable or invalid.
      */
     IDAAS_CODE_CONFIG = 200,

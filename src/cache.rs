@@ -37,7 +37,15 @@
 //! `expires_in`, decision D-11) is handed to the callers of that fetch but is refetched on the next call.
 //!
 //! # Re-entrancy
-//! The fetch function must not read the same cache (it would wait for its own refresh).
+//! The fetch function must not read the same cache: in the stale and expired states that read would
+//! wait for the refresh it is part of, forever (and in the prefetch window it would be served the old
+//! value or not, depending on timing). Such a read is detected and fails at once with
+//! [`Error::reentrant_call`] (code `ReentrantCall`, kind [`ErrorKind::InvalidArgument`]): while a
+//! thread runs a fetch function, a thread-local list holds the caches it is fetching for, and every
+//! read that is not served from the fresh path checks it. The fresh path never sees such a read (a
+//! fetch only runs when the value is not fresh) and stays lock-free. Reading *another* cache from a
+//! fetch function is fine (a plugin asking its client for another scope). A fetch function that hands
+//! the read to another thread and waits for it is not detected (it deadlocks as before).
 //!
 //! # Panics in the fetch function
 //! A panicking fetch function (e.g. an application plugin) is caught and becomes an
@@ -46,10 +54,44 @@
 use crate::clock::SharedClock;
 use crate::error::{Error, ErrorKind, Result};
 use arc_swap::ArcSwapOption;
+use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
+
+thread_local! {
+    /// The caches (addresses of their shared state) whose fetch function this thread is running,
+    /// innermost last. Several when one fetch reads another cache that fetches in turn.
+    static FETCHING: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Marks the current thread as running the fetch of one cache, for as long as it lives (also when
+/// the fetch panics).
+struct FetchMarker(usize);
+
+impl FetchMarker {
+    fn enter(id: usize) -> FetchMarker {
+        FETCHING.with(|f| f.borrow_mut().push(id));
+        FetchMarker(id)
+    }
+
+    /// True when this thread is inside the fetch of cache `id`.
+    fn active(id: usize) -> bool {
+        FETCHING.with(|f| f.borrow().contains(&id))
+    }
+}
+
+impl Drop for FetchMarker {
+    fn drop(&mut self) {
+        FETCHING.with(|f| {
+            let mut f = f.borrow_mut();
+            if let Some(i) = f.iter().rposition(|x| *x == self.0) {
+                f.remove(i);
+            }
+        });
+    }
+}
 
 /// What a fetch function returns: the value and its absolute expiry.
 #[derive(Debug)]
@@ -285,7 +327,16 @@ impl<T: Send + Sync + 'static> RefreshCache<T> {
 }
 
 impl<T: Send + Sync + 'static> Inner<T> {
+    /// The identity of this cache in [`FETCHING`].
+    fn id(&self) -> usize {
+        self as *const Self as usize
+    }
+
     fn slow(self: &Arc<Self>, now: u64) -> Result<Arc<Entry<T>>> {
+        if FetchMarker::active(self.id()) {
+            // A read from inside our own fetch function (module docs, "Re-entrancy").
+            return Err(Error::reentrant_call(&self.name));
+        }
         match self.current.load_full() {
             Some(e) if now < e.times.stale_at_ms => {
                 // Prefetch window.
@@ -393,7 +444,10 @@ impl<T: Send + Sync + 'static> Inner<T> {
 
     /// Run the fetch function (the caller has set `running`), store and publish the outcome.
     fn run_fetch(&self) -> Result<Arc<Entry<T>>> {
-        let res = catch_unwind(AssertUnwindSafe(|| (self.fetch)())).unwrap_or_else(|_| {
+        let marker = FetchMarker::enter(self.id());
+        let res = catch_unwind(AssertUnwindSafe(|| (self.fetch)()));
+        drop(marker);
+        let res = res.unwrap_or_else(|_| {
             Err(Error::internal(format!(
                 "{}: the token source panicked",
                 self.name
@@ -444,7 +498,9 @@ impl<T: Send + Sync + 'static> Inner<T> {
                         (cur.times.expires_at_ms - now) / 1000,
                         backoff
                     ),
-                    _ => log::warn!(
+                    // No cached value: the callers receive this error themselves, so it is only
+                    // worth a debug line (a warning would repeat it, e.g. on the CLI's stderr).
+                    _ => log::debug!(
                         "{}: fetch failed (attempt {}); no valid cached value; next attempt in {} ms: {err}",
                         self.name,
                         st.failures,
@@ -700,6 +756,112 @@ mod tests {
             assert_eq!(h.join().unwrap(), 7);
         }
         assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    /// What the inner reads of a self-reading fetch function returned.
+    type Seen = Arc<Mutex<Vec<Result<u64>>>>;
+
+    /// A cache whose fetch function reads the cache itself (through `me`), recording what that read
+    /// returned.
+    fn self_reading(clock: Arc<ManualClock>, async_refresh: bool) -> (RefreshCache<u64>, Seen) {
+        let me: Arc<std::sync::OnceLock<RefreshCache<u64>>> = Arc::default();
+        let seen: Seen = Arc::default();
+        let (me2, seen2, c2) = (me.clone(), seen.clone(), clock.clone());
+        let n = AtomicUsize::new(0);
+        let cache = RefreshCache::new(
+            "reentrant",
+            move || {
+                let k = n.fetch_add(1, Ordering::SeqCst) as u64 + 1;
+                if k > 1 {
+                    let inner = me2.get().unwrap().with(|v| *v);
+                    lock(&seen2).push(inner);
+                }
+                Ok(Fetched {
+                    value: k,
+                    expires_at_ms: c2.now_millis() + 60_000,
+                })
+            },
+            clock,
+            CachePolicy {
+                jitter: false,
+                async_refresh,
+                ..CachePolicy::default()
+            },
+        );
+        me.set(cache.clone()).ok().unwrap();
+        (cache, seen)
+    }
+
+    /// Run `f` on another thread; fail (instead of hanging the suite) if it does not finish.
+    fn within_5s<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(Duration::from_secs(5))
+            .expect("re-entrant read deadlocked")
+    }
+
+    fn assert_reentrant(seen: &Mutex<Vec<Result<u64>>>) {
+        let seen = lock(seen);
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        let e = seen[0].as_ref().unwrap_err();
+        assert!(e.is_reentrant_call(), "{e:?}");
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        assert!(e.message().contains("re-entrant call"), "{e}");
+    }
+
+    #[test]
+    fn reentrant_read_fails_at_once_in_caller_refresh() {
+        for advance in [31_000u64, 61_000] {
+            // stale (a waiting read) and expired (a blocking refresh) windows, refreshed in-caller
+            let clock = ManualClock::new(T0);
+            let (cache, seen) = self_reading(clock.clone(), false);
+            assert_eq!(cache.with(|v| *v).unwrap(), 1);
+            clock.advance_millis(advance);
+            let c = cache.clone();
+            let r = within_5s(move || c.with(|v| *v));
+            assert_eq!(r.unwrap(), 2, "the outer fetch itself succeeds");
+            assert_reentrant(&seen);
+            // The marker is gone: reads from this thread work again.
+            assert_eq!(cache.with(|v| *v).unwrap(), 2);
+        }
+    }
+
+    #[test]
+    fn reentrant_read_fails_at_once_in_background_refresh() {
+        let clock = ManualClock::new(T0);
+        let (cache, seen) = self_reading(clock.clone(), true);
+        assert_eq!(cache.with(|v| *v).unwrap(), 1);
+        clock.advance_millis(25_000); // prefetch window: the refresh runs on a background thread
+        assert_eq!(cache.with(|v| *v).unwrap(), 1);
+        let c = cache.clone();
+        within_5s(move || {
+            while c.with(|v| *v).unwrap() != 2 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        });
+        assert_reentrant(&seen);
+    }
+
+    #[test]
+    fn a_fetch_may_read_another_cache() {
+        let clock = ManualClock::new(T0);
+        let (other, _) = self_reading(clock.clone(), false);
+        let c2 = clock.clone();
+        let outer = RefreshCache::new(
+            "outer",
+            move || {
+                let v = other.with(|v| *v)?;
+                Ok(Fetched {
+                    value: v + 100,
+                    expires_at_ms: c2.now_millis() + 60_000,
+                })
+            },
+            clock,
+            CachePolicy::default(),
+        );
+        assert_eq!(within_5s(move || outer.with(|v| *v)).unwrap(), 101);
     }
 
     #[test]

@@ -4,7 +4,15 @@
 //! (which maps to a stable numeric code at the C ABI), a short machine-readable `code` (a catalogue
 //! code such as `InvalidScope`, or the server's own `error`/`Code`), a human message, the HTTP status
 //! and request id when a server answered, and the cause chain. Messages are written by us and never
-//! contain a secret; server text is kept as the server sent it (servers do not echo secrets).
+//! contain a secret. Server text (an `error_description`, a request id, a body snippet) has the
+//! secrets of the failed request redacted before it gets here, and every constructor escapes control
+//! characters in the code, message and request id ([`crate::server_text::escape_controls`]), so an
+//! error can be printed to a terminal or a log as it is (SECURITY.md "Server text").
+
+/// The code of the [`ErrorKind::InvalidArgument`] error returned to a token source (an application
+/// plugin) that asks its own client for a token of the scope it is fetching (see
+/// [`Error::reentrant_call`]). The C ABI reports it as `IDAAS_CODE_REENTRANT_CALL`.
+pub const REENTRANT_CALL: &str = "ReentrantCall";
 
 use std::fmt;
 
@@ -75,11 +83,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// A new error of `kind` with a catalogue `code` and a `message` (which must not hold a secret).
+    /// Control characters in both are escaped (module docs).
     pub fn new(kind: ErrorKind, code: impl Into<String>, message: impl Into<String>) -> Self {
+        use crate::server_text::escape_controls_owned as esc;
         Error {
             kind,
-            code: code.into(),
-            message: message.into(),
+            code: esc(code.into()),
+            message: esc(message.into()),
             http_status: None,
             request_id: None,
             source: None,
@@ -101,6 +111,26 @@ impl Error {
         Self::new(ErrorKind::Credential, code, message)
     }
 
+    /// The error of a re-entrant call (code [`REENTRANT_CALL`], kind
+    /// [`ErrorKind::InvalidArgument`]): the token source of `what` asked, from inside its own fetch,
+    /// for the value it is fetching. Waiting would wait for itself forever, so the call fails at once.
+    /// It is the caller's mistake (a plugin calling back into its own client for the same scope),
+    /// not a library fault, and retrying cannot help.
+    pub fn reentrant_call(what: &str) -> Self {
+        Self::new(
+            ErrorKind::InvalidArgument,
+            REENTRANT_CALL,
+            format!(
+                "{what}: re-entrant call: the token source (e.g. a PLUGIN callback) asked its own client for the token it is fetching, which would wait for itself forever; a plugin may ask other clients, or the same client for other scopes"
+            ),
+        )
+    }
+
+    /// True for the error of [`Error::reentrant_call`].
+    pub fn is_reentrant_call(&self) -> bool {
+        self.kind == ErrorKind::InvalidArgument && self.code == REENTRANT_CALL
+    }
+
     /// An [`ErrorKind::Internal`] error.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Internal, "InternalError", message)
@@ -112,9 +142,9 @@ impl Error {
         self
     }
 
-    /// Attach the server's request id.
+    /// Attach the server's request id (control characters escaped, module docs).
     pub fn with_request_id(mut self, request_id: impl Into<String>) -> Self {
-        let id = request_id.into();
+        let id = crate::server_text::escape_controls_owned(request_id.into());
         if !id.is_empty() {
             self.request_id = Some(id);
         }

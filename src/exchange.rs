@@ -10,6 +10,8 @@
 //! * A blank `subject_token` or `subject_token_type` is an [`crate::ErrorKind::InvalidArgument`]
 //!   (`subject_token is blank` / `subject_token_type is blank`) and nothing is sent; an actor token
 //!   needs its type and vice versa.
+//! * The subject and actor tokens are secrets of the request: redacted from the server's error
+//!   text ([`crate::server_text`]).
 //! * Exchanges are never cached; each call is one request (with the retries of [`crate::token`])
 //!   with fresh client authentication. Not available for `PLUGIN` (`UnsupportedAuthenticationMethod`).
 
@@ -143,9 +145,9 @@ pub(crate) fn build_request(
 ) -> Result<TokenRequest> {
     let mut out = TokenRequest::default();
     auth.apply(client_id, aud, now_secs, &mut out)?;
+    out.form.push("grant_type", GRANT_TYPE_TOKEN_EXCHANGE);
+    out.push_secret("subject_token", &req.subject_token);
     out.form
-        .push("grant_type", GRANT_TYPE_TOKEN_EXCHANGE)
-        .push("subject_token", req.subject_token.expose())
         .push("subject_token_type", &req.subject_token_type)
         .push(
             "requested_token_type",
@@ -156,9 +158,8 @@ pub(crate) fn build_request(
         .push("scope", req.scope.as_deref().unwrap_or(default_scope));
     if let (Some(t), Some(tt)) = (&req.actor_token, &req.actor_token_type) {
         if !t.expose().trim().is_empty() {
-            out.form
-                .push("actor_token", t.expose())
-                .push("actor_token_type", tt);
+            out.push_secret("actor_token", t);
+            out.form.push("actor_token_type", tt);
         }
     }
     Ok(out)

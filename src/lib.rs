@@ -28,6 +28,7 @@ pub mod provider;
 pub mod retry;
 pub mod scope;
 pub mod secret;
+pub mod server_text;
 pub mod token;
 
 pub use error::{Error, ErrorKind, Result};

@@ -11,9 +11,19 @@
 //! (absolute epoch seconds) or `expires_in`; with neither the token is not cached. A panicking plugin
 //! becomes an `Internal` error. PLUGIN is not available for token exchange (§7.1).
 //!
-//! **Re-entrancy**: `fetch_token` runs while the scope's refresh is in flight; it must not ask the
-//! same [`crate::Client`] for a token of the same scope (that call would wait for the refresh it is
-//! part of, forever). Other clients and other scopes are fine.
+//! The token is checked like a server reply, with a looser character set: it must be visible ASCII
+//! (no space, no control character, nothing outside ASCII; see [`crate::server_text`]), so it is
+//! safe in an `Authorization` header and on a terminal. A token outside it fails the fetch
+//! ([`crate::ErrorKind::Credential`], code `InvalidResponseValue`; the value is never shown).
+//!
+//! **Re-entrancy**: `fetch_token` runs while the scope's refresh is in flight (in the calling thread,
+//! or on the background refresh thread). If it asks the same [`crate::Client`] for a token of the
+//! same scope, from the thread it runs on, that call would wait for the refresh it is part of,
+//! forever; instead it fails at once with [`crate::Error::reentrant_call`] (code `ReentrantCall`,
+//! kind [`crate::ErrorKind::InvalidArgument`]; `IDAAS_CODE_REENTRANT_CALL` at the C ABI), and the
+//! plugin decides what to do with that error (returning it fails this fetch). Other clients, and
+//! other scopes of the same client, are fine. A plugin that hands the call to another thread and
+//! waits for it is not detected and still deadlocks: don't.
 
 use crate::error::Result;
 use crate::provider::Credential;

@@ -19,6 +19,11 @@
 //!   `x-request-id` header), except 429 (throttling) → [`ErrorKind::Client`]; ≥ 500 → [`ErrorKind::Server`]; a non-JSON error body gives code = the status
 //!   text (e.g. `"502"`) and message = a body snippet. Decision D-13: `authorization_pending` and
 //!   `slow_down` are ordinary errors here (no device flow is implemented).
+//! * Server text (SECURITY.md "Server text", [`crate::server_text`]): the reply's `access_token`
+//!   must be an RFC 6750 `b64token` (and the other fields within their character sets, see
+//!   [`check_credential`]), else `InvalidResponseValue`; the secrets a request sent
+//!   ([`TokenRequest::secrets`]) are redacted from the server's error text, whose control characters
+//!   are escaped by [`Error`].
 //!
 //! # Retries
 //! The references never retry. We retry a token request (rebuilding the client authentication, so
@@ -32,6 +37,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::http::{Deadline, HttpClient, HttpRequest, HttpResponse, Method};
 use crate::provider::Credential;
 use crate::secret::SecretString;
+use crate::server_text::{self, Redactor, TextRule};
 use serde_json::Value;
 
 /// `grant_type` for obtaining tokens.
@@ -151,6 +157,20 @@ pub struct TokenRequest {
     pub headers: Vec<(&'static str, SecretString)>,
     /// The form body.
     pub form: Form,
+    /// The secrets this request sends, redacted from the server's error reply
+    /// ([`crate::server_text`]). Filled by [`TokenRequest::push_secret`] and by the client
+    /// authentication.
+    pub secrets: Redactor,
+}
+
+impl TokenRequest {
+    /// Append the secret form field `name=value` (see [`Form::push`]) and remember `value` for
+    /// redaction.
+    pub fn push_secret(&mut self, name: &'static str, value: &SecretString) -> &mut Self {
+        self.form.push(name, value.expose());
+        self.secrets.add(value);
+        self
+    }
 }
 
 /// POST `build()` to `endpoint` with retries, and parse the reply. `build` is called once per attempt.
@@ -168,6 +188,8 @@ pub fn post_with_retries(
     loop {
         attempt += 1;
         let req = build()?;
+        // The request's secrets, for the error mapping (`post_once` consumes the request).
+        let secrets = req.secrets.clone();
         let (result, retry_after) = match post_once(http, endpoint, req, deadline) {
             Ok(resp) => {
                 let ra = if resp.status == 429 {
@@ -176,7 +198,10 @@ pub fn post_with_retries(
                 } else {
                     None
                 };
-                (parse_token_response(&resp, now_secs()), ra)
+                (
+                    parse_token_response_redacting(&resp, now_secs(), &secrets),
+                    ra,
+                )
             }
             Err(e) => (Err(e), None),
         };
@@ -234,10 +259,23 @@ fn int_field(obj: &serde_json::Map<String, Value>, key: &str) -> Option<u64> {
     }
 }
 
-/// Turn a token-endpoint reply into a credential or an error (§5.3, §5.4).
+/// Turn a token-endpoint reply into a credential or an error (§5.3, §5.4), for a request that sent
+/// no secret (see [`parse_token_response_redacting`]).
 pub fn parse_token_response(resp: &HttpResponse, now_secs: u64) -> Result<Credential> {
+    parse_token_response_redacting(resp, now_secs, &Redactor::new())
+}
+
+/// Turn a token-endpoint reply into a credential or an error (§5.3, §5.4). `secrets` are the
+/// secrets of the request, redacted from the server's error text ([`crate::server_text`]). A
+/// credential whose values are outside their character sets is refused
+/// ([`check_server_credential`]).
+pub fn parse_token_response_redacting(
+    resp: &HttpResponse,
+    now_secs: u64,
+    secrets: &Redactor,
+) -> Result<Credential> {
     if !(200..300).contains(&resp.status) {
-        return Err(error_from_response(resp, "token endpoint"));
+        return Err(error_from_response(resp, "token endpoint", secrets));
     }
     let v: Value = serde_json::from_slice(&resp.body).map_err(|e| {
         Error::new(
@@ -259,21 +297,85 @@ pub fn parse_token_response(resp: &HttpResponse, now_secs: u64) -> Result<Creden
         .with_status(resp.status)
     })?;
     let c = credential_from_json(obj, now_secs);
-    check_credential(&c, now_secs, "token endpoint").map_err(|e| e.with_status(resp.status))?;
+    check_credential_from(&c, now_secs, "token endpoint", true)
+        .map_err(|e| e.with_status(resp.status))?;
     Ok(c)
 }
 
+/// The stricter character sets of a credential sent by a server ([`crate::server_text`]): the
+/// `access_token` must be an RFC 6750 `b64token` (it is sent as `Authorization: Bearer`) and an
+/// `id_token` a compact JWT. [`ErrorKind::UnexpectedResponse`] (`InvalidResponseValue`) otherwise,
+/// naming the field, never the value.
+pub fn check_server_credential(c: &Credential, what: &str) -> Result<()> {
+    let what = format!("{what} reply");
+    server_text::check(
+        &what,
+        "access_token",
+        c.access_token.expose(),
+        TextRule::B64Token,
+    )?;
+    server_text::check_opt(
+        &what,
+        "id_token",
+        c.id_token.as_ref().map(SecretString::expose),
+        TextRule::Jwt,
+    )
+}
+
 /// Refuse a credential that cannot be used: an empty `access_token` (`AccessTokenNotFound`; the
-/// references accept it and later hand out a null token) or an `expires_at` that is already past by
-/// our clock with no `expires_in` to fall back on (`TokenAlreadyExpired`; see
-/// [`effective_expires_at`]). Both are [`ErrorKind::UnexpectedResponse`]; the cache backs off before retrying.
+/// references accept it and later hand out a null token), values outside their character sets
+/// (`InvalidResponseValue`: an `access_token` outside visible ASCII, a `refresh_token` or `id_token`
+/// outside RFC 6749 `VSCHAR`, control characters in `token_type`, `scope` or `issued_token_type`;
+/// see [`crate::server_text`]) or an `expires_at` that is already past by our clock with no
+/// `expires_in` to fall back on (`TokenAlreadyExpired`; see [`effective_expires_at`]). All are
+/// [`ErrorKind::UnexpectedResponse`]; the cache backs off before retrying. Applies to plugin tokens
+/// too; replies of a server are also held to [`check_server_credential`].
 pub fn check_credential(c: &Credential, now_secs: u64, what: &str) -> Result<()> {
+    check_credential_from(c, now_secs, what, false)
+}
+
+/// [`check_credential`], plus [`check_server_credential`] when `server`: every character-set
+/// check comes before the expiry check, so the error does not depend on the clock.
+fn check_credential_from(c: &Credential, now_secs: u64, what: &str, server: bool) -> Result<()> {
     if c.access_token.is_empty() {
         return Err(Error::new(
             ErrorKind::UnexpectedResponse,
             "AccessTokenNotFound",
             format!("{what} reply has no access_token"),
         ));
+    }
+    {
+        use server_text::{check, check_opt};
+        let w = format!("{what} reply");
+        check(
+            &w,
+            "access_token",
+            c.access_token.expose(),
+            TextRule::Visible,
+        )?;
+        check_opt(
+            &w,
+            "refresh_token",
+            c.refresh_token.as_ref().map(SecretString::expose),
+            TextRule::VsChar,
+        )?;
+        check_opt(
+            &w,
+            "id_token",
+            c.id_token.as_ref().map(SecretString::expose),
+            TextRule::VsChar,
+        )?;
+        check(&w, "token_type", &c.token_type, TextRule::NoControl)?;
+        check_opt(&w, "scope", c.scope.as_deref(), TextRule::NoControl)?;
+        check_opt(
+            &w,
+            "issued_token_type",
+            c.issued_token_type.as_deref(),
+            TextRule::NoControl,
+        )?;
+    }
+    if server {
+        check_server_credential(c, what)?;
     }
     if c.expires_at != 0 && c.expires_at <= now_secs {
         return Err(Error::new(
@@ -329,10 +431,14 @@ pub fn credential_from_json(obj: &serde_json::Map<String, Value>, now_secs: u64)
     }
 }
 
-/// Map a non-2xx reply to an error (§5.4). `what` names the server in messages.
-pub fn error_from_response(resp: &HttpResponse, what: &str) -> Error {
+/// Map a non-2xx reply to an error (§5.4). `what` names the server in messages; `secrets` are the
+/// secrets the request sent, replaced by `** redacted **` wherever the server echoes them (its
+/// `error`, `error_description`, request id, `Location` or body). Control characters are escaped by
+/// [`Error`] itself (see [`crate::server_text`]).
+pub fn error_from_response(resp: &HttpResponse, what: &str, secrets: &Redactor) -> Error {
     let status = resp.status;
-    let header_rid = resp.header("x-request-id").map(str::to_string);
+    let text = |s: &str| secrets.redact(s).into_owned();
+    let header_rid = resp.header("x-request-id").map(text);
     if (300..400).contains(&status) {
         let loc = resp.header("location").unwrap_or("");
         let mut msg =
@@ -340,10 +446,10 @@ pub fn error_from_response(resp: &HttpResponse, what: &str) -> Error {
         if !loc.is_empty() {
             msg.push_str(&format!(
                 "; Redirect to: {}",
-                loc.split('?').next().unwrap_or(loc)
+                text(loc.split('?').next().unwrap_or(loc))
             ));
         }
-        let snippet = resp.body_snippet(200);
+        let snippet = secrets.body_snippet(&resp.body, 200);
         if !snippet.is_empty() {
             msg.push_str(&format!("; body: {snippet}"));
         }
@@ -373,15 +479,15 @@ pub fn error_from_response(resp: &HttpResponse, what: &str) -> Error {
             });
     let (code, message, rid) = match &parsed {
         Some(obj) => (
-            str_field(obj, &["error", "Code"]).map(str::to_string),
-            str_field(obj, &["error_description", "Message"]).map(str::to_string),
-            str_field(obj, &["request_id", "RequestId"]).map(str::to_string),
+            str_field(obj, &["error", "Code"]).map(text),
+            str_field(obj, &["error_description", "Message"]).map(text),
+            str_field(obj, &["request_id", "RequestId"]).map(text),
         ),
         None => (None, None, None),
     };
     let code = code.unwrap_or_else(|| status.to_string());
     let message = message.unwrap_or_else(|| {
-        let snippet = resp.body_snippet(200);
+        let snippet = secrets.body_snippet(&resp.body, 200);
         if snippet.is_empty() {
             format!("{what} replied HTTP {status}")
         } else {

@@ -15,7 +15,8 @@ use std::sync::Arc;
 const CLIENT_SECRET: &str = "cs-TOPSECRET-9f8e7d";
 const ACCESS_TOKEN: &str = "at-TOPSECRET-eyJhbGciOi";
 const REFRESH_TOKEN: &str = "rt-TOPSECRET-abc";
-const ID_TOKEN: &str = "it-TOPSECRET-xyz";
+// A compact JWT, as the token endpoint must send (SECURITY.md "Server text").
+const ID_TOKEN: &str = "it-TOPSECRET-xyz.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
 
 fn key_pem() -> String {
     std::fs::read_to_string(concat!(
@@ -109,6 +110,7 @@ fn debug_of_every_public_type_is_clean() {
     let tr = TokenRequest {
         headers: vec![("Authorization", SecretString::new(CLIENT_SECRET))],
         form,
+        secrets: Default::default(),
     };
     assert_clean("TokenRequest", &format!("{tr:?}"));
 

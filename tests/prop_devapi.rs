@@ -1,7 +1,8 @@
 //! Property tests of Developer API replies: a loopback HTTP stub answers every operation of the
 //! PAM client with an arbitrary status and body (JSON built from the real field names, truncated
 //! JSON, garbage). Never a panic; 2xx results parse or give `UnexpectedResponse`; errors follow the
-//! status (D-28), keep it, stay short for non-JSON bodies, and never contain the bearer token.
+//! status (D-28), keep it, stay short for non-JSON bodies, never contain the bearer token, and
+//! never contain a raw control character.
 
 mod common;
 #[allow(dead_code)]
@@ -170,6 +171,13 @@ fn every_operation_handles_any_reply() {
                     prop_assert!(
                         !text_all.contains(BEARER),
                         "{name}: bearer token in {text_all}"
+                    );
+                    // Server text is kept with its control characters escaped (SECURITY.md
+                    // "Server text"): the error can be printed to a terminal as it is.
+                    let shown = e.to_string();
+                    prop_assert!(
+                        !shown.chars().any(char::is_control),
+                        "{name}: raw control character in {shown:?}"
                     );
                     prop_assert_ne!(e.kind(), ErrorKind::Internal, "{}: {:?}", name, e);
                     prop_assert!(

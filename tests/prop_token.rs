@@ -2,9 +2,11 @@
 //! public parser (`idaas::token::parse_token_response`, many cases) and through a real loopback
 //! HTTP stub and a `Client` (fewer cases: each builds a client and makes requests).
 //!
-//! Properties: never a panic; 2xx + JSON object with a string `access_token` → that token, with the
+//! Properties: never a panic; 2xx + JSON object with a string `access_token` within its character
+//! set (and the other string fields within theirs, SECURITY.md "Server text") → that token, with the
 //! D-11 expiry rule; anything else → a typed error whose kind follows the status, which keeps the
-//! status, and whose message stays short whatever the body size.
+//! status, whose message stays short whatever the body size, and whose text has no raw control
+//! character.
 
 mod common;
 #[allow(dead_code)]
@@ -13,6 +15,7 @@ mod core_mock;
 use common::prop::{body, config};
 use core_mock::{MockServer, Reply};
 use idaas::http::HttpResponse;
+use idaas::server_text::{escape_controls, violation, TextRule};
 use idaas::token::parse_token_response;
 use idaas::{Client, ErrorKind};
 use proptest::prelude::*;
@@ -79,6 +82,23 @@ fn big_body() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
+/// True when a string field of the reply breaks its character-set rule (SECURITY.md "Server text").
+fn breaks_a_rule(obj: &serde_json::Map<String, Value>) -> bool {
+    [
+        ("access_token", TextRule::B64Token),
+        ("refresh_token", TextRule::VsChar),
+        ("id_token", TextRule::Jwt),
+        ("token_type", TextRule::NoControl),
+        ("scope", TextRule::NoControl),
+        ("issued_token_type", TextRule::NoControl),
+    ]
+    .iter()
+    .any(|(k, rule)| match obj.get(*k).and_then(Value::as_str) {
+        Some(v) if !v.is_empty() => violation(v, *rule).is_some(),
+        _ => false,
+    })
+}
+
 /// The expected outcome, from the raw reply.
 /// `now`: the parser's clock, when known exactly (the HTTP path reads a real clock).
 fn check(
@@ -106,6 +126,10 @@ fn check(
                 }
                 other => prop_assert!(false, "Ok without a usable access_token: {other:?}"),
             }
+            prop_assert!(
+                !breaks_a_rule(obj),
+                "Ok for a value outside its character set"
+            );
             // D-11 + clock-skew rule, checked where both fields are plain integers (or absent).
             let plain = |k: &str| {
                 obj.get(k)
@@ -132,22 +156,31 @@ fn check(
                     .find_map(|k| o.get(*k).and_then(Value::as_str))
             });
             prop_assert!(
-                e.message().chars().count() <= MAX_MESSAGE || Some(e.message()) == server_text,
+                e.message().chars().count() <= MAX_MESSAGE
+                    || Some(e.message()) == server_text.map(escape_controls).as_deref(),
                 "message of {} chars",
                 e.message().len()
+            );
+            let shown = e.to_string();
+            prop_assert!(
+                !shown.chars().any(char::is_control),
+                "raw control character in {shown:?}"
             );
             prop_assert_ne!(e.kind(), ErrorKind::Internal);
             if (200..300).contains(&status) {
                 prop_assert_eq!(e.kind(), ErrorKind::UnexpectedResponse);
                 if let Some(obj) = &json {
-                    // A JSON object is refused only for a missing/empty access_token or a token
-                    // that is already expired with no expires_in to fall back on.
+                    // A JSON object is refused only for a missing/empty access_token, a value
+                    // outside its character set, or a token that is already expired with no
+                    // expires_in to fall back on (in that order).
                     let has_token =
                         matches!(obj.get("access_token"), Some(Value::String(t)) if !t.is_empty());
-                    let expected = if has_token {
-                        "TokenAlreadyExpired"
-                    } else {
+                    let expected = if !has_token {
                         "AccessTokenNotFound"
+                    } else if breaks_a_rule(obj) {
+                        "InvalidResponseValue"
+                    } else {
+                        "TokenAlreadyExpired"
                     };
                     prop_assert_eq!(e.code(), expected, "{:?}", e);
                 }

@@ -22,6 +22,7 @@ const (
 	CodeInvalidUTF8        Code = 101
 	CodeInvalidArgument    Code = 102
 	CodeBufferTooSmall     Code = 103
+	CodeReentrantCall      Code = 104
 	CodeConfig             Code = 200
 	CodeCredential         Code = 300
 	CodeAuth               Code = 301
@@ -102,6 +103,10 @@ func exact(x Code) func(Code) bool { return func(c Code) bool { return c == x } 
 var (
 	// ErrInvalidArgument: an argument was rejected locally (codes 1xx).
 	ErrInvalidArgument error = &class{"invalid argument", group(1)}
+	// ErrReentrantCall: a plugin callback asked its own client for the token it is fetching (the
+	// same scope), which would wait for itself forever; the call failed at once instead (104, also
+	// an ErrInvalidArgument). Ask another client, or the same client for another scope.
+	ErrReentrantCall error = &class{"re-entrant call", exact(CodeReentrantCall)}
 	// ErrConfig: the configuration is missing, unreadable or invalid (200).
 	ErrConfig error = &class{"configuration error", group(2)}
 	// ErrAuth: authentication failed — a local credential could not be produced (300) or the

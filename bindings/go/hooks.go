@@ -87,7 +87,11 @@ func SetLogger(l *slog.Logger) error {
 // called on every use). A non-nil error fails the token request (ErrCredential, server code
 // "PluginFailed", with the error text as message: no secrets). It may be called from any
 // goroutine, concurrently, and may block; a panic is recovered and reported as an error. It must
-// not call back into the client that invoked it (that client's cache is waiting for the result).
+// not ask the client that invoked it for the token of the scope it is fetching (that client's
+// cache is waiting for this result): such a call made from the callback's goroutine with a context
+// that cannot be cancelled (context.Background()) fails at once with ErrReentrantCall; one made
+// with a cancellable context runs on another thread, is not detected, and waits until the context
+// ends. Asking the same client for another scope, or another client, is fine.
 type PluginFunc func(scope string) (token string, lifetime time.Duration, err error)
 
 var (

@@ -1116,3 +1116,60 @@ func TestUserAgent(t *testing.T) {
 		t.Errorf("User-Agent %q", ua)
 	}
 }
+
+// TestPluginReentrantCall: a plugin that asks its own client for the token it is fetching gets
+// ErrReentrantCall at once (instead of a deadlock); asking the same client for another scope works.
+func TestPluginReentrantCall(t *testing.T) {
+	ctx := context.Background()
+	const other = "api.example.com|other"
+	var self atomic.Pointer[idaas.Client]
+	var inner atomic.Pointer[error]
+	noErr(t, idaas.RegisterPlugin("go-reentrant", func(scope string) (string, time.Duration, error) {
+		if scope == other {
+			return "other-token", time.Hour, nil
+		}
+		if strings.HasSuffix(scope, "|use-other") {
+			tok, err := self.Load().TokenForScope(context.Background(), other)
+			return "via-" + tok, time.Hour, err
+		}
+		_, err := self.Load().Token(context.Background())
+		inner.Store(&err)
+		if err != nil {
+			return "", 0, err
+		}
+		return "unreachable", time.Hour, nil
+	}))
+	c := must[*idaas.Client](t)(idaas.NewClientFromJSON(ctx, pluginConfig("go-reentrant"), nil))
+	defer c.Close()
+	self.Store(c)
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Token(ctx)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		// The plugin returned the inner error: the outer call fails as a plugin failure.
+		if e := wantClass(t, err, idaas.ErrCredential); !strings.Contains(e.Message, "re-entrant call") {
+			t.Errorf("outer error %#v", e)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a plugin calling back into its own client deadlocked")
+	}
+	p := inner.Load()
+	if p == nil {
+		t.Fatal("the plugin's inner call did not return")
+	}
+	e := wantClass(t, *p, idaas.ErrReentrantCall)
+	wantClass(t, *p, idaas.ErrInvalidArgument)
+	if e.Code != idaas.CodeReentrantCall || e.Code.String() != "reentrant_call" || e.ServerCode != "ReentrantCall" {
+		t.Errorf("inner error %#v (%s)", e, e.Code)
+	}
+
+	// Another scope of the same client, from inside the plugin.
+	got := must[string](t)(c.TokenForScope(ctx, "api.example.com|use-other"))
+	if got != "via-other-token" {
+		t.Errorf("token via another scope: %q", got)
+	}
+}

@@ -10,6 +10,8 @@ export type IdaasErrorCode =
   | 'IDAAS_INVALID_UTF8'
   | 'IDAAS_INVALID_ARGUMENT'
   | 'IDAAS_BUFFER_TOO_SMALL'
+  /** A plugin callback asked its own client for the token it is fetching (same scope). */
+  | 'IDAAS_REENTRANT_CALL'
   | 'IDAAS_CONFIG'
   | 'IDAAS_CREDENTIAL'
   | 'IDAAS_AUTH'
@@ -366,6 +368,10 @@ export type PluginResult = string | { token: string; expiresIn?: number };
  * Registers a token plugin for clients created afterwards with {"authnMethod": "PLUGIN", "pluginName": name}.
  * A bare string has no lifetime (the plugin is asked on every use); {token, expiresIn} is cached.
  * Use PLUGIN clients through the async API: a synchronous call that needs the plugin throws IDAAS_CREDENTIAL.
+ * The plugin must not await its own client's token for the scope it is fetching (the client is waiting
+ * for the plugin: both would wait forever; the library detects this only when the call comes from the
+ * thread running the fetch, as in C, Go and Java, and reports IDAAS_REENTRANT_CALL). Other scopes and
+ * other clients are fine.
  */
 export declare function registerPlugin(
   name: string,

@@ -12,6 +12,12 @@
 //! client secrets and tokens) are dropped — the same filter as the C ABI's log callback — and
 //! control characters in a record (which may quote server text) are escaped, so a log line cannot
 //! move the cursor, rewrite earlier output or forge a second line.
+//!
+//! Nothing a server sent reaches the terminal raw (SECURITY.md "Server text"): every line written,
+//! on stdout and stderr, goes through [`terminal_text`] (control characters escaped as `\u{1b}`,
+//! `\n` ...) or, for JSON, [`terminal_json`] (the controls `serde_json` leaves raw written as
+//! `\uXXXX`, which stays valid JSON). Secrets need no escaping: the library refuses tokens, API keys
+//! and JWTs outside their character sets.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use idaas::client::Client;
@@ -315,7 +321,7 @@ fn log_level(verbose: u8, env: Option<&std::ffi::OsStr>) -> idaas::Result<log::L
         "trace" => Ok(LevelFilter::Trace),
         _ => Err(Error::invalid_argument(format!(
             "{LOG_ENV} must be one of off, error, warn, info, debug, trace (got \"{}\")",
-            escape_controls(v)
+            terminal_text(v)
         ))),
     }
 }
@@ -360,7 +366,7 @@ fn install_logger(level: log::LevelFilter, output: Output) {
                 }});
                 return writeln!(buf, "{v}");
             }
-            let msg = escape_controls(&text);
+            let msg = terminal_text(&text);
             match record.level() {
                 log::Level::Error => writeln!(buf, "idaas: error: {msg}"),
                 log::Level::Warn => writeln!(buf, "idaas: warning: {msg}"),
@@ -369,7 +375,7 @@ fn install_logger(level: log::LevelFilter, output: Output) {
                     buf,
                     "idaas: {}: [{}] {msg}",
                     l.as_str().to_ascii_lowercase(),
-                    escape_controls(record.target())
+                    terminal_text(record.target())
                 ),
             }
         })
@@ -379,27 +385,6 @@ fn install_logger(level: log::LevelFilter, output: Output) {
     if log::set_boxed_logger(Box::new(CliLogger(inner))).is_ok() {
         log::set_max_level(max);
     }
-}
-
-/// `s` with control characters (C0, DEL, C1) and the Unicode bidirectional overrides escaped
-/// (`\n`, `\u{1b}` …): log lines may quote server text, which must not drive the terminal.
-fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
-    let bad = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
-    if !s.chars().any(bad) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if bad(c) {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
 }
 
 /// The exit code of an error (see [`EXIT_CODES_HELP`]).
@@ -418,7 +403,8 @@ fn report(e: &Error, output: Output) {
     let mut err = std::io::stderr().lock();
     match output {
         Output::Text => {
-            let _ = writeln!(err, "idaas: error ({}): {e}", e.kind().as_str());
+            let line = format!("idaas: error ({}): {e}", e.kind().as_str());
+            let _ = writeln!(err, "{}", terminal_text(&line));
         }
         Output::Json => {
             let v = json!({"error": {
@@ -428,7 +414,7 @@ fn report(e: &Error, output: Output) {
                 "httpStatus": e.http_status(),
                 "requestId": e.request_id(),
             }});
-            let _ = writeln!(err, "{v}");
+            let _ = writeln!(err, "{}", terminal_json(&v));
         }
     }
 }
@@ -484,13 +470,42 @@ fn split_kv(s: &str, what: &str) -> idaas::Result<(String, String)> {
     }
 }
 
+/// `s` made safe for a terminal: control characters (C0, DEL, C1, bidirectional controls) escaped.
+/// The library already escapes its errors and refuses secrets with such characters; this also
+/// covers the other server text we print (identifiers, URLs, cursors).
+fn terminal_text(s: &str) -> std::borrow::Cow<'_, str> {
+    idaas::server_text::escape_controls(s)
+}
+
+/// `v` as compact JSON safe for a terminal: `serde_json` escapes C0 controls but writes DEL, C1 and
+/// the bidirectional controls raw; they are written as `\uXXXX` escapes (all are in the BMP), which
+/// any JSON parser reads back as the same text.
+fn terminal_json(v: &Value) -> String {
+    let s = v.to_string();
+    if !s.chars().any(idaas::server_text::is_terminal_control) {
+        return s;
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if idaas::server_text::is_terminal_control(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn print_line(s: &str) -> idaas::Result<()> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{s}").map_err(|e| Error::internal(format!("cannot write to stdout: {e}")))
+    writeln!(out, "{}", terminal_text(s))
+        .map_err(|e| Error::internal(format!("cannot write to stdout: {e}")))
 }
 
 fn print_json(v: &Value) -> idaas::Result<()> {
-    print_line(&v.to_string())
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", terminal_json(v))
+        .map_err(|e| Error::internal(format!("cannot write to stdout: {e}")))
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> idaas::Result<Value> {
@@ -642,7 +657,10 @@ fn run(cli: Cli) -> idaas::Result<()> {
                 Flow::UserFederation => pam.poll_oauth_authentication_token(
                     &provider,
                     |url| {
-                        eprintln!("Open this URL to authorize access, then wait here:\n  {url}");
+                        eprintln!(
+                            "Open this URL to authorize access, then wait here:\n  {}",
+                            terminal_text(url)
+                        );
                         Ok(())
                     },
                     &PollOptions {
@@ -746,7 +764,7 @@ fn run_jwt(cmd: JwtCommand, output: Output, config: Option<&PathBuf>) -> idaas::
                             .iter()
                             .try_for_each(|t| print_line(&token_line(t)))?;
                         if let Some(n) = page.next_page_token() {
-                            eprintln!("more results: --next-token {n}");
+                            eprintln!("more results: --next-token {}", terminal_text(n));
                         }
                         Ok(())
                     }
@@ -811,17 +829,17 @@ mod tests {
     use std::ffi::OsStr;
 
     #[test]
-    fn control_characters_are_escaped() {
-        assert_eq!(escape_controls("plain text é"), "plain text é");
+    fn control_characters_are_escaped_for_the_terminal() {
+        assert_eq!(terminal_text("plain text é"), "plain text é");
         assert!(matches!(
-            escape_controls("plain"),
+            terminal_text("plain"),
             std::borrow::Cow::Borrowed(_)
         ));
         assert_eq!(
-            escape_controls("a\nb\r\x1b[2Jc\x07\u{9b}d\u{7f}"),
+            terminal_text("a\nb\r\x1b[2Jc\x07\u{9b}d\u{7f}"),
             "a\\nb\\r\\u{1b}[2Jc\\u{7}\\u{9b}d\\u{7f}"
         );
-        assert_eq!(escape_controls("x\u{202e}y"), "x\\u{202e}y");
+        assert_eq!(terminal_text("x\u{202e}y"), "x\\u{202e}y");
     }
 
     #[test]

@@ -709,3 +709,108 @@ fn trace_logging_prints_no_secret() {
         assert!(!err.contains("client_secret="), "{args:?}: {err}");
     }
 }
+
+#[path = "../../tests/core_mock/mod.rs"]
+mod core_mock;
+
+/// A config file for a CLIENT_SECRET_POST client of the scripted server `s`, with the secret in the
+/// environment variable returned.
+fn mock_config(s: &core_mock::MockServer, tag: &str) -> (PathBuf, String) {
+    let n = N.fetch_add(1, Ordering::SeqCst);
+    let env_var = format!("IDAAS_CLI_TEST_SECRET_{tag}_{}_{n}", std::process::id());
+    let cfg = serde_json::json!({
+        "idaasInstanceId": "idaas_cli",
+        "clientId": "app_cli",
+        "issuer": s.url("/oauth2"),
+        "tokenEndpoint": s.url("/oauth2/token"),
+        "scope": "api.example.com|read",
+        "authnConfiguration": {"authnMethod": "CLIENT_SECRET_POST",
+                               "clientSecretEnvVarName": env_var},
+    });
+    let path = std::env::temp_dir().join(format!(
+        "idaas-cli-mock-{tag}-{}-{n}.json",
+        std::process::id()
+    ));
+    std::fs::write(&path, cfg.to_string()).unwrap();
+    (path, env_var)
+}
+
+/// A hostile token endpoint: terminal escape sequences in its error text, our client secret echoed
+/// back, and (second server) a token with a newline and ESC. Nothing reaches the terminal raw, no
+/// secret is printed, and the bad token is never printed (SECURITY.md "Server text").
+#[test]
+fn hostile_server_text_is_never_printed_raw() {
+    const SECRET: &str = "cli-SECRET-value-42";
+    let s = core_mock::MockServer::start(|r, _| {
+        core_mock::Reply::json(
+            401,
+            &serde_json::json!({
+                "error": "invalid_client\u{1b}[5m",
+                "error_description": format!("\u{1b}[31mdenied\u{1b}[0m\r\n\u{9b}2J you sent {}", r.body),
+                "request_id": "rid\u{1b}]0;pwned\u{7}",
+            })
+            .to_string(),
+        )
+    });
+    let (config, env_var) = mock_config(&s, "esc");
+    for output in ["text", "json"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_idaas"))
+            .args(["--output", output, "--config"])
+            .arg(&config)
+            .arg("token")
+            .env(&env_var, SECRET)
+            .env_remove("CLOUD_IDAAS_CONFIG_PATH")
+            .output()
+            .unwrap();
+        assert_eq!(code(&o), 4, "{output}");
+        let err = String::from_utf8(o.stderr.clone()).unwrap();
+        assert!(o.stdout.is_empty());
+        assert!(
+            !err.lines().any(|l| l.chars().any(char::is_control)),
+            "{output}: raw control character on stderr: {err:?}"
+        );
+        assert!(!err.contains(SECRET), "{output}: secret on stderr: {err}");
+        assert!(err.contains("** redacted **"), "{output}: {err}");
+        match output {
+            "text" => assert!(err.contains("\\u{1b}[31mdenied"), "{err}"),
+            _ => {
+                let v: Value = serde_json::from_str(&err).unwrap();
+                let msg = v["error"]["message"].as_str().unwrap();
+                assert!(
+                    msg.starts_with("\\u{1b}[31mdenied\\u{1b}[0m\\r\\n\\u{9b}2J"),
+                    "{msg}"
+                );
+            }
+        }
+    }
+    let _ = std::fs::remove_file(&config);
+
+    let s = core_mock::MockServer::start(|_, _| {
+        core_mock::Reply::json(
+            200,
+            r#"{"access_token":"tok\n\u001b[2Jen","token_type":"Bearer","expires_in":600}"#,
+        )
+    });
+    let (config, env_var) = mock_config(&s, "tok");
+    let o = Command::new(env!("CARGO_BIN_EXE_idaas"))
+        .arg("--config")
+        .arg(&config)
+        .arg("token")
+        .env(&env_var, SECRET)
+        .env_remove("CLOUD_IDAAS_CONFIG_PATH")
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&config);
+    let err = String::from_utf8(o.stderr.clone()).unwrap();
+    assert_eq!(code(&o), 5, "{err}");
+    assert!(o.stdout.is_empty(), "token printed");
+    assert!(
+        err.contains("InvalidResponseValue") && err.contains("access_token"),
+        "{err}"
+    );
+    assert!(!err.contains("[2J"), "the token value is shown: {err}");
+    assert!(
+        !err.trim_end_matches('\n').chars().any(char::is_control),
+        "{err:?}"
+    );
+}

@@ -18,6 +18,7 @@ use crate::clock::SharedClock;
 use crate::error::Result;
 use crate::http::{HttpClient, HttpRequest, Method};
 use crate::secret::SecretString;
+use crate::server_text::{Redactor, TextRule};
 use crate::token::{error_from_response, form_encode};
 
 /// Default ECS metadata service base URL.
@@ -99,9 +100,20 @@ fn fetch_document(
         body: None,
     })?;
     if !(200..300).contains(&resp.status) {
-        return Err(error_from_response(&resp, "ECS metadata service"));
+        return Err(error_from_response(
+            &resp,
+            "ECS metadata service",
+            &Redactor::new(),
+        ));
     }
     let meta_token = SecretString::new(String::from_utf8_lossy(&resp.body).into_owned());
+    // The token goes into a request header: visible ASCII only (SECURITY.md "Server text").
+    crate::server_text::check(
+        "ECS metadata service reply",
+        "metadata token",
+        meta_token.expose(),
+        TextRule::Visible,
+    )?;
     let audience = format!(
         "{{\"aud\":{},\"signingTime\":{signing_time}}}",
         serde_json::to_string(instance_id).unwrap_or_default()
@@ -120,7 +132,9 @@ fn fetch_document(
         body: None,
     })?;
     if !(200..300).contains(&resp.status) {
-        return Err(error_from_response(&resp, "ECS metadata service"));
+        let mut secrets = Redactor::new();
+        secrets.add(&meta_token);
+        return Err(error_from_response(&resp, "ECS metadata service", &secrets));
     }
     let doc = SecretString::new(String::from_utf8_lossy(&resp.body).into_owned());
     Ok(Fetched {

@@ -151,7 +151,7 @@ fn basic_authorization(
     client_id: &str,
     secret: &SecretString,
     encoding: BasicEncoding,
-) -> SecretString {
+) -> (SecretString, SecretString) {
     let raw = match encoding {
         BasicEncoding::Raw => {
             let mut raw = String::with_capacity(client_id.len() + 1 + secret.len());
@@ -175,7 +175,7 @@ fn basic_authorization(
     let mut header = String::with_capacity(6 + b64.len());
     header.push_str("Basic ");
     header.push_str(b64.expose());
-    SecretString::new(header)
+    (SecretString::new(header), b64)
 }
 
 impl ClientAuth {
@@ -271,7 +271,8 @@ impl ClientAuth {
     }
 
     /// Append the client-authentication fields (§5.2 without `grant_type`/`scope`) and headers
-    /// to `req`. `aud` is the `aud` claim of client assertions
+    /// to `req`, and add every secret sent (client secret, `Basic` credential, assertion) to
+    /// `req.secrets` for redaction. `aud` is the `aud` claim of client assertions
     /// ([`crate::config::Config::client_assertion_audience`]: the token endpoint URL by default).
     pub fn apply(
         &self,
@@ -280,20 +281,20 @@ impl ClientAuth {
         now_secs: u64,
         req: &mut TokenRequest,
     ) -> Result<()> {
-        let form = &mut req.form;
         match self {
             ClientAuth::SecretBasic(src, encoding) => {
                 let secret = src.read()?;
-                req.headers.push((
-                    "Authorization",
-                    basic_authorization(client_id, &secret, *encoding),
-                ));
-                form.push("client_id", client_id);
+                let (header, b64) = basic_authorization(client_id, &secret, *encoding);
+                // A server may echo the header, the base64 credential, or decode it and echo the
+                // secret.
+                req.secrets.add(&secret).add(&b64);
+                req.headers.push(("Authorization", header));
+                req.form.push("client_id", client_id);
             }
             ClientAuth::SecretPost(src) => {
                 let secret = src.read()?;
-                form.push("client_id", client_id)
-                    .push("client_secret", secret.expose());
+                req.form.push("client_id", client_id);
+                req.push_secret("client_secret", &secret);
             }
             ClientAuth::SecretJwt(src) => {
                 let secret = src.read().map_err(|e| {
@@ -303,15 +304,19 @@ impl ClientAuth {
                     )
                 })?;
                 let jwt = jwt::assertion_hs256(&secret, client_id, aud, now_secs)?;
-                form.push("client_id", client_id)
-                    .push("client_assertion_type", ASSERTION_TYPE_JWT_BEARER)
-                    .push("client_assertion", jwt.expose());
+                // The secret itself is not sent, but a server could quote it in a message.
+                req.secrets.add(&secret);
+                req.form
+                    .push("client_id", client_id)
+                    .push("client_assertion_type", ASSERTION_TYPE_JWT_BEARER);
+                req.push_secret("client_assertion", &jwt);
             }
             ClientAuth::PrivateKeyJwt(key) => {
                 let jwt = jwt::assertion_with_key(key, client_id, aud, now_secs)?;
-                form.push("client_id", client_id)
-                    .push("client_assertion_type", ASSERTION_TYPE_JWT_BEARER)
-                    .push("client_assertion", jwt.expose());
+                req.form
+                    .push("client_id", client_id)
+                    .push("client_assertion_type", ASSERTION_TYPE_JWT_BEARER);
+                req.push_secret("client_assertion", &jwt);
             }
             ClientAuth::Pca {
                 key,
@@ -320,13 +325,15 @@ impl ClientAuth {
                 chain,
             } => {
                 let jwt = jwt::assertion_with_key(key, client_id, aud, now_secs)?;
-                form.push("client_id", client_id)
+                req.form
+                    .push("client_id", client_id)
                     .push(
                         "application_federated_credential_name",
                         federated_credential_name,
                     )
-                    .push("client_assertion_type", ASSERTION_TYPE_X509_JWT)
-                    .push("client_assertion", jwt.expose())
+                    .push("client_assertion_type", ASSERTION_TYPE_X509_JWT);
+                req.push_secret("client_assertion", &jwt);
+                req.form
                     .push("client_x509", certificate)
                     .push("client_x509_chain", chain);
             }
@@ -335,26 +342,28 @@ impl ClientAuth {
                 source,
             } => {
                 let doc = source.document()?;
-                form.push("client_id", client_id)
+                req.form
+                    .push("client_id", client_id)
                     .push(
                         "application_federated_credential_name",
                         federated_credential_name,
                     )
-                    .push("client_assertion_type", ASSERTION_TYPE_PKCS7)
-                    .push("client_assertion", doc.expose());
+                    .push("client_assertion_type", ASSERTION_TYPE_PKCS7);
+                req.push_secret("client_assertion", &doc);
             }
             ClientAuth::Oidc {
                 federated_credential_name,
                 source,
             } => {
                 let tok = source.token()?;
-                form.push("client_id", client_id)
+                req.form
+                    .push("client_id", client_id)
                     .push(
                         "application_federated_credential_name",
                         federated_credential_name,
                     )
-                    .push("client_assertion_type", ASSERTION_TYPE_ID_TOKEN)
-                    .push("client_assertion", tok.expose());
+                    .push("client_assertion_type", ASSERTION_TYPE_ID_TOKEN);
+                req.push_secret("client_assertion", &tok);
             }
         }
         Ok(())
@@ -378,20 +387,21 @@ mod tests {
     #[test]
     fn basic_raw_is_the_reference_form() {
         let s = SecretString::new("s3cr3t:with/special+chars");
-        let h = basic_authorization("app_abc", &s, BasicEncoding::Raw);
+        let (h, b64) = basic_authorization("app_abc", &s, BasicEncoding::Raw);
         // The example of core.md §5.2.
         assert_eq!(
             h.expose(),
             "Basic YXBwX2FiYzpzM2NyM3Q6d2l0aC9zcGVjaWFsK2NoYXJz"
         );
+        assert_eq!(h.expose().strip_prefix("Basic "), Some(b64.expose()));
     }
 
     #[test]
     fn basic_form_encodes_id_and_secret_first() {
         let s = SecretString::new("a+b %c:d/é");
-        let h = basic_authorization("app x:1", &s, BasicEncoding::Form);
+        let (h, _) = basic_authorization("app x:1", &s, BasicEncoding::Form);
         assert_eq!(decoded(&h), "app+x%3A1:a%2Bb+%25c%3Ad%2F%C3%A9");
-        let h = basic_authorization("app x:1", &s, BasicEncoding::Raw);
+        let (h, _) = basic_authorization("app x:1", &s, BasicEncoding::Raw);
         assert_eq!(decoded(&h), "app x:1:a+b %c:d/é");
     }
 }

@@ -28,6 +28,10 @@ pub enum idaas_code {
     InvalidArgument = 102,
     /// The caller's buffer is too small; the required size was written to the length out-parameter.
     BufferTooSmall = 103,
+    /// A token source (a PLUGIN callback) asked its own client for the token it is fetching (same
+    /// scope), from inside its callback. That call would wait for itself forever, so it fails at once
+    /// with this code; ask another client, or the same client for another scope.
+    ReentrantCall = 104,
     /// The configuration (file, JSON) is missing, unreadable or invalid.
     Config = 200,
     /// A local credential could not be produced (missing secret environment variable, unreadable
@@ -65,6 +69,7 @@ impl idaas_code {
             idaas_code::InvalidUtf8 => c"invalid_utf8",
             idaas_code::InvalidArgument => c"invalid_argument",
             idaas_code::BufferTooSmall => c"buffer_too_small",
+            idaas_code::ReentrantCall => c"reentrant_call",
             idaas_code::Config => c"config",
             idaas_code::Credential => c"credential",
             idaas_code::Auth => c"auth",
@@ -78,6 +83,16 @@ impl idaas_code {
             idaas_code::Panic => c"panic",
             idaas_code::Unsupported => c"unsupported",
         }
+    }
+}
+
+/// The ABI code of a core error: its kind's code ([`code_of_kind`]), except for the errors that have
+/// a code of their own (a re-entrant call).
+pub(crate) fn code_of_error(e: &Error) -> idaas_code {
+    if e.is_reentrant_call() {
+        idaas_code::ReentrantCall
+    } else {
+        code_of_kind(e.kind())
     }
 }
 
@@ -149,10 +164,11 @@ impl FfiError {
 impl From<Error> for FfiError {
     fn from(e: Error) -> Self {
         let mut message = e.to_string();
-        // Append the cause chain: causes are written by us or by the transport and hold no secret.
+        // Append the cause chain: causes are written by us or by the transport and hold no secret;
+        // their control characters are escaped like the error's own text.
         let mut source = std::error::Error::source(&e);
         while let Some(s) = source {
-            let text = s.to_string();
+            let text = crate::server_text::escape_controls_owned(s.to_string());
             if !text.is_empty() && !message.contains(&text) {
                 message.push_str(": ");
                 message.push_str(&text);
@@ -160,7 +176,7 @@ impl From<Error> for FfiError {
             source = s.source();
         }
         FfiError {
-            code: code_of_kind(e.kind()),
+            code: code_of_error(&e),
             message,
             http_status: e.http_status().unwrap_or(0),
             server_code: Some(e.code().to_owned()).filter(|c| !c.is_empty()),
@@ -269,12 +285,13 @@ pub extern "C" fn idaas_code_name(code: u32) -> *const c_char {
 }
 
 /// Every code, for lookups by raw value.
-const ALL_CODES: [idaas_code; 17] = [
+const ALL_CODES: [idaas_code; 18] = [
     idaas_code::Ok,
     idaas_code::NullArgument,
     idaas_code::InvalidUtf8,
     idaas_code::InvalidArgument,
     idaas_code::BufferTooSmall,
+    idaas_code::ReentrantCall,
     idaas_code::Config,
     idaas_code::Credential,
     idaas_code::Auth,

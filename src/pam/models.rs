@@ -4,7 +4,10 @@
 //! pam.md §2.5) and serializes back with the **wire** (camelCase) field names, so the CLI and the C ABI
 //! can hand them out as JSON. Secrets (`jwtValue`, `derivedShortToken`, `accessTokenValue`) are
 //! [`SecretString`]s: `Debug` prints `** redacted **`, while `Serialize` writes the value (it is the
-//! payload the caller asked for). Times are integer milliseconds since the Unix epoch.
+//! payload the caller asked for). Times are integer milliseconds since the Unix epoch. The operations
+//! check the secrets' character sets before returning them (`jwtValue` a compact JWT, `apiKey` and
+//! `derivedShortToken` visible ASCII, `accessTokenValue` an RFC 6750 b64token; SECURITY.md "Server
+//! text"); the other fields are returned as sent (the CLI escapes them when it prints them).
 
 use crate::secret::SecretString;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

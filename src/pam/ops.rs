@@ -5,13 +5,14 @@ use super::models::{
     OAuthAuthenticationTokenResponse, OAuthAuthorizationSessionResponse, ObtainCredentialReply,
     ValidateReply,
 };
-use super::transport::{unexpected, JsonValueRef, JsonWriter, Op, Payload, Transport};
+use super::transport::{unexpected, JsonBody, JsonValueRef, JsonWriter, Op, Payload, Transport};
 use super::{
     AuthenticationTokens, PamClient, MAX_SCOPE_CHARS, OAUTH_AUTHORIZATION_FLOW_M2M,
     OAUTH_AUTHORIZATION_FLOW_USER_FEDERATION, RESERVED_AUDIENCE_PREFIX,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::secret::SecretString;
+use crate::server_text::{check_opt, TextRule};
 
 /// The OAuth authorization flow a caller expects (pam.md §4.3). It is checked locally and never sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,7 +124,7 @@ fn fetch_oauth_body(
     scope: Option<&str>,
     force: Option<bool>,
     params: Option<&[(String, String)]>,
-) -> Vec<u8> {
+) -> JsonBody {
     JsonWriter::new()
         .str("credentialProviderIdentifier", id)
         .opt_object(
@@ -135,14 +136,14 @@ fn fetch_oauth_body(
         .finish()
 }
 
-fn token_body(token: &SecretString, hint: Option<&str>) -> Vec<u8> {
+fn token_body(token: &SecretString, hint: Option<&str>) -> JsonBody {
     JsonWriter::new()
-        .str("token", token.expose())
+        .secret("token", token)
         .opt_str("token_type_hint", hint)
         .finish()
 }
 
-fn consumer_body(consumer_id: &str, provider_id: &str) -> Vec<u8> {
+fn consumer_body(consumer_id: &str, provider_id: &str) -> JsonBody {
     JsonWriter::new()
         .str("consumerId", consumer_id)
         .str("credentialProviderIdentifier", provider_id)
@@ -166,6 +167,12 @@ pub(crate) fn obtain_api_key(
         .credential_content
         .and_then(|c| c.api_key_content)
         .and_then(|a| a.api_key);
+    check_value(
+        Op::ObtainCredential,
+        "credentialContent.apiKeyContent.apiKey",
+        key.as_ref().map(SecretString::expose),
+        TextRule::Visible,
+    )?;
     if key.is_none() {
         log::info!(
             "credential {credential_identifier:?} has no apiKeyContent (credentialType {:?}); no API key returned",
@@ -215,6 +222,7 @@ impl PamClient {
                 None,
             )),
         )?;
+        check_oauth_token(&reply)?;
         Ok(reply
             .oauth_access_token_content
             .map(|c| c.access_token_value)
@@ -248,6 +256,7 @@ impl PamClient {
                 options.custom_parameters.as_deref(),
             )),
         )?;
+        check_oauth_token(&reply)?;
         if flow == AuthorizationFlow::M2m && reply.has_oauth_authorization_session() {
             return Err(Error::new(
                 ErrorKind::Client,
@@ -334,6 +343,7 @@ impl PamClient {
         if reply.jwt_content.jwt_value.is_empty() {
             return Err(missing_jwt(op));
         }
+        check_jwt_content(op, &reply.jwt_content)?;
         Ok(reply)
     }
 
@@ -361,16 +371,17 @@ impl PamClient {
     ) -> Result<JwtContent> {
         require("derivedShortToken", derived_short_token.expose())?;
         let body = JsonWriter::new()
-            .str("derivedShortToken", derived_short_token.expose())
+            .secret("derivedShortToken", derived_short_token)
             .finish();
         self.obtain_jwt(Op::ObtainJwtAuthenticationTokenByDerivedShortToken, body)
     }
 
-    fn obtain_jwt(&self, op: Op, body: Vec<u8>) -> Result<JwtContent> {
+    fn obtain_jwt(&self, op: Op, body: JsonBody) -> Result<JwtContent> {
         let reply: JwtTokenResponse = self.transport().call_json(op, &Payload::Json(body))?;
         if reply.jwt_content.jwt_value.is_empty() {
             return Err(missing_jwt(op));
         }
+        check_jwt_content(op, &reply.jwt_content)?;
         Ok(reply.jwt_content)
     }
 
@@ -507,6 +518,44 @@ impl PamClient {
             &Payload::Json(consumer_body(consumer_id, credential_provider_identifier)),
         )
     }
+}
+
+/// `"Developer API <action> reply"`, the subject of a character-set error.
+fn reply_of(op: Op) -> String {
+    format!("Developer API {} reply", op.action())
+}
+
+/// [`check_opt`] on a value of an HTTP 200 reply of `op` (the error keeps the status).
+fn check_value(op: Op, field: &str, value: Option<&str>, rule: TextRule) -> Result<()> {
+    check_opt(&reply_of(op), field, value, rule).map_err(|e| e.with_status(200))
+}
+
+/// The JWT must be a compact JWT, the derived short token visible ASCII (SECURITY.md "Server text").
+fn check_jwt_content(op: Op, c: &JwtContent) -> Result<()> {
+    check_value(
+        op,
+        "jwtContent.jwtValue",
+        Some(c.jwt_value.expose()),
+        TextRule::Jwt,
+    )?;
+    check_value(
+        op,
+        "jwtContent.derivedShortToken",
+        c.derived_short_token.as_ref().map(SecretString::expose),
+        TextRule::Visible,
+    )
+}
+
+/// The OAuth access token is sent as `Authorization: Bearer`: an RFC 6750 b64token.
+fn check_oauth_token(r: &OAuthAuthenticationTokenResponse) -> Result<()> {
+    check_value(
+        Op::FetchOAuthAuthenticationToken,
+        "oauthAccessTokenContent.accessTokenValue",
+        r.oauth_access_token_content
+            .as_ref()
+            .map(|c| c.access_token_value.expose()),
+        TextRule::B64Token,
+    )
 }
 
 fn missing_jwt(op: Op) -> Error {

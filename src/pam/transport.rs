@@ -1,11 +1,17 @@
 //! Developer API transport (pam.md §2, §3): URL and query building, the header set, compact JSON
 //! bodies, the success rules, the error mapping and the retry policy.
+//!
+//! Server text: the error mapping ([`map_error`]) redacts the secrets of the failed request — the
+//! bearer token of the attempt and the secrets of the body ([`JsonWriter::secret`]: the token passed
+//! to validate/revoke/reinstate, a derived short token) — from the server's `Code`, `Message`,
+//! request id and body snippet (see [`crate::server_text`]).
 
 use crate::clock::SharedClock;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{HttpClient, HttpRequest, HttpResponse, Method};
 use crate::provider::SharedProvider;
 use crate::secret::SecretString;
+use crate::server_text::Redactor;
 use serde::de::DeserializeOwned;
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -149,7 +155,23 @@ pub(crate) enum Payload {
     /// Query parameters, already in alphabetical order by wire name (only non-null ones).
     Query(Vec<(&'static str, String)>),
     /// A compact JSON object body.
-    Json(Vec<u8>),
+    Json(JsonBody),
+}
+
+impl Payload {
+    /// The secrets the payload sends (for redaction); none for a query.
+    fn secrets(&self) -> Option<&Redactor> {
+        match self {
+            Payload::Query(_) => None,
+            Payload::Json(b) => Some(&b.secrets),
+        }
+    }
+}
+
+/// A JSON request body and the secrets written into it (see [`JsonWriter::secret`]).
+pub(crate) struct JsonBody {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) secrets: Redactor,
 }
 
 /// The transport shared by all operations.
@@ -231,7 +253,7 @@ impl Transport {
     pub(crate) fn execute(&self, op: Op, payload: &Payload) -> Result<HttpResponse> {
         let (url, body) = match payload {
             Payload::Query(q) => (self.url(op, Some(q)), None),
-            Payload::Json(b) => (self.url(op, None), Some(b)),
+            Payload::Json(b) => (self.url(op, None), Some(&b.bytes)),
         };
         let max_attempts = if op.is_safe_to_retry() {
             self.retry.max_attempts.clamp(1, 3)
@@ -251,6 +273,12 @@ impl Transport {
             } else {
                 None
             };
+            // What the error mapping must redact: the body's secrets and this attempt's bearer.
+            let secrets = payload
+                .secrets()
+                .cloned()
+                .unwrap_or_default()
+                .with(token.as_ref());
             if let Some((old, err)) = rejected.take() {
                 if token.as_ref() == Some(&old) {
                     // The provider cannot refresh (e.g. a static token-exchange result): a retry
@@ -302,7 +330,7 @@ impl Transport {
                                 op.action()
                             );
                             self.provider.invalidate(t.expose());
-                            rejected = Some((t.clone(), map_error(op, &resp)));
+                            rejected = Some((t.clone(), map_error(op, &resp, &secrets)));
                             continue;
                         }
                     }
@@ -318,7 +346,7 @@ impl Transport {
                         std::thread::sleep(d);
                         continue;
                     }
-                    return Err(map_error(op, &resp));
+                    return Err(map_error(op, &resp, &secrets));
                 }
             }
         }
@@ -378,8 +406,9 @@ fn retry_after(resp: &HttpResponse) -> Option<Duration> {
         .and_then(crate::retry::parse_retry_after)
 }
 
-/// Map a non-2xx reply to an [`Error`] (pam.md §3.4, decision D-28).
-pub(crate) fn map_error(op: Op, resp: &HttpResponse) -> Error {
+/// Map a non-2xx reply to an [`Error`] (pam.md §3.4, decision D-28). `secrets` (the request's) are
+/// redacted from every piece of server text kept; control characters are escaped by [`Error`].
+pub(crate) fn map_error(op: Op, resp: &HttpResponse, secrets: &Redactor) -> Error {
     let status = resp.status;
     if !(400..600).contains(&status) {
         // 1xx/3xx (redirects are never followed, D-27) and anything else.
@@ -398,7 +427,7 @@ pub(crate) fn map_error(op: Op, resp: &HttpResponse) -> Error {
     let header_rid = resp
         .header("x-acs-request-id")
         .or_else(|| resp.header("x-request-id"))
-        .map(str::to_owned);
+        .map(|r| secrets.redact(r).into_owned());
     let parsed = serde_json::from_slice::<serde_json::Value>(&resp.body)
         .ok()
         .filter(|v| v.is_object());
@@ -406,7 +435,9 @@ pub(crate) fn map_error(op: Op, resp: &HttpResponse) -> Error {
         Some(v) => {
             let pick = |keys: &[&str]| -> Option<String> {
                 keys.iter().find_map(|k| match v.get(*k) {
-                    Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
+                    Some(serde_json::Value::String(s)) if !s.is_empty() => {
+                        Some(secrets.redact(s).into_owned())
+                    }
                     Some(serde_json::Value::Number(n)) => Some(n.to_string()),
                     _ => None,
                 })
@@ -419,7 +450,7 @@ pub(crate) fn map_error(op: Op, resp: &HttpResponse) -> Error {
             )
         }
         None => {
-            let snippet = resp.body_snippet(ERROR_SNIPPET_CHARS);
+            let snippet = secrets.body_snippet(&resp.body, ERROR_SNIPPET_CHARS);
             let message = if snippet.is_empty() {
                 format!("Failed to {}, status code: {status}", op.name())
             } else {
@@ -469,6 +500,7 @@ pub(crate) fn form_encode_into(out: &mut String, s: &str) {
 pub(crate) struct JsonWriter {
     buf: String,
     empty: bool,
+    secrets: Redactor,
     #[cfg(debug_assertions)]
     last_key: Option<&'static str>,
 }
@@ -478,6 +510,7 @@ impl JsonWriter {
         JsonWriter {
             buf: String::from("{"),
             empty: true,
+            secrets: Redactor::new(),
             #[cfg(debug_assertions)]
             last_key: None,
         }
@@ -503,6 +536,12 @@ impl JsonWriter {
         self.key(k);
         push_json_str(&mut self.buf, v);
         self
+    }
+
+    /// A secret string member: written like [`JsonWriter::str`] and remembered for redaction.
+    pub(crate) fn secret(&mut self, k: &'static str, v: &SecretString) -> &mut Self {
+        self.secrets.add(v);
+        self.str(k, v.expose())
     }
 
     pub(crate) fn opt_str(&mut self, k: &'static str, v: Option<&str>) -> &mut Self {
@@ -569,10 +608,13 @@ impl JsonWriter {
         self
     }
 
-    pub(crate) fn finish(&mut self) -> Vec<u8> {
+    pub(crate) fn finish(&mut self) -> JsonBody {
         let mut s = std::mem::take(&mut self.buf);
         s.push('}');
-        s.into_bytes()
+        JsonBody {
+            bytes: s.into_bytes(),
+            secrets: std::mem::take(&mut self.secrets),
+        }
     }
 }
 
@@ -624,10 +666,10 @@ mod tests {
             .str("subject", "s")
             .finish();
         assert_eq!(
-            String::from_utf8(body).unwrap(),
+            String::from_utf8(body.bytes).unwrap(),
             r#"{"audiences":["https://a"],"credentialProviderIdentifier":"p\"1","customClaims":{"tenant":"acmé","tier":2},"expiration":900,"includeDerivedShortToken":true,"subject":"s"}"#
         );
-        assert_eq!(JsonWriter::new().finish(), b"{}");
+        assert_eq!(JsonWriter::new().finish().bytes, b"{}");
     }
 
     #[test]
@@ -645,6 +687,7 @@ mod tests {
                 r#"{"error":"invalid_token","error_description":"token expired","request_id":"r1"}"#,
                 vec![],
             ),
+            &Redactor::new(),
         );
         assert_eq!(
             (
@@ -669,6 +712,7 @@ mod tests {
                 r#"{"Code":"EntityNotExists.Credential","Message":"credential not found","RequestId":"r2"}"#,
                 vec![],
             ),
+            &Redactor::new(),
         );
         assert_eq!(
             (e.kind(), e.code(), e.message(), e.request_id()),
@@ -686,6 +730,7 @@ mod tests {
                 r#"{"code":"X","message":"m","requestid":"r3"}"#,
                 vec![],
             ),
+            &Redactor::new(),
         );
         assert_eq!(
             (e.kind(), e.code(), e.message(), e.request_id()),
@@ -698,6 +743,7 @@ mod tests {
                 "<html>bad gateway</html>",
                 vec![("x-acs-request-id".into(), "r4".into())],
             ),
+            &Redactor::new(),
         );
         assert_eq!(
             (e.kind(), e.code(), e.message(), e.request_id()),
@@ -708,7 +754,7 @@ mod tests {
                 Some("r4")
             )
         );
-        let e = map_error(op, &resp(302, "", vec![]));
+        let e = map_error(op, &resp(302, "", vec![]), &Redactor::new());
         assert_eq!(
             (e.kind(), e.message()),
             (
@@ -716,7 +762,7 @@ mod tests {
                 "Failed to obtain credential, status code: 302"
             )
         );
-        let e = map_error(op, &resp(403, "", vec![]));
+        let e = map_error(op, &resp(403, "", vec![]), &Redactor::new());
         assert_eq!((e.kind(), e.code()), (ErrorKind::Auth, "403"));
     }
 
@@ -776,7 +822,7 @@ mod tests {
                     ),
                 )
                 .finish();
-            let text = String::from_utf8(body).unwrap();
+            let text = String::from_utf8(body.bytes).unwrap();
             let v: serde_json::Value = serde_json::from_str(&text).unwrap();
             assert_eq!(v["a"], serde_json::Value::String(a.clone()));
             assert_eq!(v["c"][&k], serde_json::Value::String(b.clone()));
@@ -798,6 +844,7 @@ mod tests {
                         headers: vec![],
                         body: a.as_bytes().to_vec(),
                     },
+                    &Redactor::new(),
                 );
                 assert_eq!(e.http_status(), Some(status));
             }

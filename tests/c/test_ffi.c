@@ -99,6 +99,8 @@ static void test_version_and_codes(void) {
     /* the values are part of the ABI */
     CHECK(IDAAS_CODE_NULL_ARGUMENT == 100 && IDAAS_CODE_INVALID_UTF8 == 101);
     CHECK(IDAAS_CODE_INVALID_ARGUMENT == 102 && IDAAS_CODE_BUFFER_TOO_SMALL == 103);
+    CHECK(IDAAS_CODE_REENTRANT_CALL == 104);
+    CHECK_STR_EQ(idaas_code_name(IDAAS_CODE_REENTRANT_CALL), "reentrant_call");
     CHECK(IDAAS_CODE_CONFIG == 200 && IDAAS_CODE_CREDENTIAL == 300 && IDAAS_CODE_AUTH == 301);
     CHECK(IDAAS_CODE_CLIENT_ERROR == 400 && IDAAS_CODE_SERVER_ERROR == 401);
     CHECK(IDAAS_CODE_UNEXPECTED_RESPONSE == 402 && IDAAS_CODE_TRANSPORT == 500);
@@ -646,6 +648,92 @@ static void test_threads(void) {
     CHECK(ok == (long)THREADS * cycles);
 }
 
+/* ---- a plugin calling back into its own client ------------------------------------------------- */
+
+#define REENTRANT_PLUGIN "c-reentrant-plugin"
+#define OTHER_SCOPE "api.example.com|other"
+
+static idaas_client *g_reentrant_client = NULL;
+static idaas_code g_reentrant_inner = IDAAS_CODE_OK;
+static char g_reentrant_server_code[64];
+
+/* For OTHER_SCOPE a plain token; for a scope ending in "|use-other" the token of OTHER_SCOPE from the
+ * same client; otherwise it asks its own client for the default-scope token it is fetching (the
+ * re-entrant call) and reports that call's error. */
+static int32_t reentrant_plugin(void *user_data, const char *scope, idaas_plugin_result *result) {
+    (void)user_data;
+    if (strcmp(scope, OTHER_SCOPE) == 0) {
+        return (int32_t)idaas_plugin_result_set_token(result, "other-token", 3600, NULL);
+    }
+    char *token = NULL;
+    idaas_error *err = NULL;
+    const char *want = strstr(scope, "|use-other") != NULL ? OTHER_SCOPE : NULL;
+    idaas_code rc = idaas_client_get_token(g_reentrant_client, want, &token, &err);
+    if (want != NULL) {
+        if (rc != IDAAS_CODE_OK) {
+            idaas_error_free(err);
+            return 1;
+        }
+        char buf[128];
+        snprintf(buf, sizeof buf, "via-%s", token);
+        idaas_string_free(token);
+        return (int32_t)idaas_plugin_result_set_token(result, buf, 3600, NULL);
+    }
+    g_reentrant_inner = rc;
+    if (rc == IDAAS_CODE_OK) {
+        idaas_string_free(token);
+        return (int32_t)idaas_plugin_result_set_token(result, "unreachable", 3600, NULL);
+    }
+    const char *sc = idaas_error_server_code(err);
+    snprintf(g_reentrant_server_code, sizeof g_reentrant_server_code, "%s", sc ? sc : "");
+    idaas_plugin_result_set_error(result, idaas_error_message(err), NULL);
+    idaas_error_free(err);
+    return 1;
+}
+
+static void *reentrant_outer(void *arg) {
+    idaas_error **err = (idaas_error **)arg;
+    char *token = NULL;
+    if (idaas_client_get_token(g_reentrant_client, NULL, &token, err) == IDAAS_CODE_OK) {
+        idaas_string_free(token);
+    }
+    return NULL;
+}
+
+static void test_plugin_reentrant_call(void) {
+    idaas_error *err = NULL;
+    CHECK_CODE(idaas_register_plugin(REENTRANT_PLUGIN, reentrant_plugin, NULL, &err), err, IDAAS_CODE_OK);
+    CHECK_CODE(idaas_client_new_from_json(plugin_config_json(REENTRANT_PLUGIN), NULL, &g_reentrant_client, &err),
+               err, IDAAS_CODE_OK);
+    if (!g_reentrant_client) return;
+    /* On a thread with a deadline: before the fix this call waited for itself forever. */
+    idaas_error *outer = NULL;
+    pthread_t th;
+    pthread_create(&th, NULL, reentrant_outer, &outer);
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 10;
+    if (pthread_timedjoin_np(th, NULL, &deadline) != 0) {
+        FAIL_AT(__FILE__, __LINE__, "%s", "a plugin calling back into its own client deadlocked");
+        return; /* the client stays in use by the stuck thread */
+    }
+    CHECK(g_reentrant_inner == IDAAS_CODE_REENTRANT_CALL);
+    CHECK_STR_EQ(g_reentrant_server_code, "ReentrantCall");
+    /* the plugin failed with the inner error's message: the outer call is a plugin failure */
+    CHECK(idaas_error_code(outer) == IDAAS_CODE_CREDENTIAL);
+    CHECK(strstr(idaas_error_message(outer), "re-entrant call") != NULL);
+    idaas_error_free(outer);
+
+    /* another scope of the same client, from inside the plugin, works */
+    char *token = NULL;
+    CHECK_CODE(idaas_client_get_token(g_reentrant_client, "api.example.com|use-other", &token, &err), err,
+               IDAAS_CODE_OK);
+    if (token) CHECK_STR_EQ(token, "via-other-token");
+    idaas_string_free(token);
+    idaas_client_free(g_reentrant_client);
+    g_reentrant_client = NULL;
+}
+
 /* Emulator-backed tests live in test_emulator.h (token endpoint, exchange, faults, PAM). */
 #include "test_emulator.h"
 
@@ -674,6 +762,7 @@ int main(void) {
     test_client_tokens();
     test_providers();
     test_threads();
+    test_plugin_reentrant_call();
     run_emulator_tests();
 
     char cmd[300];

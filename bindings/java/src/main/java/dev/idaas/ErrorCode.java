@@ -9,6 +9,8 @@ public final class ErrorCode {
     public static final int INVALID_UTF8 = 101;
     public static final int INVALID_ARGUMENT = 102;
     public static final int BUFFER_TOO_SMALL = 103;
+    /** A plugin callback asked its own client for the token it is fetching (same scope). */
+    public static final int REENTRANT_CALL = 104;
     public static final int CONFIG = 200;
     public static final int CREDENTIAL = 300;
     public static final int AUTH = 301;

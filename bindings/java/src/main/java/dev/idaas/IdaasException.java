@@ -66,7 +66,10 @@ public class IdaasException extends RuntimeException {
                              String requestId) {
         if (kind == null) kind = "unknown";
         switch (code / 100) {
-            case 1: return new IdaasInvalidArgumentException(code, kind, message, httpStatus, serverCode, requestId);
+            case 1:
+                return code == ErrorCode.REENTRANT_CALL
+                        ? new IdaasReentrantCallException(code, kind, message, httpStatus, serverCode, requestId)
+                        : new IdaasInvalidArgumentException(code, kind, message, httpStatus, serverCode, requestId);
             case 2: return new IdaasConfigException(code, kind, message, httpStatus, serverCode, requestId);
             case 3:
                 return code == ErrorCode.CREDENTIAL

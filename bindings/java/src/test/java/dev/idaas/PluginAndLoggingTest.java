@@ -65,6 +65,42 @@ class PluginAndLoggingTest {
     }
 
     @Test
+    void pluginCallingItsOwnClientGetsReentrantCall() throws Exception {
+        // A plugin asking its own client for the token it is fetching: the inner call fails at once
+        // (IdaasReentrantCallException) instead of waiting for itself; another scope works.
+        AtomicReference<IdaasClient> self = new AtomicReference<>();
+        AtomicReference<Throwable> inner = new AtomicReference<>();
+        Idaas.registerPlugin("java-reentrant", scope -> {
+            if (scope.equals("api.example.com|other")) return new PluginToken("other-token", 3600);
+            if (scope.endsWith("|use-other")) {
+                return new PluginToken("via-" + self.get().getBearerToken("api.example.com|other"), 3600);
+            }
+            try {
+                self.get().getBearerToken();
+                return new PluginToken("unreachable", 3600);
+            } catch (IdaasException e) {
+                inner.set(e);
+                throw e;
+            }
+        });
+        try (IdaasClient c = IdaasClient.fromJson(pluginConfig("java-reentrant"))) {
+            self.set(c);
+            java.util.concurrent.FutureTask<String> outer = new java.util.concurrent.FutureTask<>(c::getBearerToken);
+            Thread t = new Thread(outer);
+            t.setDaemon(true); // before the fix it never ends
+            t.start();
+            java.util.concurrent.ExecutionException ex = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> outer.get(10, java.util.concurrent.TimeUnit.SECONDS));
+            assertInstanceOf(IdaasCredentialException.class, ex.getCause());
+            IdaasException e = assertInstanceOf(IdaasReentrantCallException.class, inner.get());
+            assertInstanceOf(IdaasInvalidArgumentException.class, e);
+            assertEquals(ErrorCode.REENTRANT_CALL, e.code());
+            assertEquals("reentrant_call", ErrorCode.name(ErrorCode.REENTRANT_CALL));
+            assertEquals("via-other-token", c.getBearerToken("api.example.com|use-other"));
+        }
+    }
+
+    @Test
     void pluginCalledFromANativeRefreshThread() throws Exception {
         // a 10 s token: refresh-ahead window [4 s - jitter, 5 s - jitter); with asyncRefresh the refresh
         // runs on a library (native) thread, which the glue attaches to the JVM
