@@ -55,15 +55,16 @@ CFLAGS_C     ?= -std=c11 -Wall -Wextra -Werror -g -O1 -Iinclude
 IDAAS_EMULATOR_BIN ?= $(EMU_DIR)/idaas-emulator
 export IDAAS_EMULATOR_BIN
 
-C_TEST_SRC   := tests/c/test_ffi.c
-C_TEST_DEPS  := $(C_TEST_SRC) $(wildcard tests/c/*.h) include/idaas.h
+C_TEST_DIR   := idaas-ffi/tests/c
+C_TEST_SRC   := $(C_TEST_DIR)/test_ffi.c
+C_TEST_DEPS  := $(C_TEST_SRC) $(wildcard $(C_TEST_DIR)/*.h) include/idaas.h
 EXAMPLES     := get_token api_key jwt_lifecycle bench
 
 .PHONY: lib header check-header check-symbols c-examples c-test c-test-valgrind c-test-asan \
         c-test-lib emulator-bin cxx-check pkgconfig install bench bench-quick
 
 lib:
-	$(CARGO) build $(CARGO_FLAGS) -p idaas $(CARGO_PROFILE_FLAG)
+	$(CARGO) build $(CARGO_FLAGS) -p idaas-ffi $(CARGO_PROFILE_FLAG)
 
 # --- header -----------------------------------------------------------------------------------------
 define require_cbindgen
@@ -73,12 +74,12 @@ endef
 
 header:
 	$(require_cbindgen)
-	$(CBINDGEN) --quiet --config cbindgen.toml --lang c --output include/idaas.h .
+	$(CBINDGEN) --quiet --config idaas-ffi/cbindgen.toml --lang c --output include/idaas.h idaas-ffi
 
 check-header:
 	$(require_cbindgen)
 	@mkdir -p $(C_BUILD)
-	$(CBINDGEN) --quiet --config cbindgen.toml --lang c --output $(C_BUILD)/idaas.h.generated .
+	$(CBINDGEN) --quiet --config idaas-ffi/cbindgen.toml --lang c --output $(C_BUILD)/idaas.h.generated idaas-ffi
 	@diff -u include/idaas.h $(C_BUILD)/idaas.h.generated || { echo "include/idaas.h is stale: run 'make header' and commit it" >&2; exit 1; }
 	@echo "check-header: include/idaas.h is up to date"
 
@@ -103,7 +104,7 @@ c-examples: lib
 # The tests link the debug static library built with the `test-hooks` feature (idaas_debug_panic),
 # in $(TEST_LIB_DIR) (see TEST_LIB_DIR).
 c-test-lib:
-	$(CARGO) build $(CARGO_FLAGS) -p idaas --features test-hooks --profile ffi-test
+	$(CARGO) build $(CARGO_FLAGS) -p idaas-ffi --features test-hooks --profile ffi-test
 
 emulator-bin:
 	@if [ "$(IDAAS_EMULATOR_BIN)" = "$(EMU_DIR)/idaas-emulator" ]; then $(CARGO) build $(CARGO_FLAGS) -p idaas-emulator; fi
@@ -118,8 +119,8 @@ $(C_BUILD)/test_ffi_asan: $(C_TEST_DEPS) $(TEST_LIB_DIR)/libidaas.a
 
 # The header must compile as C++ too (extern "C" guards, no C-only constructs).
 cxx-check:
-	$(CXX) -x c++ -std=c++11 -fsyntax-only -Wall -Wextra -Werror -Iinclude tests/c/cxx_check.c
-	$(CC) -x c -std=c99 -pedantic -fsyntax-only -Wall -Wextra -Werror -Iinclude tests/c/cxx_check.c
+	$(CXX) -x c++ -std=c++11 -fsyntax-only -Wall -Wextra -Werror -Iinclude $(C_TEST_DIR)/cxx_check.c
+	$(CC) -x c -std=c99 -pedantic -fsyntax-only -Wall -Wextra -Werror -Iinclude $(C_TEST_DIR)/cxx_check.c
 
 c-test: c-test-lib emulator-bin cxx-check
 	@$(MAKE) --no-print-directory $(C_BUILD)/test_ffi
@@ -129,7 +130,7 @@ c-test-valgrind: c-test-lib emulator-bin
 	@$(MAKE) --no-print-directory $(C_BUILD)/test_ffi
 	IDAAS_TEST_SLOW=1 $(VALGRIND) --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	  --show-leak-kinds=definite,indirect --error-exitcode=1 --trace-children=no \
-	  --suppressions=tests/c/valgrind.supp \
+	  --suppressions=$(C_TEST_DIR)/valgrind.supp \
 	  $(C_BUILD)/test_ffi
 
 c-test-asan: c-test-lib emulator-bin
@@ -140,7 +141,7 @@ c-test-asan: c-test-lib emulator-bin
 pkgconfig:
 	@mkdir -p $(C_BUILD)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
-	    -e 's|@VERSION@|$(VERSION)|g' -e 's|@STATIC_LIBS@|$(STATIC_LIBS)|g' idaas.pc.in > $(C_BUILD)/idaas.pc
+	    -e 's|@VERSION@|$(VERSION)|g' -e 's|@STATIC_LIBS@|$(STATIC_LIBS)|g' idaas-ffi/idaas.pc.in > $(C_BUILD)/idaas.pc
 	@echo "pkgconfig: $(C_BUILD)/idaas.pc"
 
 install: lib pkgconfig

@@ -1,17 +1,36 @@
 /*
  * idaas.h - the C ABI of the idaas library (IDaaS machine credentials: M2M core + PAM client).
  *
- * Link: -lidaas (static: also -lpthread -ldl -lm), or `pkg-config --cflags --libs idaas`.
- * Every name is prefixed idaas_ / IDAAS_; functions are idaas_<noun>_<verb>, object first.
- * The Go, Java and Node bindings wrap exactly this header.
+ * Quick start:
+ *     idaas_client *client; idaas_error *err; char *token;
+ *     if (idaas_init(NULL, &client, &err) != IDAAS_CODE_OK) { ... idaas_error_message(err) ... }
+ *     if (idaas_client_get_token(client, NULL, &token, &err) == IDAAS_CODE_OK) {
+ *         ... use token ...; idaas_string_free(token);
+ *     }
+ *     idaas_client_free(client);
+ *
+ * Build flags: `pkg-config --cflags --libs idaas` (shared library), `pkg-config --static --libs
+ * idaas` (static library: its Libs.private lists the system libraries it needs), or the CMake
+ * package (`find_package(idaas)`: targets idaas::idaas and idaas::idaas_static).
+ *
+ * ---------------------------------------------------------------------------------------------
+ * Names
+ * ---------------------------------------------------------------------------------------------
+ * Every name is prefixed idaas_ / IDAAS_. A function is idaas_<object>_<action>, where <object>
+ * is the handle it acts on without the idaas_ prefix (idaas_client -> client, idaas_pam -> pam,
+ * idaas_error -> error, idaas_plugin_result -> plugin_result ...) and that handle is its first
+ * argument; or a kind of plain value: string, buffer, code, log, debug (test hooks). Two entry
+ * points stand alone: idaas_init and idaas_version.
  *
  * ---------------------------------------------------------------------------------------------
  * Ownership
  * ---------------------------------------------------------------------------------------------
- * - Handles (idaas_config, idaas_client, idaas_provider, idaas_exchange_provider, idaas_pam_client,
- *   idaas_cancel, idaas_error) are opaque. Each is created by one function (out-parameter) and
- *   freed by exactly one idaas_<noun>_free. Passing NULL to any _free is a no-op. Never free a
- *   handle twice, never use it after its _free.
+ * - Handles (idaas_config, idaas_client, idaas_provider, idaas_exchange_provider, idaas_pam,
+ *   idaas_cancel, idaas_error) are opaque and owned by the caller. Each is created by one function
+ *   (out-parameter) and freed by exactly one idaas_<object>_free. Passing NULL to any _free is a
+ *   no-op. Never free a handle twice, never use it after its _free.
+ * - idaas_plugin_result is lent by the library to a plugin callback, valid during that call only;
+ *   it is never freed by the caller.
  * - Handles never borrow each other: a provider, exchange provider or PAM client made from a client
  *   keeps what it needs alive, so the client (or config) may be freed first.
  * - Input strings (const char *) are borrowed NUL-terminated UTF-8, only for the duration of the
@@ -37,86 +56,55 @@
  * - idaas_error accessors: idaas_error_code, idaas_error_message (never a secret),
  *   idaas_error_http_status (0 = no server reply), idaas_error_server_code (the server's
  *   `error`/`Code`, or a catalogue code such as "InvalidScope"; NULL if none),
- *   idaas_error_request_id (NULL if none), idaas_error_kind_name.
- * - Codes are grouped by hundreds and never renumbered: 0 OK; 1xx argument errors; 200 config;
- *   3xx authentication (300 local credential, 301 refused by the server); 4xx server replies
- *   (400 other 4xx, 401 5xx, 402 unusable reply); 5xx network (500 transport, 501 timeout);
- *   600 cancelled; 9xx internal (900 internal, 901 caught panic, 902 unsupported). Treat an unknown
- *   future code by its group. Retrying makes sense for 401 (5xx), 500, 501 and HTTP status 429.
+ *   idaas_error_request_id (NULL if none), idaas_error_is_retryable, idaas_error_kind_name.
+ * - Codes are grouped by hundreds and never renumbered; idaas_code_class() gives the group of any
+ *   code, also of a code a newer library adds. Whether a retry can help is idaas_error_is_retryable().
  * - No panic or Rust unwinding ever crosses this boundary: a bug inside the library becomes
  *   IDAAS_CODE_PANIC. Callbacks given to the library must not unwind either (no C++ exceptions,
  *   no longjmp out of them).
  *
  * ---------------------------------------------------------------------------------------------
- * Thread safety
+ * Thread safety and callbacks
  * ---------------------------------------------------------------------------------------------
  * - Functions taking a `const idaas_x *` are safe to call from many threads at once on the same
- *   handle (idaas_client, idaas_provider, idaas_exchange_provider, idaas_pam_client, idaas_cancel,
- *   idaas_config, idaas_error). Share one idaas_client per configuration: it holds the token cache
- *   and the connection pool.
+ *   handle. Share one idaas_client per configuration: it holds the token cache and the connection
+ *   pool. Functions taking a non-const handle (idaas_config_add_plugin, idaas_config_set_logger)
+ *   must not race with other calls on it.
  * - A _free must not race with any other use of the same handle (free it after every call using
- *   it has returned).
- * - Handles are not bound to a thread: create on one thread, use on others, free on a third.
- * - Callbacks (log, plugin, poll on_url) may be invoked from any thread, also concurrently, and
- *   their user_data pointers must be usable from any thread. Blocking calls (network, the 3LO poll)
- *   block only the calling thread; run them off event loops (N-API async work, goroutines).
+ *   it has returned). Handles are not bound to a thread.
+ * - Callbacks belong to a handle: token plugins and a logger are added to an idaas_config and
+ *   used by the clients made from it; each callback's free_user_data(user_data) runs once when
+ *   the last handle using it is gone. idaas_log_set_callback is a process-wide convenience for the
+ *   rest. Callbacks may be invoked from any thread, also concurrently, so their user_data must be
+ *   usable from any thread. Blocking calls (network, the 3LO poll) block only the calling thread;
+ *   run them off event loops.
  *
  * ---------------------------------------------------------------------------------------------
- * JSON schemas
+ * JSON
  * ---------------------------------------------------------------------------------------------
  * Structured results are returned as owned UTF-8 JSON strings (char **x_json_out, freed with
- * idaas_string_free); multi-parameter operations take an optional `const char *options_json`
+ * idaas_string_free); operations with optional parameters take `const char *options_json`
  * (nullable: NULL or "{}" = all defaults; unknown keys are rejected with
- * IDAAS_CODE_INVALID_ARGUMENT, so typos do not pass silently). Field names are camelCase like the
- * Developer API, except the token credential which uses the OAuth wire names. Optional fields are
- * present with the value null when the server did not send them (derivedShortToken is omitted).
- * Times: *Time fields are epoch milliseconds, expires_at is epoch seconds. "s?" below = string or
- * null, "i?" = integer or null, "b?" = boolean or null. Parse results with a real JSON parser and
- * ignore unknown fields: fields may be added.
- *
- * Credential (token exchange; idaas_provider_new_from_credential_json takes it back):
- *   {"access_token": s, "token_type": s, "expires_in": i (s), "expires_at": i (epoch s, 0 =
- *    unknown), "issued_token_type": s?}
- * JwtContent (obtain JWT, obtain by short token):
- *   {"jwtValue": s, "derivedShortToken": s (only when issued)}
- * AuthenticationToken (list entries; no token material):
- *   {"instanceId": s?, "authenticationTokenId": s?, "authenticationTokenType": s? ("jwt" |
- *    "oauth_access_token"), "credentialProviderId": s?, "creatorType": s?, "creatorId": s?,
- *    "consumerType": s?, "consumerId": s?, "revoked": b?, "createTime": i?, "updateTime": i?,
- *    "expirationTime": i?}
- * JwtTokenResponse (generate JWT): the AuthenticationToken fields + "jwtContent": JwtContent
- * AuthenticationTokenPage (list tokens, one page):
- *   {"entities": [AuthenticationToken] (never null), "totalCount": i?, "maxResults": i?,
- *    "nextToken": s?}   -- nextToken null or "" = last page
- * OAuthAuthenticationTokenResponse (fetch v2, poll):
- *   {"instanceId": s?, "authenticationTokenId": s?, "credentialProviderId": s?,
- *    "authenticationTokenType": s?, "revoked": b?, "creatorType": s?, "creatorId": s?,
- *    "consumerType": s?, "consumerId": s?, "createTime": i?, "updateTime": i?,
- *    "expirationTime": i?,
- *    "oauthAccessTokenContent": {"accessTokenValue": s, "tokenType": s?, "scope": s?} | null,
- *    "oauthAuthorizationSession": {"sessionId": s?, "sessionUri": s?, "authorizationUrl": s?,
- *                                  "sessionStatus": s?} | null}
- *   (exactly one of oauthAccessTokenContent / oauthAuthorizationSession is non-null)
- * OAuthAuthorizationSessionResponse (get session):
- *   {"instanceId": s?, "sessionId": s?, "sessionUri": s?, "sessionStatus": s? ("pending" |
- *    "callback_received" | "completed" | "failed" | "expired"), "credentialProviderIdentifier": s?,
- *    "consumerType": s?, "consumerId": s?, "creatorType": s?, "creatorId": s?,
- *    "authorizationUrl": s?, "expirationTime": i?, "authenticationTokenId": s?, "errorCode": s?,
- *    "errorDescription": s?}
+ * IDAAS_CODE_INVALID_ARGUMENT, so typos do not pass silently). The shapes of the results
+ * (Credential, JwtContent, JwtTokenResponse, AuthenticationToken, AuthenticationTokenPage,
+ * OAuthAuthenticationTokenResponse, OAuthAuthorizationSessionResponse) are defined by the JSON
+ * Schema contract/results.schema.json, generated from the library's Rust types; each function says
+ * which one it returns. Times: *Time fields are epoch milliseconds, expires_at is epoch seconds.
+ * Parse results with a real JSON parser and ignore unknown fields: fields may be added.
  */
 
 
 #ifndef IDAAS_H
 #define IDAAS_H
 
-/* Generated by cbindgen 0.29.4 from src/ffi (cbindgen.toml). Do not edit: run `make header`. */
+/* Generated by cbindgen 0.29.4 from idaas-ffi (idaas-ffi/cbindgen.toml). Do not edit: run `make header`. */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /**
- * Log level: no logging (only as `max_level` of `idaas_set_logger`).
+ * Log level: no logging (only as a `max_level`).
  */
 #define IDAAS_LOG_LEVEL_OFF 0
 
@@ -243,6 +231,56 @@ typedef uint32_t idaas_code;
 #endif // __cplusplus
 
 /**
+ * The class of a code: its hundreds group, which is how callers should treat a code they do not
+ * know. Bindings map classes to their error types.
+ */
+enum idaas_class
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * `IDAAS_CODE_OK`.
+     */
+    IDAAS_CLASS_OK = 0,
+    /**
+     * 1xx: an argument was rejected locally (NULL, bad UTF-8, invalid value, re-entrant call).
+     */
+    IDAAS_CLASS_ARGUMENT = 1,
+    /**
+     * 2xx: the configuration is missing, unreadable or invalid.
+     */
+    IDAAS_CLASS_CONFIG = 2,
+    /**
+     * 3xx: authentication failed (a local credential could not be made, or the server refused it).
+     */
+    IDAAS_CLASS_AUTHENTICATION = 3,
+    /**
+     * 4xx: the server answered with a refusal, a failure or something unusable.
+     */
+    IDAAS_CLASS_SERVER_REPLY = 4,
+    /**
+     * 5xx: the network failed or a time bound expired.
+     */
+    IDAAS_CLASS_NETWORK = 5,
+    /**
+     * 6xx: the caller cancelled the call.
+     */
+    IDAAS_CLASS_CANCELLED = 6,
+    /**
+     * 9xx and any code outside the groups above: a bug or an unsupported operation.
+     */
+    IDAAS_CLASS_INTERNAL = 9,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum idaas_class idaas_class;
+#else
+typedef uint32_t idaas_class;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A cancellation token. Create it with `idaas_cancel_new`, pass it (const) to a blocking call such as
  * `idaas_pam_poll_oauth_token`, and call `idaas_cancel_cancel` from any thread to make that call return
  * `IDAAS_CODE_CANCELLED` promptly. Once cancelled it stays cancelled; use a new token per operation.
@@ -252,16 +290,19 @@ typedef struct idaas_cancel idaas_cancel;
 
 /**
  * The IDaaS M2M client: one HTTP connection pool and one refresh-ahead token cache per scope.
- * Creating it does no network I/O; the first token of a scope is fetched on first use. Share one
- * client between threads (all functions taking `const idaas_client *` are thread-safe). Free with
- * `idaas_client_free` after every call using it has returned; providers, exchange providers and PAM
- * clients made from it stay valid.
+ * Creating it does no network I/O unless asked to; the first token of a scope is fetched on first
+ * use. Share one client between threads (all functions taking `const idaas_client *` are
+ * thread-safe). Free with `idaas_client_free` after every call using it has returned; providers,
+ * exchange providers and PAM clients made from it stay valid.
  */
 typedef struct idaas_client idaas_client;
 
 /**
- * A validated configuration (the JSON of the IDaaS `client-config.json`). Immutable; create clients
- * from it with `idaas_client_new`. Free with `idaas_config_free` (clients made from it stay valid).
+ * A validated configuration (the JSON of the IDaaS `client-config.json`) plus the token plugins
+ * and log callback of the clients made from it. Create clients with `idaas_client_new`; free with
+ * `idaas_config_free` (clients made from it stay valid and keep their callbacks). Functions that
+ * change it (`idaas_config_add_plugin`, `idaas_config_set_logger`) must not race with other calls
+ * on it.
  */
 typedef struct idaas_config idaas_config;
 
@@ -281,13 +322,13 @@ typedef struct idaas_exchange_provider idaas_exchange_provider;
 
 /**
  * The PAM client (IDaaS Developer API: API keys, OAuth tokens held by IDaaS, JWT authentication
- * tokens). Made from a client (`idaas_pam_client_new`: bearer tokens for scope
+ * tokens). Made from a client (`idaas_pam_new`: bearer tokens for scope
  * `urn:cloud:idaas:pam|.all`) or from a client plus an explicit provider
- * (`idaas_pam_client_new_with_provider`, e.g. a token-exchange result for the user-bound 3LO
+ * (`idaas_pam_new_with_provider`, e.g. a token-exchange result for the user-bound 3LO
  * operations). It shares the client's connection pool, timeouts and CA settings but not its
- * lifetime. Thread-safe; free with `idaas_pam_client_free`.
+ * lifetime. Thread-safe; free with `idaas_pam_free`.
  */
-typedef struct idaas_pam_client idaas_pam_client;
+typedef struct idaas_pam idaas_pam;
 
 /**
  * The result slot a plugin callback fills: call `idaas_plugin_result_set_token` (success) or
@@ -305,13 +346,32 @@ typedef struct idaas_plugin_result idaas_plugin_result;
 typedef struct idaas_provider idaas_provider;
 
 /**
- * A log callback: `level` is one of `IDAAS_LOG_LEVEL_ERROR` .. `IDAAS_LOG_LEVEL_TRACE`; `target` is the
- * emitting module (e.g. `"idaas::cache"`, `"ureq::run"`); `message` the text (never a secret: the
- * HTTP stack's TRACE records, which dump raw requests and replies, are never forwarded). Both
+ * A token plugin callback: produce a token for `scope` (the scope string verbatim, already
+ * validated) and store it with `idaas_plugin_result_set_token(result, token, expires_in_secs)`.
+ * Return 0 on success; any other value is a failure (`IDAAS_CODE_CREDENTIAL`, server code
+ * `PluginFailed`, with the message from `idaas_plugin_result_set_error` if given). Called when the
+ * client needs a new token (first use, refresh ahead of expiry), from any thread, possibly
+ * concurrently for different scopes; blocking inside it is fine. It must not unwind. Asking the
+ * client that invoked it for a token of the same scope fails at once with
+ * `IDAAS_CODE_REENTRANT_CALL` (its cache is waiting for this very result); from another thread
+ * such a call would wait, and gives up with `IDAAS_CODE_TIMEOUT` after twice the call budget.
+ */
+typedef int32_t (*idaas_plugin_callback)(void *user_data,
+                                         const char *scope,
+                                         idaas_plugin_result *result);
+
+/**
+ * Releases a callback's `user_data` when the library no longer needs it (NULL: nothing to do).
+ * Called once, from any thread, after the last call of the callback has returned.
+ */
+typedef void (*idaas_free_callback)(void *user_data);
+
+/**
+ * A log callback: `level` is one of `IDAAS_LOG_LEVEL_ERROR` .. `IDAAS_LOG_LEVEL_TRACE`; `target` is
+ * the emitting module (e.g. `"idaas::cache"`, `"ureq::run"`); `message` the text (never a secret:
+ * the HTTP stack's TRACE records, which dump raw requests and replies, are never delivered). Both
  * strings are borrowed for the duration of the call only. May be invoked from any thread, also
- * concurrently, sometimes while the library holds internal locks: keep it quick, do not call other
- * idaas functions from it (records logged meanwhile are dropped), never unwind out of it (no C++
- * exceptions, no longjmp).
+ * concurrently; it must never unwind (no C++ exceptions, no longjmp).
  */
 typedef void (*idaas_log_callback)(uint32_t level,
                                    const char *target,
@@ -326,26 +386,26 @@ typedef void (*idaas_log_callback)(uint32_t level,
  */
 typedef int32_t (*idaas_url_callback)(const char *url, void *user_data);
 
-/**
- * A token plugin callback: produce a token for `scope` (the scope string verbatim, already
- * validated) and store it with `idaas_plugin_result_set_token(result, token, expires_in_secs)`.
- * Return 0 on success; any other value is a failure (`IDAAS_CODE_CREDENTIAL`, server code
- * `PluginFailed`, with the message from `idaas_plugin_result_set_error` if given). Called when the
- * client needs a new token (first use, refresh ahead of expiry), from any thread, possibly
- * concurrently for different scopes; blocking inside it is fine. It must not unwind, and must not
- * call back into the client that invoked it (its token cache is waiting for this result).
- */
-typedef int32_t (*idaas_plugin_callback)(void *user_data,
-                                         const char *scope,
-                                         idaas_plugin_result *result);
-
-
-
-
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Creates a client from the configuration file at `config_path`, or — when `config_path` is NULL —
+ * from the reference SDKs' lookup: the file named by `CLOUD_IDAAS_CONFIG_PATH`, else
+ * `~/.cloud_idaas/client-config.json`. No network I/O: the first token is fetched by the first
+ * `idaas_client_get_token`. Free the client with `idaas_client_free`.
+ *
+ * For plugins, a logger of the client's own, or options, load the configuration with
+ * `idaas_config_load`, add them to it, and call `idaas_client_new`.
+ *
+ * Errors: `IDAAS_CODE_CONFIG` (no file, unreadable, invalid content; the message says which check
+ * failed and, when the default file is missing but `~/.cloud_idaas/client_config.json` exists,
+ * that it must be renamed).
+ */
+idaas_code idaas_init(const char *config_path,
+                      idaas_client **client_out,
+                      idaas_error **err_out);
 
 /**
  * The library version (`CARGO_PKG_VERSION`, e.g. `"0.1.0"`). Static: never freed, never NULL.
@@ -382,7 +442,8 @@ bool idaas_cancel_is_cancelled(const idaas_cancel *cancel);
 void idaas_cancel_free(idaas_cancel *cancel);
 
 /**
- * Creates a client from `config` (which is copied: it may be freed afterwards).
+ * Creates a client from `config` (copied, with its plugins and logger: the config may be freed
+ * afterwards).
  *
  * `options_json` (nullable) — `{"userAgentSuffix": string, "asyncRefresh": bool, "prefetch": bool}`:
  * `userAgentSuffix` is appended to the User-Agent (bindings identify themselves here);
@@ -393,43 +454,15 @@ void idaas_cancel_free(idaas_cancel *cancel);
  * `prefetch` fetches the default-scope token now (network I/O) so that credential and server errors
  * surface from the constructor, as the reference `init()` does (default false: no I/O here).
  *
- * A configuration with `authnMethod: PLUGIN` needs its `pluginName` registered with
- * `idaas_register_plugin` before this call. Errors: `IDAAS_CODE_CONFIG` (e.g. unreadable
- * `caCertificatePath`, unregistered plugin), `IDAAS_CODE_INVALID_ARGUMENT` (bad options); with
+ * A configuration with `authnMethod: PLUGIN` needs its `pluginName` added with
+ * `idaas_config_add_plugin` before this call. Errors: `IDAAS_CODE_CONFIG` (e.g. unreadable
+ * `caCertificatePath`, plugin not added), `IDAAS_CODE_INVALID_ARGUMENT` (bad options); with
  * `prefetch`, any error of `idaas_client_get_token`.
  */
 idaas_code idaas_client_new(const idaas_config *config,
                             const char *options_json,
                             idaas_client **client_out,
                             idaas_error **err_out);
-
-/**
- * Creates a client from the configuration file at `path` (`idaas_config_from_file` +
- * `idaas_client_new`). `options_json` as for `idaas_client_new`.
- */
-idaas_code idaas_client_new_from_file(const char *path,
-                                      const char *options_json,
-                                      idaas_client **client_out,
-                                      idaas_error **err_out);
-
-/**
- * Creates a client from configuration JSON text (`idaas_config_from_json` + `idaas_client_new`).
- * `options_json` as for `idaas_client_new`.
- */
-idaas_code idaas_client_new_from_json(const char *json,
-                                      const char *options_json,
-                                      idaas_client **client_out,
-                                      idaas_error **err_out);
-
-/**
- * The `init()`-style factory: creates a client from the default configuration lookup
- * (`idaas_config_load_default`: `CLOUD_IDAAS_CONFIG_PATH`, else
- * `~/.cloud_idaas/client-config.json`). `options_json` as for `idaas_client_new` (pass
- * `{"prefetch":true}` for the reference's eager first token).
- */
-idaas_code idaas_client_new_default(const char *options_json,
-                                    idaas_client **client_out,
-                                    idaas_error **err_out);
 
 /**
  * Frees a client. Must not race with other calls on it. NULL is a no-op.
@@ -458,7 +491,7 @@ idaas_code idaas_client_get_token(const idaas_client *client,
  * `buf` (`cap` bytes) and stores its length (without the NUL) in `*len_out`. When `cap` is too small
  * (or `buf` is NULL) nothing is copied, `*len_out` receives the required size in bytes (length + 1)
  * and the result is `IDAAS_CODE_BUFFER_TOO_SMALL` (the token is still cached: retry with a bigger
- * buffer; 2048 bytes fit typical tokens). Wipe the buffer with `idaas_secure_zero` when done.
+ * buffer; 2048 bytes fit typical tokens). Wipe the buffer with `idaas_buffer_wipe` when done.
  */
 idaas_code idaas_client_get_token_into(const idaas_client *client,
                                        const char *scope,
@@ -528,14 +561,14 @@ idaas_code idaas_client_exchange_token(const idaas_client *client,
                                        idaas_error **err_out);
 
 /**
- * Reads, parses, validates and normalises the configuration file at `path` (a leading `~` is
- * expanded). Errors: `IDAAS_CODE_CONFIG` (file missing or unreadable: server code
- * `LoadConfigFileFailed`; invalid content: the catalogue code of the failed check, e.g.
- * `ClientIdNotFound`, `InvalidScope`).
+ * Loads the configuration the way the reference SDKs' `init()` does: the file at `path` when it is
+ * not NULL (a leading `~` is expanded), else the file named by the environment variable
+ * `CLOUD_IDAAS_CONFIG_PATH` (when set and not blank), else `~/.cloud_idaas/client-config.json`.
+ * The file must be a regular file of at most 1 MiB. Errors: `IDAAS_CODE_CONFIG`
+ * (`LoadConfigFileFailed`: no file, unreadable, not a regular file; invalid content: the catalogue
+ * code of the failed check, e.g. `ClientIdNotFound`, `InvalidScope`).
  */
-idaas_code idaas_config_from_file(const char *path,
-                                  idaas_config **config_out,
-                                  idaas_error **err_out);
+idaas_code idaas_config_load(const char *path, idaas_config **config_out, idaas_error **err_out);
 
 /**
  * Parses, validates and normalises configuration JSON text (the content of a `client-config.json`:
@@ -546,12 +579,39 @@ idaas_code idaas_config_from_json(const char *json,
                                   idaas_error **err_out);
 
 /**
- * Loads the configuration the way the reference SDKs' `init()` does: the file named by the
- * environment variable `CLOUD_IDAAS_CONFIG_PATH` (when set and not blank), else
- * `~/.cloud_idaas/client-config.json`. Errors: `IDAAS_CODE_CONFIG` (`LoadConfigFileFailed` when no
- * file is found).
+ * Adds the token plugin `name` for clients made from this configuration afterwards: a
+ * configuration with `"authnMethod": "PLUGIN", "pluginName": name` gets its tokens from `callback`
+ * (see `idaas_plugin_callback`). Adding a name again replaces it for later clients. `user_data` is
+ * handed back to every call; when neither this configuration nor any client made from it needs
+ * the plugin any more, `free_user_data(user_data)` is called once (when not NULL). PLUGIN clients
+ * cannot do token exchange. Errors: `IDAAS_CODE_NULL_ARGUMENT`, `IDAAS_CODE_INVALID_UTF8`,
+ * `IDAAS_CODE_INVALID_ARGUMENT` (blank name). On error `free_user_data` is not called.
  */
-idaas_code idaas_config_load_default(idaas_config **config_out, idaas_error **err_out);
+idaas_code idaas_config_add_plugin(idaas_config *config,
+                                   const char *name,
+                                   idaas_plugin_callback callback,
+                                   void *user_data,
+                                   idaas_free_callback free_user_data,
+                                   idaas_error **err_out);
+
+/**
+ * Sends the log records of the clients made from this configuration afterwards (and of the PAM
+ * clients, providers and caches made from them) to `callback` instead of the process-wide
+ * callback of `idaas_log_set_callback`. `max_level` is the most verbose level delivered
+ * (`IDAAS_LOG_LEVEL_OFF` .. `IDAAS_LOG_LEVEL_TRACE`). A NULL `callback` removes the logger for
+ * later clients (`user_data` and `free_user_data` are then ignored). The callback may run on any thread, also the library's refresh thread, and may
+ * call back into the library. `free_user_data(user_data)` is called once when neither this
+ * configuration nor any client made from it needs the logger any more. Records of the HTTP stack
+ * are not per client: they go to the process-wide callback only. Errors:
+ * `IDAAS_CODE_NULL_ARGUMENT`, `IDAAS_CODE_INVALID_ARGUMENT` (`max_level` above TRACE); on error
+ * `free_user_data` is not called.
+ */
+idaas_code idaas_config_set_logger(idaas_config *config,
+                                   idaas_log_callback callback,
+                                   void *user_data,
+                                   uint32_t max_level,
+                                   idaas_free_callback free_user_data,
+                                   idaas_error **err_out);
 
 /**
  * Frees a configuration. Clients created from it are not affected. NULL is a no-op.
@@ -597,6 +657,19 @@ const char *idaas_error_request_id(const idaas_error *err);
 const char *idaas_error_kind_name(const idaas_error *err);
 
 /**
+ * Whether trying the failed call again may succeed: a server failure (5xx), a throttled request
+ * (HTTP 429), a transport failure or a timeout. The library decides (it has already retried within
+ * its call budget); bindings expose this rather than re-deriving it. False for NULL.
+ */
+bool idaas_error_is_retryable(const idaas_error *err);
+
+/**
+ * The class of `code` (an `idaas_code` value; it is `uint32_t` so that codes of newer library
+ * versions can be classified too).
+ */
+idaas_class idaas_code_class(uint32_t code);
+
+/**
  * The lower-case name of `code` (`"ok"`, `"auth"`, `"timeout"` ...), `"unknown"` for a value this
  * library does not know. Static: never freed, never NULL. (`code` is an `idaas_code` value; it is
  * declared `uint32_t` so that any value coming from C is valid.)
@@ -628,20 +701,22 @@ idaas_code idaas_exchange_provider_exchange(const idaas_exchange_provider *provi
 void idaas_exchange_provider_free(idaas_exchange_provider *provider);
 
 /**
- * Installs (or, with a NULL `callback`, removes) the process-wide log callback. Nothing is logged
- * until a callback is set. `max_level` is the most verbose level forwarded (`IDAAS_LOG_LEVEL_OFF` ..
- * `IDAAS_LOG_LEVEL_TRACE`); values above TRACE are an `IDAAS_CODE_INVALID_ARGUMENT` error.
+ * Installs (or, with a NULL `callback`, removes) the process-wide log callback: it receives the
+ * records of clients that have no logger of their own (`idaas_config_set_logger`) and those of
+ * the HTTP stack — a convenience for programs with one logger. Nothing is logged until a callback
+ * is set. `max_level` as for `idaas_config_set_logger`.
  *
- * `user_data` is handed back to every call of `callback` and must stay valid, and be usable from any
- * thread, until the callback is replaced or removed. When `idaas_set_logger` returns, the previous
- * callback is no longer running and will not be called again, so its user data may be released.
- * Returns `IDAAS_CODE_UNSUPPORTED` when called from inside the callback, or when the process already
- * has another Rust `log` logger (only possible when the Rust crate is linked directly).
+ * `user_data` is handed back to every call and must stay valid, and be usable from any thread,
+ * until the callback is replaced or removed: when this function returns, the previous callback is
+ * no longer running and will not be called again. Records logged from inside the callback are
+ * dropped. Returns `IDAAS_CODE_UNSUPPORTED` when called from inside the callback, or when the
+ * process already has another Rust `log` logger (only possible when the Rust crate is linked
+ * directly).
  */
-idaas_code idaas_set_logger(idaas_log_callback callback,
-                            void *user_data,
-                            uint32_t max_level,
-                            idaas_error **err_out);
+idaas_code idaas_log_set_callback(idaas_log_callback callback,
+                                  void *user_data,
+                                  uint32_t max_level,
+                                  idaas_error **err_out);
 
 /**
  * Creates a PAM client from `client`: Developer API endpoint and instance id from its configuration
@@ -657,26 +732,26 @@ idaas_code idaas_set_logger(idaas_log_callback callback,
  * Errors: `IDAAS_CODE_CONFIG` (no `developerApiEndpoint`, or one with a path),
  * `IDAAS_CODE_INVALID_ARGUMENT` (bad options).
  */
-idaas_code idaas_pam_client_new(const idaas_client *client,
-                                const char *options_json,
-                                idaas_pam_client **pam_out,
-                                idaas_error **err_out);
+idaas_code idaas_pam_new(const idaas_client *client,
+                         const char *options_json,
+                         idaas_pam **pam_out,
+                         idaas_error **err_out);
 
 /**
- * Like `idaas_pam_client_new`, with bearer tokens from `provider` instead (e.g.
+ * Like `idaas_pam_new`, with bearer tokens from `provider` instead (e.g.
  * `idaas_provider_new_from_credential_json` over a token-exchange result: the user-bound token the
  * 3LO operations need). The provider is shared, not borrowed: it may be freed afterwards.
  */
-idaas_code idaas_pam_client_new_with_provider(const idaas_client *client,
-                                              const idaas_provider *provider,
-                                              const char *options_json,
-                                              idaas_pam_client **pam_out,
-                                              idaas_error **err_out);
+idaas_code idaas_pam_new_with_provider(const idaas_client *client,
+                                       const idaas_provider *provider,
+                                       const char *options_json,
+                                       idaas_pam **pam_out,
+                                       idaas_error **err_out);
 
 /**
  * Frees a PAM client. NULL is a no-op.
  */
-void idaas_pam_client_free(idaas_pam_client *pam);
+void idaas_pam_free(idaas_pam *pam);
 
 /**
  * API key of the credential `credential_identifier` (`ObtainCredential`). `*api_key_out` receives
@@ -687,7 +762,7 @@ void idaas_pam_client_free(idaas_pam_client *pam);
  * `IDAAS_CODE_UNEXPECTED_RESPONSE`, `IDAAS_CODE_TRANSPORT`, `IDAAS_CODE_TIMEOUT`, and the token
  * errors of the client.
  */
-idaas_code idaas_pam_get_api_key(const idaas_pam_client *pam,
+idaas_code idaas_pam_get_api_key(const idaas_pam *pam,
                                  const char *credential_identifier,
                                  char **api_key_out,
                                  idaas_error **err_out);
@@ -696,7 +771,7 @@ idaas_code idaas_pam_get_api_key(const idaas_pam_client *pam,
  * Drops the cached API key of `credential_identifier` (nullable: every cached key), so the next
  * `idaas_pam_get_api_key` asks the server. A no-op without an API-key cache.
  */
-idaas_code idaas_pam_invalidate_api_key(const idaas_pam_client *pam,
+idaas_code idaas_pam_invalidate_api_key(const idaas_pam *pam,
                                         const char *credential_identifier,
                                         idaas_error **err_out);
 
@@ -707,7 +782,7 @@ idaas_code idaas_pam_invalidate_api_key(const idaas_pam_client *pam,
  * `*access_token_out` receives the token, or NULL with `IDAAS_CODE_OK` when the reply carries none
  * (e.g. user authorization is needed). Errors as for `idaas_pam_get_api_key`.
  */
-idaas_code idaas_pam_fetch_oauth_token(const idaas_pam_client *pam,
+idaas_code idaas_pam_fetch_oauth_token(const idaas_pam *pam,
                                        const char *credential_provider_identifier,
                                        const char *scope,
                                        char **access_token_out,
@@ -728,7 +803,7 @@ idaas_code idaas_pam_fetch_oauth_token(const idaas_pam_client *pam,
  * secret: release with `idaas_string_free`. Errors: `IDAAS_CODE_INVALID_ARGUMENT`
  * (`invalid_authorization_flow`, blank identifier, bad options), and as for `idaas_pam_get_api_key`.
  */
-idaas_code idaas_pam_fetch_oauth_token_v2(const idaas_pam_client *pam,
+idaas_code idaas_pam_fetch_oauth_token_v2(const idaas_pam *pam,
                                           const char *credential_provider_identifier,
                                           const char *authorization_flow,
                                           const char *options_json,
@@ -742,7 +817,7 @@ idaas_code idaas_pam_fetch_oauth_token_v2(const idaas_pam_client *pam,
  * `sessionStatus` is `pending`, `callback_received`, `completed`, `failed` or `expired`). Errors as
  * for `idaas_pam_get_api_key` (an unknown session is `IDAAS_CODE_CLIENT_ERROR`, HTTP 404).
  */
-idaas_code idaas_pam_get_oauth_session(const idaas_pam_client *pam,
+idaas_code idaas_pam_get_oauth_session(const idaas_pam *pam,
                                        const char *session_uri,
                                        char **result_json_out,
                                        idaas_error **err_out);
@@ -765,7 +840,7 @@ idaas_code idaas_pam_get_oauth_session(const idaas_pam_client *pam,
  * `*result_json_out` receives the final `OAuthAuthenticationTokenResponse` (with
  * `oauthAccessTokenContent`; holds a secret: release with `idaas_string_free`).
  */
-idaas_code idaas_pam_poll_oauth_token(const idaas_pam_client *pam,
+idaas_code idaas_pam_poll_oauth_token(const idaas_pam *pam,
                                       const char *credential_provider_identifier,
                                       const char *options_json,
                                       idaas_url_callback on_url,
@@ -786,7 +861,7 @@ idaas_code idaas_pam_poll_oauth_token(const idaas_pam_client *pam,
  * `jwtContent.derivedShortToken` are secrets: release with `idaas_string_free`). Errors as for
  * `idaas_pam_get_api_key`.
  */
-idaas_code idaas_pam_generate_jwt(const idaas_pam_client *pam,
+idaas_code idaas_pam_generate_jwt(const idaas_pam *pam,
                                   const char *credential_provider_identifier,
                                   const char *subject,
                                   const char *audiences_json,
@@ -800,7 +875,7 @@ idaas_code idaas_pam_generate_jwt(const idaas_pam_client *pam,
  * `JwtContent` (`{"jwtValue", "derivedShortToken"?}`; secrets: release with `idaas_string_free`).
  * Errors as for `idaas_pam_get_api_key`.
  */
-idaas_code idaas_pam_obtain_jwt(const idaas_pam_client *pam,
+idaas_code idaas_pam_obtain_jwt(const idaas_pam *pam,
                                 const char *consumer_id,
                                 const char *authentication_token_id,
                                 char **result_json_out,
@@ -811,7 +886,7 @@ idaas_code idaas_pam_obtain_jwt(const idaas_pam_client *pam,
  * without `Authorization`: the short token is the credential). `*result_json_out` receives a
  * `JwtContent` (secrets: release with `idaas_string_free`). Errors as for `idaas_pam_get_api_key`.
  */
-idaas_code idaas_pam_obtain_jwt_by_short_token(const idaas_pam_client *pam,
+idaas_code idaas_pam_obtain_jwt_by_short_token(const idaas_pam *pam,
                                                const char *derived_short_token,
                                                char **result_json_out,
                                                idaas_error **err_out);
@@ -827,7 +902,7 @@ idaas_code idaas_pam_obtain_jwt_by_short_token(const idaas_pam_client *pam,
  * again with `{"nextToken": <page.nextToken>}` (plus the same filters) until `nextToken` is null or
  * `""` (the last page). Errors as for `idaas_pam_get_api_key`.
  */
-idaas_code idaas_pam_list_tokens(const idaas_pam_client *pam,
+idaas_code idaas_pam_list_tokens(const idaas_pam *pam,
                                  const char *consumer_id,
                                  const char *credential_provider_identifier,
                                  const char *options_json,
@@ -839,7 +914,7 @@ idaas_code idaas_pam_list_tokens(const idaas_pam_client *pam,
  * (a JWT or derived short token) is active, false when unknown, revoked or expired.
  * `token_type_hint` is nullable. Errors as for `idaas_pam_get_api_key`.
  */
-idaas_code idaas_pam_validate_token(const idaas_pam_client *pam,
+idaas_code idaas_pam_validate_token(const idaas_pam *pam,
                                     const char *token,
                                     const char *token_type_hint,
                                     bool *active_out,
@@ -849,7 +924,7 @@ idaas_code idaas_pam_validate_token(const idaas_pam_client *pam,
  * `RevokeAuthenticationToken`: revokes `token` (a JWT or derived short token; `token_type_hint`
  * nullable). Sent once (not retried). Errors as for `idaas_pam_get_api_key`.
  */
-idaas_code idaas_pam_revoke_token(const idaas_pam_client *pam,
+idaas_code idaas_pam_revoke_token(const idaas_pam *pam,
                                   const char *token,
                                   const char *token_type_hint,
                                   idaas_error **err_out);
@@ -858,7 +933,7 @@ idaas_code idaas_pam_revoke_token(const idaas_pam_client *pam,
  * `RevokeAuthenticationTokenByConsumer`: revokes every token of `consumer_id` under the credential
  * provider `credential_provider_identifier`. Errors as for `idaas_pam_get_api_key`.
  */
-idaas_code idaas_pam_revoke_tokens_by_consumer(const idaas_pam_client *pam,
+idaas_code idaas_pam_revoke_tokens_by_consumer(const idaas_pam *pam,
                                                const char *consumer_id,
                                                const char *credential_provider_identifier,
                                                idaas_error **err_out);
@@ -867,7 +942,7 @@ idaas_code idaas_pam_revoke_tokens_by_consumer(const idaas_pam_client *pam,
  * `ReinstateAuthenticationToken`: undoes a revoke of `token` (`token_type_hint` nullable). Errors
  * as for `idaas_pam_get_api_key`.
  */
-idaas_code idaas_pam_reinstate_token(const idaas_pam_client *pam,
+idaas_code idaas_pam_reinstate_token(const idaas_pam *pam,
                                      const char *token,
                                      const char *token_type_hint,
                                      idaas_error **err_out);
@@ -876,24 +951,10 @@ idaas_code idaas_pam_reinstate_token(const idaas_pam_client *pam,
  * `ReinstateAuthenticationTokenByConsumer`: undoes `idaas_pam_revoke_tokens_by_consumer` for
  * `consumer_id` and `credential_provider_identifier`. Errors as for `idaas_pam_get_api_key`.
  */
-idaas_code idaas_pam_reinstate_tokens_by_consumer(const idaas_pam_client *pam,
+idaas_code idaas_pam_reinstate_tokens_by_consumer(const idaas_pam *pam,
                                                   const char *consumer_id,
                                                   const char *credential_provider_identifier,
                                                   idaas_error **err_out);
-
-/**
- * Registers `callback` as the token plugin `name` for clients created afterwards whose configuration
- * says `"authnMethod": "PLUGIN", "pluginName": name`. Registering a name again replaces it for later
- * clients (existing clients keep the plugin they were built with). `user_data` is handed back to
- * every call; it must stay valid, and be usable from any thread, as long as any client created after
- * this call lives (in practice: for the life of the process). PLUGIN clients cannot do token exchange.
- * Errors: `IDAAS_CODE_NULL_ARGUMENT`, `IDAAS_CODE_INVALID_UTF8`, `IDAAS_CODE_INVALID_ARGUMENT` (blank
- * name).
- */
-idaas_code idaas_register_plugin(const char *name,
-                                 idaas_plugin_callback callback,
-                                 void *user_data,
-                                 idaas_error **err_out);
 
 /**
  * Called by a plugin callback: the token for the requested scope (copied) and its lifetime in
@@ -928,9 +989,10 @@ idaas_code idaas_provider_new_static(const char *access_token,
 
 /**
  * A static provider from a credential JSON as returned by `idaas_client_exchange_token` /
- * `idaas_exchange_provider_exchange` (`access_token` required; `token_type`, `expires_in`,
- * `expires_at`, `issued_token_type` optional; other keys ignored). The usual way to give the PAM
- * client a user-delegated token. Errors: `IDAAS_CODE_INVALID_ARGUMENT` for malformed JSON or a blank
+ * `idaas_exchange_provider_exchange` (`access_token` required, in the RFC 6750 token character
+ * set; `token_type`, `expires_in`, `expires_at`, `issued_token_type`, `scope` optional; other keys
+ * ignored). The usual way to give the PAM client a user-delegated token. Errors:
+ * `IDAAS_CODE_INVALID_ARGUMENT` for malformed JSON or a missing, blank or malformed
  * `access_token`.
  */
 idaas_code idaas_provider_new_from_credential_json(const char *credential_json,
@@ -983,7 +1045,7 @@ void idaas_string_free(char *s);
  * Overwrites `len` bytes at `buf` with zeros (not optimised away): use it to wipe a buffer filled by
  * an `_into` function once the secret in it is no longer needed. `buf` may be NULL when `len` is 0.
  */
-void idaas_secure_zero(void *buf,
+void idaas_buffer_wipe(void *buf,
                        size_t len);
 
 #ifdef __cplusplus

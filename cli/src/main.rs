@@ -8,7 +8,7 @@
 //! stderr through `env_logger`, at `warn` by default, `-v` info, `-vv` debug, `-vvv` trace, or the
 //! level named by `IDAAS_LOG` (`off|error|warn|info|debug|trace`); a `-v` flag wins over
 //! `IDAAS_LOG`. Two rules hold at every level, even `trace`: the records that
-//! `idaas::http::is_sensitive_log_record` flags (the HTTP stack's raw request/response dumps, with
+//! `idaas::is_sensitive_log_record` flags (the HTTP stack's raw request/response dumps, with
 //! client secrets and tokens) are dropped — the same filter as the C ABI's log callback — and
 //! control characters in a record (which may quote server text) are escaped, so a log line cannot
 //! move the cursor, rewrite earlier output or forge a second line.
@@ -20,14 +20,15 @@
 //! and JWTs outside their character sets.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use idaas::client::Client;
-use idaas::config::Config;
-use idaas::exchange::{TokenExchangeRequest, TOKEN_TYPE_ACCESS_TOKEN};
 use idaas::pam::{
     AuthenticationToken, FetchOAuthOptions, GenerateJwtOptions, JwtContent,
     ListAuthenticationTokensOptions, PamClient, PollOptions,
 };
-use idaas::provider::StaticProvider;
+use idaas::Client;
+use idaas::Config;
+use idaas::StaticProvider;
+use idaas::TokenExchangeRequest;
+use idaas::TOKEN_TYPE_ACCESS_TOKEN;
 use idaas::{Credential, CredentialProvider, Error, ErrorKind, SecretString};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -338,7 +339,7 @@ impl log::Log for CliLogger {
     fn log(&self, record: &log::Record<'_>) {
         // The HTTP stack's TRACE records dump raw requests and replies (client secrets, bearer
         // tokens): dropped, exactly as `idaas_set_logger`'s callback drops them.
-        if idaas::http::is_sensitive_log_record(record.target(), record.level()) {
+        if idaas::is_sensitive_log_record(record.target(), record.level()) {
             return;
         }
         self.0.log(record);
@@ -474,7 +475,7 @@ fn split_kv(s: &str, what: &str) -> idaas::Result<(String, String)> {
 /// The library already escapes its errors and refuses secrets with such characters; this also
 /// covers the other server text we print (identifiers, URLs, cursors).
 fn terminal_text(s: &str) -> std::borrow::Cow<'_, str> {
-    idaas::server_text::escape_controls(s)
+    idaas::escape_controls(s)
 }
 
 /// `v` as compact JSON safe for a terminal: `serde_json` escapes C0 controls but writes DEL, C1 and
@@ -482,12 +483,15 @@ fn terminal_text(s: &str) -> std::borrow::Cow<'_, str> {
 /// any JSON parser reads back as the same text.
 fn terminal_json(v: &Value) -> String {
     let s = v.to_string();
-    if !s.chars().any(idaas::server_text::is_terminal_control) {
+    if !s
+        .chars()
+        .any(idaas::internals::server_text::is_terminal_control)
+    {
         return s;
     }
     let mut out = String::with_capacity(s.len() + 16);
     for c in s.chars() {
-        if idaas::server_text::is_terminal_control(c) {
+        if idaas::internals::server_text::is_terminal_control(c) {
             out.push_str(&format!("\\u{:04x}", c as u32));
         } else {
             out.push(c);

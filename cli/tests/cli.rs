@@ -710,7 +710,7 @@ fn trace_logging_prints_no_secret() {
     }
 }
 
-#[path = "../../tests/core_mock/mod.rs"]
+#[path = "../../idaas/tests/core_mock/mod.rs"]
 mod core_mock;
 
 /// A config file for a CLIENT_SECRET_POST client of the scripted server `s`, with the secret in the

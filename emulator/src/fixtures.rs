@@ -9,11 +9,11 @@ const DEFAULT_JSON: &str = include_str!("../fixtures/default.json");
 
 /// Public keys added to the built-in client `app_pkjwt`.
 const DEFAULT_PUBLIC_KEYS: [&str; 5] = [
-    include_str!("../../tests/fixtures/keys/rsa2048_pub.pem"),
-    include_str!("../../tests/fixtures/keys/rsa3072_pub.pem"),
-    include_str!("../../tests/fixtures/keys/rsa4096_pub.pem"),
-    include_str!("../../tests/fixtures/keys/ec256_pub.pem"),
-    include_str!("../../tests/fixtures/keys/ec384_pub.pem"),
+    include_str!("../fixtures/keys/rsa2048_pub.pem"),
+    include_str!("../fixtures/keys/rsa3072_pub.pem"),
+    include_str!("../fixtures/keys/rsa4096_pub.pem"),
+    include_str!("../fixtures/keys/ec256_pub.pem"),
+    include_str!("../fixtures/keys/ec384_pub.pem"),
 ];
 
 /// Everything the emulator knows at start: see `emulator/README.md` for the JSON format.

@@ -208,10 +208,7 @@ fn pem_der(pem: &str) -> Vec<u8> {
 }
 
 pub fn key_fixture(name: &str) -> String {
-    let p = format!(
-        "{}/../tests/fixtures/keys/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let p = format!("{}/fixtures/keys/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}"))
 }
 
