@@ -1,13 +1,17 @@
-//! RFC 8693 token exchange: the exchange parameters and the subject token.
+//! RFC 8693 token exchange: the exchange parameters, the subject token, and the ID tokens an
+//! exchange can ask for.
 //!
 //! The subject token must be an unexpired token signed by the emulator's token key (an access
-//! token) or by its trusted OIDC issuer. An access token or JWT may be requested; either is a
-//! user-bound access token: `sub` = the subject's `sub`, `act` = the client.
+//! token, an exchanged ID token) or by its trusted OIDC issuer. The requested type decides what
+//! is issued: an access token or JWT (a user-bound access token: `sub` = the subject's `sub`,
+//! `act` = the client), or an ID token (`sub` = the subject's `sub`, `aud` = the client).
 
 use super::{bad, Form, E};
+use crate::fixtures::ClientFixture;
 use crate::jwt::Jwt;
 use crate::state::State;
 use crate::util::now_secs;
+use serde_json::json;
 
 const TT_ACCESS: &str = "urn:ietf:params:oauth:token-type:access_token";
 const TT_JWT: &str = "urn:ietf:params:oauth:token-type:jwt";
@@ -18,6 +22,7 @@ const TT_ID: &str = "urn:ietf:params:oauth:token-type:id_token";
 pub(super) enum Requested {
     AccessToken,
     Jwt,
+    IdToken,
 }
 
 impl Requested {
@@ -26,6 +31,7 @@ impl Requested {
         match form.get("requested_token_type") {
             None | Some("") | Some(TT_ACCESS) => Ok(Requested::AccessToken),
             Some(TT_JWT) => Ok(Requested::Jwt),
+            Some(TT_ID) => Ok(Requested::IdToken),
             Some(other) => Err(bad(format!("unsupported requested_token_type {other}"))),
         }
     }
@@ -35,6 +41,7 @@ impl Requested {
         match self {
             Requested::AccessToken => TT_ACCESS,
             Requested::Jwt => TT_JWT,
+            Requested::IdToken => TT_ID,
         }
     }
 }
@@ -76,4 +83,25 @@ fn verify_subject_token(st: &State, t: &str) -> Result<String, String> {
     jwt.str_claim("sub")
         .map(str::to_string)
         .ok_or_else(|| "no sub claim".into())
+}
+
+/// An ID token for `subject`, issued to `client`: signed by the token key like every token of
+/// the issuer (verifiable with its JWKS), `aud` = the client id.
+pub(super) fn id_token(
+    st: &State,
+    client: &ClientFixture,
+    subject: &str,
+    now: u64,
+    lifetime: u64,
+) -> String {
+    st.keys.token.sign(
+        "JWT",
+        &json!({
+            "iss": st.site.issuer,
+            "sub": subject,
+            "aud": client.client_id,
+            "iat": now,
+            "exp": now + lifetime,
+        }),
+    )
 }

@@ -116,12 +116,22 @@ fn token(st: &State, req: &Request) -> Result<Value, E> {
     } else {
         None
     };
-    let subject = issued.as_ref().map(|x| x.subject.as_str());
-    let claims = access_token_claims(st, client, &audience, &scope, subject, now, lifetime);
-    let token = st.keys.token.sign("at+jwt", &claims);
+    // RFC 8693 §2.2.1: the issued token is `access_token` whatever its type; `token_type` is
+    // `N_A` for a token that is not an access token.
+    let (token, token_type) = match &issued {
+        Some(x) if x.requested == exchange::Requested::IdToken => (
+            exchange::id_token(st, client, &x.subject, now, lifetime),
+            "N_A",
+        ),
+        _ => {
+            let subject = issued.as_ref().map(|x| x.subject.as_str());
+            let claims = access_token_claims(st, client, &audience, &scope, subject, now, lifetime);
+            (st.keys.token.sign("at+jwt", &claims), "Bearer")
+        }
+    };
     let mut out = json!({
         "access_token": token,
-        "token_type": "Bearer",
+        "token_type": token_type,
         "expires_in": lifetime,
     });
     if !st.token.omit_expires_at {
