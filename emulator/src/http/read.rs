@@ -195,7 +195,9 @@ fn read_chunked(conn: &mut impl Read, buf: &mut Vec<u8>) -> Result<Vec<u8>, Read
                 }
             }
         }
-        if body.len() + size > MAX_BODY {
+        // `body` never exceeds MAX_BODY, so this cannot underflow; `body.len() + size` could
+        // overflow for a hostile size.
+        if size > MAX_BODY - body.len() {
             return Err(reply(413, "request body exceeds 1 MiB"));
         }
         while buf.len() < size + 2 {
