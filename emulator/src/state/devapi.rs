@@ -15,6 +15,7 @@ pub(crate) const SESSION_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:"
 /// A pending session expires after this long.
 pub(crate) const SESSION_LIFETIME_MS: u64 = 10 * 60 * 1000;
 
+/// State of the Developer API.
 pub(crate) struct DevApiState {
     /// [`ErrorStyle`] as a number, so it can change while requests are served.
     error_style: AtomicU8,

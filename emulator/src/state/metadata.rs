@@ -4,6 +4,7 @@ use crate::util::lock;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+/// State of the ECS metadata stand-in.
 #[derive(Default)]
 pub(crate) struct MetadataState {
     /// Session token → (expiry in epoch seconds, TTL it was requested with).

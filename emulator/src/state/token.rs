@@ -9,6 +9,7 @@ use std::sync::Mutex;
 /// Above this many remembered `jti`s, the expired ones are forgotten.
 const JTI_PRUNE_ABOVE: usize = 10_000;
 
+/// State of the token endpoint.
 pub(crate) struct TokenState {
     /// Lifetime of tokens issued from now on (seconds).
     lifetime: AtomicU64,
