@@ -1,19 +1,19 @@
 //! Verified bearer tokens of the Developer API.
 //!
-//! Every Developer API request carries the same access token for as long as the client caches it,
-//! and verifying its ES256 signature (ECDSA P-256 with ring) was most of the emulator's work per
-//! request (~66 µs of ~109 µs of CPU on the benchmark machine). [`BearerCache`] keeps the claims of
-//! tokens whose signature has been verified, keyed by the whole compact token (header, payload
-//! *and* signature), so a token's base64/JSON decoding and signature check are done once.
+//! A client sends the same access token with every Developer API request for as long as it caches
+//! it, and verifying the token's ES256 signature is most of the emulator's work per request.
+//! [`BearerCache`] keeps the claims of tokens whose signature has been verified, keyed by the
+//! whole compact token (header, payload *and* signature), so a token's base64/JSON decoding and
+//! signature check are done once.
 //!
 //! What is cached is only what depends on the token's bytes and the emulator's signing key, which
 //! never changes for the life of an emulator: "this exact string decodes to these claims and carries
 //! a valid signature". Everything else — `iss`, `exp` against the current time, the presence of
-//! `client_id`/`scope`, the operation's scope — is still checked by the caller on every request,
-//! in the same order and with the same error messages as without the cache. A token whose signature
-//! does not verify is never inserted (a tampered token is a different key, so it always misses and
-//! is verified, and refused). The cache is bounded ([`CAPACITY`]): when full, expired entries are
-//! dropped, and if that is not enough the cache is emptied.
+//! `client_id`/`scope`, the operation's scope — is checked by the caller on every request
+//! (`handlers::devapi::auth`). A token whose signature does not verify is never inserted (a
+//! tampered token is a different key, so it always misses and is verified, and refused). The
+//! cache is bounded ([`CAPACITY`]): when full, expired entries are dropped, and if that is not
+//! enough the cache is emptied.
 
 use crate::jwt::{EcSigner, Jwt};
 use std::collections::HashMap;

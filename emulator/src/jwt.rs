@@ -10,7 +10,6 @@ use serde_json::{Map, Value};
 pub(crate) struct EcSigner {
     pub kid: String,
     key: EcdsaKeyPair,
-    pkcs8: Vec<u8>,
     rng: SystemRandom,
 }
 
@@ -29,15 +28,8 @@ impl EcSigner {
         Ok(EcSigner {
             kid: kid.to_string(),
             key,
-            pkcs8: pkcs8.as_ref().to_vec(),
             rng,
         })
-    }
-
-    /// The private key as PKCS#8 DER.
-    #[allow(dead_code)]
-    pub fn pkcs8_der(&self) -> &[u8] {
-        &self.pkcs8
     }
 
     /// The uncompressed public point (65 bytes).

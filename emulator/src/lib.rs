@@ -5,7 +5,8 @@
 //! and RFC 8693 token exchange, JWKS and OIDC discovery, the PAM Developer API (version
 //! 2022-02-25), an ECS instance-metadata stand-in, and a control API under `/_emulator/`.
 //! Faults (latency, error statuses, resets, truncated or malformed bodies, ...) can be injected
-//! per route. See `emulator/README.md` for the wire details and the decisions taken.
+//! per route. See `emulator/README.md` for the wire details, the decisions taken and the module
+//! map.
 //!
 //! ```no_run
 //! let emu = idaas_emulator::Emulator::start_default();
@@ -15,17 +16,17 @@
 #![warn(missing_docs)]
 
 mod bearer;
-mod control;
-mod devapi;
+mod client_config;
 mod faults;
 pub mod files;
 mod fixtures;
+mod handlers;
 mod http;
 mod jwt;
-mod metadata;
 mod pki;
 mod reqlog;
-mod token;
+mod router;
+mod state;
 mod util;
 
 pub use faults::parse_fault_spec;
@@ -34,16 +35,16 @@ pub use fixtures::{
     ProviderFixture, ProviderKind,
 };
 
-use serde_json::{json, Value};
-use std::collections::HashMap;
+use serde_json::Value;
+use state::{ClientSetup, Keys, ServerState, Site, State};
 use std::fmt;
-use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
+use util::lock;
 
 /// Path of the issuer (relative to the base URL).
 pub const ISSUER_PATH: &str = "/api/v2/iauths_system/oauth2";
@@ -374,250 +375,9 @@ fn opt_err(field: &str, message: impl Into<String>) -> EmulatorError {
     }
 }
 
-/// Locks a mutex, ignoring poisoning (a panicking handler must not wedge the server).
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-type ClientPredicate = Box<dyn Fn(&ClientFixture) -> bool>;
-
-/// Shared server state.
-pub(crate) struct Inner {
-    pub instance_id: String,
-    pub port: u16,
-    pub https_base: String,
-    pub http_base: String,
-    /// `issuer()`, computed once (it is compared on every Developer API request).
-    pub issuer_url: String,
-    pub tls_enabled: bool,
-    pub tls: Option<Arc<rustls::ServerConfig>>,
-    pub token_key: jwt::EcSigner,
-    pub oidc_key: jwt::EcSigner,
-    pub metadata_key: jwt::EcSigner,
-    pub pca: pki::Pca,
-    pub fixtures: Fixtures,
-    pub token_lifetime: AtomicU64,
-    pub error_style: AtomicU8,
-    pub omit_expires_at: bool,
-    pub strict_basic_encoding: bool,
-    pub strict_assertion_audience: bool,
-    pub faults: Mutex<Vec<FaultRule>>,
-    pub log: Mutex<reqlog::RequestLog>,
-    pub log_file: Option<Mutex<std::fs::File>>,
-    pub jtis: Mutex<HashMap<String, u64>>,
-    pub metadata_tokens: Mutex<HashMap<String, (u64, u64)>>,
-    pub dev: Mutex<devapi::DevState>,
-    /// Developer API bearer tokens whose signature has been verified (see `bearer`).
-    pub bearer: bearer::BearerCache,
-    pub shutdown: AtomicBool,
-    pub conns: Mutex<HashMap<u64, TcpStream>>,
-    pub conn_count: AtomicUsize,
-    pub next_conn: AtomicU64,
-    /// TCP connections accepted since start (including ones refused with 503 at the limit).
-    pub connections_accepted: AtomicU64,
-    pub ca_cert_pem: String,
-    pub ca_cert_path: PathBuf,
-    pub oidc_token_path: PathBuf,
-    pub default_pca: PcaCredentials,
-    pub pca_root_path: PathBuf,
-}
-
-impl Inner {
-    /// The base URL used in issued tokens and configs (https unless TLS is off).
-    pub fn public_base(&self) -> &str {
-        if self.tls_enabled {
-            &self.https_base
-        } else {
-            &self.http_base
-        }
-    }
-
-    /// The issuer URL.
-    pub fn issuer(&self) -> String {
-        self.issuer_url.clone()
-    }
-
-    /// `host:port` of the Developer API (no scheme).
-    pub fn devapi_endpoint(&self) -> String {
-        self.https_base
-            .strip_prefix("https://")
-            .unwrap_or(&self.https_base)
-            .to_string()
-    }
-
-    /// The trusted OIDC issuer URL.
-    pub fn oidc_issuer(&self) -> String {
-        format!("{}/oidc", self.public_base())
-    }
-
-    pub fn error_style(&self) -> ErrorStyle {
-        if self.error_style.load(Ordering::Relaxed) == 1 {
-            ErrorStyle::Pop
-        } else {
-            ErrorStyle::OAuth
-        }
-    }
-
-    pub fn set_error_style(&self, s: ErrorStyle) {
-        self.error_style
-            .store(if s == ErrorStyle::Pop { 1 } else { 0 }, Ordering::Relaxed);
-    }
-
-    /// Mints a token from the trusted OIDC issuer.
-    pub fn mint_oidc(&self, subject: &str, lifetime: u64) -> String {
-        let now = util::now_secs();
-        self.oidc_key.sign(
-            "JWT",
-            &json!({
-                "iss": self.oidc_issuer(), "sub": subject, "aud": "idaas-emulator",
-                "iat": now, "nbf": now, "exp": now + lifetime, "jti": uuid::Uuid::new_v4().to_string(),
-            }),
-        )
-    }
-
-    /// The client used for a method.
-    pub fn client_for(&self, method: AuthMethod) -> Option<&ClientFixture> {
-        let (preferred, pred): (&str, ClientPredicate) = match method {
-            AuthMethod::ClientSecretBasic
-            | AuthMethod::ClientSecretPost
-            | AuthMethod::ClientSecretJwt => {
-                ("app_secret", Box::new(|c| c.client_secret.is_some()))
-            }
-            AuthMethod::PrivateKeyJwt => ("app_pkjwt", Box::new(|c| !c.public_keys.is_empty())),
-            AuthMethod::Oidc | AuthMethod::Pkcs7 | AuthMethod::Pca => {
-                let kind = match method {
-                    AuthMethod::Oidc => FederatedKind::Oidc,
-                    AuthMethod::Pkcs7 => FederatedKind::Pkcs7,
-                    _ => FederatedKind::Pca,
-                };
-                (
-                    "app_federated",
-                    Box::new(move |c| c.federated_credentials.iter().any(|f| f.kind == kind)),
-                )
-            }
-        };
-        let cs = &self.fixtures.clients;
-        cs.iter()
-            .find(|c| c.client_id == preferred && pred(c))
-            .or_else(|| cs.iter().find(|c| pred(c)))
-    }
-
-    /// The client config JSON for a method.
-    pub fn client_config(&self, method: AuthMethod) -> Value {
-        let client = self.client_for(method);
-        let client_id = client.map(|c| c.client_id.clone()).unwrap_or_default();
-        let fed_name = |kind: FederatedKind| {
-            client
-                .and_then(|c| c.federated_credentials.iter().find(|f| f.kind == kind))
-                .map(|f| f.name.clone())
-                .unwrap_or_default()
-        };
-        let mut authn = serde_json::Map::new();
-        authn.insert("identityType".into(), json!("CLIENT"));
-        authn.insert("authnMethod".into(), json!(method.as_config_str()));
-        match method {
-            AuthMethod::ClientSecretBasic
-            | AuthMethod::ClientSecretPost
-            | AuthMethod::ClientSecretJwt => {
-                authn.insert("clientSecretEnvVarName".into(), json!(CLIENT_SECRET_ENV));
-            }
-            AuthMethod::PrivateKeyJwt => {
-                authn.insert("privateKeyEnvVarName".into(), json!(PRIVATE_KEY_ENV));
-            }
-            AuthMethod::Oidc => {
-                authn.insert(
-                    "applicationFederatedCredentialName".into(),
-                    json!(fed_name(FederatedKind::Oidc)),
-                );
-                authn.insert("clientDeployEnvironment".into(), json!("KUBERNETES"));
-                authn.insert(
-                    "oidcTokenFilePath".into(),
-                    json!(self.oidc_token_path.to_string_lossy()),
-                );
-            }
-            AuthMethod::Pkcs7 => {
-                authn.insert(
-                    "applicationFederatedCredentialName".into(),
-                    json!(fed_name(FederatedKind::Pkcs7)),
-                );
-                authn.insert("clientDeployEnvironment".into(), json!("ALIBABA_CLOUD_ECS"));
-            }
-            AuthMethod::Pca => {
-                authn.insert(
-                    "applicationFederatedCredentialName".into(),
-                    json!(fed_name(FederatedKind::Pca)),
-                );
-                authn.insert(
-                    "clientX509Certificate".into(),
-                    json!(self.default_pca.cert_pem),
-                );
-                authn.insert("x509CertChains".into(), json!(self.default_pca.chain_pem));
-                authn.insert("privateKeyEnvVarName".into(), json!(PRIVATE_KEY_ENV));
-            }
-        }
-        json!({
-            "idaasInstanceId": self.instance_id,
-            "clientId": client_id,
-            "issuer": self.issuer(),
-            "tokenEndpoint": format!("{}{TOKEN_PATH}", self.public_base()),
-            "scope": PAM_SCOPE,
-            "developerApiEndpoint": self.devapi_endpoint(),
-            "authnConfiguration": Value::Object(authn),
-            "httpConfiguration": {"caCertificatePath": self.ca_cert_path.to_string_lossy()},
-        })
-    }
-
-    /// Everything a test suite needs to know (ready file, `GET /_emulator/info`).
-    pub fn info(&self) -> Value {
-        let mut configs = serde_json::Map::new();
-        let mut clients = serde_json::Map::new();
-        for m in AuthMethod::ALL {
-            configs.insert(m.as_config_str().into(), self.client_config(m));
-            clients.insert(
-                m.as_config_str().into(),
-                json!(self.client_for(m).map(|c| c.client_id.clone())),
-            );
-        }
-        json!({
-            "httpsBaseUrl": self.https_base,
-            "httpBaseUrl": self.http_base,
-            "issuer": self.issuer(),
-            "tokenEndpoint": format!("{}{TOKEN_PATH}", self.public_base()),
-            "jwksUri": format!("{}/jwks", self.issuer()),
-            "developerApiEndpoint": self.devapi_endpoint(),
-            "metadataBaseUrl": self.http_base,
-            "instanceId": self.instance_id,
-            "caCertPath": self.ca_cert_path.to_string_lossy(),
-            "pcaRootCertPath": self.pca_root_path.to_string_lossy(),
-            "clientSecret": self.client_for(AuthMethod::ClientSecretBasic).and_then(|c| c.client_secret.clone()),
-            "oidcTokenFilePath": self.oidc_token_path.to_string_lossy(),
-            "pcaCredentials": {
-                "certPem": self.default_pca.cert_pem,
-                "chainPem": self.default_pca.chain_pem,
-                "keyPem": self.default_pca.key_pem,
-            },
-            "clientIds": clients,
-            "clientConfigs": configs,
-            "connectionsAccepted": self.connections_accepted.load(Ordering::Relaxed),
-        })
-    }
-
-    /// Appends to the request log (memory + file).
-    pub fn record(&self, e: reqlog::LogEntry) {
-        if let Some(f) = &self.log_file {
-            if let Ok(line) = serde_json::to_string(&e.recorded()) {
-                let mut f = lock(f);
-                let _ = writeln!(f, "{line}");
-            }
-        }
-        // Bounded: keeps the newest 100k entries.
-        lock(&self.log).push(e);
-    }
-}
-
 /// A running emulator. Dropping it (or [`Emulator::shutdown`]) stops it and closes the port.
 pub struct Emulator {
-    inner: Arc<Inner>,
+    state: Arc<State>,
     addr: SocketAddr,
     accept: Option<JoinHandle<()>>,
     temp_dir: Option<PathBuf>,
@@ -627,7 +387,7 @@ impl fmt::Debug for Emulator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Emulator")
             .field("addr", &self.addr)
-            .field("instance_id", &self.inner.instance_id)
+            .field("instance_id", &self.state.site.instance_id)
             .finish()
     }
 }
@@ -656,7 +416,6 @@ pub fn start(opts: EmulatorOptions) -> Result<Emulator, EmulatorError> {
         IpAddr::V6(v6) if v6.is_unspecified() => "[::1]".to_string(),
         IpAddr::V6(v6) => format!("[{v6}]"),
     };
-    let port = addr.port();
     let io = |context: String| move |e| EmulatorError::Io { context, source: e };
     // Fresh, random, 0700: never an existing (possibly planted) directory (files.rs).
     let temp_dir = std::env::temp_dir().join(format!("idaas-emulator-{}", uuid::Uuid::new_v4()));
@@ -700,9 +459,10 @@ pub fn start(opts: EmulatorOptions) -> Result<Emulator, EmulatorError> {
         .map_err(io(format!("cannot write {}", pca_root_path.display())))?;
     let default_pca = pca.issue("app_federated").map_err(|m| opt_err("pca", m))?;
     let log_file = match &opts.request_log {
-        Some(p) => Some(Mutex::new(files::open_private_append(p).map_err(|e| {
-            opt_err("request_log", format!("cannot open {}: {e}", p.display()))
-        })?)),
+        Some(p) => Some(
+            files::open_private_append(p)
+                .map_err(|e| opt_err("request_log", format!("cannot open {}: {e}", p.display())))?,
+        ),
         None => None,
     };
     let key = |kid: &str| jwt::EcSigner::generate(kid).map_err(|m| opt_err("keys", m));
@@ -710,66 +470,47 @@ pub fn start(opts: EmulatorOptions) -> Result<Emulator, EmulatorError> {
         .oidc_token_file
         .clone()
         .unwrap_or_else(|| temp_dir.join("oidc-token.jwt"));
-    let dev = devapi::DevState::new(&fixtures);
-    let https_base = format!("https://{host}:{port}");
-    let http_base = format!("http://{host}:{port}");
-    let inner = Arc::new(Inner {
-        instance_id: fixtures.instance_id.clone(),
-        port,
-        issuer_url: format!(
-            "{}{ISSUER_PATH}",
-            if opts.tls { &https_base } else { &http_base }
-        ),
-        https_base,
-        http_base,
-        tls_enabled: opts.tls,
-        tls: if opts.tls {
-            Some(tls_material.config.clone())
-        } else {
-            None
+    let state = Arc::new(State {
+        site: Site::new(fixtures.instance_id.clone(), &host, addr.port(), opts.tls),
+        keys: Keys {
+            token: key("emulator-es256-1")?,
+            oidc: key("emulator-oidc-1")?,
+            metadata: key("emulator-ecs-1")?,
+            pca,
         },
-        token_key: key("emulator-es256-1")?,
-        oidc_key: key("emulator-oidc-1")?,
-        metadata_key: key("emulator-ecs-1")?,
-        pca,
+        token: state::token::TokenState::new(
+            opts.token_lifetime_secs,
+            opts.omit_expires_at,
+            opts.strict_basic_encoding,
+            opts.strict_assertion_audience,
+        ),
+        devapi: state::devapi::DevApiState::new(&fixtures, opts.error_style),
+        metadata: state::metadata::MetadataState::default(),
         fixtures,
-        token_lifetime: AtomicU64::new(opts.token_lifetime_secs),
-        error_style: AtomicU8::new(0),
-        omit_expires_at: opts.omit_expires_at,
-        strict_basic_encoding: opts.strict_basic_encoding,
-        strict_assertion_audience: opts.strict_assertion_audience,
-        faults: Mutex::new(opts.faults.clone()),
-        log: Mutex::new(reqlog::RequestLog::default()),
-        log_file,
-        jtis: Mutex::new(HashMap::new()),
-        metadata_tokens: Mutex::new(HashMap::new()),
-        dev: Mutex::new(dev),
-        bearer: bearer::BearerCache::default(),
-        shutdown: AtomicBool::new(false),
-        conns: Mutex::new(HashMap::new()),
-        conn_count: AtomicUsize::new(0),
-        next_conn: AtomicU64::new(1),
-        connections_accepted: AtomicU64::new(0),
-        ca_cert_pem: tls_material.ca_pem,
-        ca_cert_path,
-        oidc_token_path,
-        default_pca,
-        pca_root_path,
+        faults: state::FaultRules::new(opts.faults.clone()),
+        log: reqlog::RequestLog::new(log_file),
+        server: ServerState::new(opts.tls.then(|| tls_material.config.clone())),
+        setup: ClientSetup {
+            ca_cert_pem: tls_material.ca_pem,
+            ca_cert_path,
+            pca_root_path,
+            oidc_token_path,
+            default_pca,
+        },
     });
-    inner.set_error_style(opts.error_style);
     if opts.oidc_token_file.is_none() {
-        let tok = inner.mint_oidc("workload", 86_400);
-        files::write_new(&inner.oidc_token_path, tok.as_bytes(), files::PRIVATE).map_err(io(
-            format!("cannot write {}", inner.oidc_token_path.display()),
-        ))?;
+        let path = &state.setup.oidc_token_path;
+        let tok = handlers::discovery::mint_oidc_token(&state, "workload", 86_400);
+        files::write_new(path, tok.as_bytes(), files::PRIVATE)
+            .map_err(io(format!("cannot write {}", path.display())))?;
     }
-    let accept_inner = inner.clone();
+    let accept_state = state.clone();
     let accept = std::thread::Builder::new()
         .name("idaas-emulator-accept".into())
-        .spawn(move || http::accept_loop(accept_inner, listener))
+        .spawn(move || http::server::accept_loop(accept_state, listener))
         .map_err(io("cannot spawn the accept thread".into()))?;
     Ok(Emulator {
-        inner,
+        state,
         addr,
         accept: Some(accept),
         temp_dir: Some(temp_dir),
@@ -792,76 +533,74 @@ impl Emulator {
 
     /// `https://127.0.0.1:PORT`.
     pub fn https_base_url(&self) -> String {
-        self.inner.https_base.clone()
+        self.state.site.https_base.clone()
     }
 
     /// `http://127.0.0.1:PORT`.
     pub fn http_base_url(&self) -> String {
-        self.inner.http_base.clone()
+        self.state.site.http_base.clone()
     }
 
     /// The issuer (`<https base>/api/v2/iauths_system/oauth2`).
     pub fn issuer(&self) -> String {
-        self.inner.issuer()
+        self.state.site.issuer.clone()
     }
 
     /// The token endpoint (`<issuer>/token`).
     pub fn token_endpoint(&self) -> String {
-        format!("{}{TOKEN_PATH}", self.inner.public_base())
+        self.state.site.token_endpoint()
     }
 
     /// `127.0.0.1:PORT` (no scheme), for `developerApiEndpoint`.
     pub fn developer_api_endpoint(&self) -> String {
-        self.inner.devapi_endpoint()
+        self.state.site.devapi_endpoint()
     }
 
     /// `http://127.0.0.1:PORT`: the ECS metadata stand-in.
     pub fn metadata_base_url(&self) -> String {
-        self.inner.http_base.clone()
+        self.state.site.http_base.clone()
     }
 
     /// The instance id.
     pub fn instance_id(&self) -> &str {
-        &self.inner.instance_id
+        &self.state.site.instance_id
     }
 
     /// PEM of the CA that signed the TLS server certificate.
     pub fn ca_cert_pem(&self) -> &str {
-        &self.inner.ca_cert_pem
+        &self.state.setup.ca_cert_pem
     }
 
     /// Path of that PEM on disk.
     pub fn ca_cert_path(&self) -> &Path {
-        &self.inner.ca_cert_path
+        &self.state.setup.ca_cert_path
     }
 
     /// PEM of the PCA root CA (trust anchor of `x509-jwt-bearer`).
     pub fn pca_root_pem(&self) -> String {
-        self.inner.pca.root_pem()
+        self.state.keys.pca.root_pem()
     }
 
     /// Path of the OIDC token file used by `client_config(AuthMethod::Oidc)`.
     pub fn oidc_token_path(&self) -> &Path {
-        &self.inner.oidc_token_path
+        &self.state.setup.oidc_token_path
     }
 
     /// The PCA credentials used by `client_config(AuthMethod::Pca)` (issued at start).
     pub fn default_pca_credentials(&self) -> &PcaCredentials {
-        &self.inner.default_pca
+        &self.state.setup.default_pca
     }
 
     /// The seeded client for a method.
     pub fn client_id(&self, method: AuthMethod) -> String {
-        self.inner
-            .client_for(method)
+        client_config::client_for(&self.state, method)
             .map(|c| c.client_id.clone())
             .unwrap_or_default()
     }
 
     /// The secret of the secret-based clients.
     pub fn client_secret(&self) -> &str {
-        self.inner
-            .client_for(AuthMethod::ClientSecretBasic)
+        client_config::client_for(&self.state, AuthMethod::ClientSecretBasic)
             .and_then(|c| c.client_secret.as_deref())
             .unwrap_or("")
     }
@@ -872,59 +611,53 @@ impl Emulator {
     /// Secrets and keys come from the env vars [`CLIENT_SECRET_ENV`] / [`PRIVATE_KEY_ENV`],
     /// which the caller sets (for PCA: the key of [`Emulator::default_pca_credentials`]).
     pub fn client_config(&self, method: AuthMethod) -> Value {
-        self.inner.client_config(method)
+        client_config::client_config(&self.state, method)
     }
 
     /// Everything about this instance as JSON (the `--ready-file` content).
     pub fn info(&self) -> Value {
-        self.inner.info()
+        client_config::info(&self.state)
     }
 
     /// TCP connections accepted since start (plain and TLS, including connections refused with 503
     /// at the connection limit). A keep-alive client opens one per thread; benchmarks check that.
     pub fn connections_accepted(&self) -> u64 {
-        self.inner.connections_accepted.load(Ordering::Relaxed)
+        self.state.server.accepted.load(Ordering::Relaxed)
     }
 
     /// Adds a fault rule (rules are checked in insertion order; the first match applies).
     pub fn set_fault(&self, rule: FaultRule) {
-        lock(&self.inner.faults).push(rule);
+        self.state.faults.push(rule);
     }
 
     /// Removes every fault rule.
     pub fn clear_faults(&self) {
-        lock(&self.inner.faults).clear();
+        self.state.faults.clear();
     }
 
     /// The request log (control-API requests are not recorded).
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.inner.log)
-            .iter()
-            .map(reqlog::LogEntry::recorded)
-            .collect()
+        self.state.log.recorded(None)
     }
 
     /// Empties the request log.
     pub fn clear_requests(&self) {
-        lock(&self.inner.log).clear();
+        self.state.log.clear();
     }
 
     /// Number of logged requests whose path contains `path_contains`.
     pub fn count_requests(&self, path_contains: &str) -> usize {
-        lock(&self.inner.log)
-            .iter()
-            .filter(|r| r.path.contains(path_contains))
-            .count()
+        self.state.log.count(path_contains)
     }
 
     /// A JWT from the trusted OIDC issuer (ES256, `iss` = `<base>/oidc`).
     pub fn mint_oidc_token(&self, subject: &str, lifetime_secs: u64) -> String {
-        self.inner.mint_oidc(subject, lifetime_secs)
+        handlers::discovery::mint_oidc_token(&self.state, subject, lifetime_secs)
     }
 
     /// Issues a client certificate chained leaf <- intermediate <- PCA root.
     pub fn issue_pca_credentials(&self, common_name: &str) -> PcaCredentials {
-        match self.inner.pca.issue(common_name) {
+        match self.state.keys.pca.issue(common_name) {
             Ok(c) => c,
             Err(e) => panic!("{e}"),
         }
@@ -939,24 +672,22 @@ impl Emulator {
 
     /// Like [`Emulator::set_session_status`], reporting an unknown session or status.
     pub fn try_set_session_status(&self, session_id: &str, status: &str) -> Result<(), String> {
-        lock(&self.inner.dev).set_session_status(session_id, status)
+        self.state.devapi.set_session_status(session_id, status)
     }
 
     /// The ids of all 3LO sessions, oldest first.
     pub fn session_ids(&self) -> Vec<String> {
-        lock(&self.inner.dev).session_ids()
+        self.state.devapi.session_ids()
     }
 
     /// Sets the lifetime of access tokens issued from now on.
     pub fn set_token_lifetime(&self, secs: u64) {
-        self.inner
-            .token_lifetime
-            .store(secs.max(1), Ordering::Relaxed);
+        self.state.token.set_lifetime(secs.max(1));
     }
 
     /// Sets the shape of Developer API error bodies.
     pub fn set_error_style(&self, style: ErrorStyle) {
-        self.inner.set_error_style(style);
+        self.state.devapi.set_error_style(style);
     }
 
     /// Stops accepting, closes every connection and the port.
@@ -967,7 +698,7 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
-        self.inner.shutdown.store(true, Ordering::SeqCst);
+        self.state.server.shutdown.store(true, Ordering::SeqCst);
         // Wake the accept loop.
         let wake = match self.addr.ip() {
             IpAddr::V4(v) if v.is_unspecified() => {
@@ -982,7 +713,7 @@ impl Drop for Emulator {
         if let Some(h) = self.accept.take() {
             let _ = h.join();
         }
-        for (_, s) in lock(&self.inner.conns).drain() {
+        for (_, s) in lock(&self.state.server.conns).drain() {
             let _ = s.shutdown(std::net::Shutdown::Both);
         }
         if let Some(d) = self.temp_dir.take() {

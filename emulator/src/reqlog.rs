@@ -1,18 +1,19 @@
-//! The request log, stored cheaply.
+//! The request log, in memory and optionally in a file, stored cheaply.
 //!
-//! Every request that is not a control-API call is logged, so this is on the hot path of every
-//! benchmark. An entry keeps the request's parts as they were parsed — moved in, not copied — and
+//! Every request that is not a control-API call is logged, so logging is on the path of every
+//! request. An entry keeps the request's parts as they were parsed — moved in, not copied — and
 //! header names/values are shared (`Arc<str>`) with the previous request of the same connection
-//! when equal, which is most of them (the ~700-byte `Authorization: Bearer …` in particular). The
-//! derived views of [`RecordedRequest`] (lower-case header names, lossy UTF-8 body, decoded form,
-//! parsed JSON) are computed when the log is read, from the same bytes and by the same rules as
-//! before, so the log reads exactly as it did.
+//! when equal, which is most of them (the bearer token in particular). The derived views of
+//! [`RecordedRequest`] (lower-case header names, lossy UTF-8 body, decoded form, parsed JSON) are
+//! computed when the log is read or written to the file, always by the same rules.
 
 use crate::http::Request;
+use crate::util::lock;
 use crate::util::parse_form;
 use crate::RecordedRequest;
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 
 /// Entries kept: the newest `MAX_ENTRIES`; when full, the oldest `TRIM` are dropped.
 const MAX_ENTRIES: usize = 100_000;
@@ -22,7 +23,7 @@ const TRIM: usize = 10_000;
 pub(crate) struct LogEntry {
     method: String,
     /// Path without the query.
-    pub path: String,
+    path: String,
     query: Option<String>,
     headers: Vec<(Arc<str>, Arc<str>)>,
     body: Vec<u8>,
@@ -90,15 +91,64 @@ impl LogEntry {
     }
 }
 
-/// The in-memory log: the newest [`MAX_ENTRIES`] entries.
-#[derive(Default)]
+/// The request log: the newest [`MAX_ENTRIES`] entries in memory, every entry in the file.
 pub(crate) struct RequestLog {
-    entries: VecDeque<LogEntry>,
+    entries: Mutex<Entries>,
+    file: Option<Mutex<std::fs::File>>,
 }
 
 impl RequestLog {
+    /// A log that also appends JSON lines to `file`.
+    pub fn new(file: Option<std::fs::File>) -> RequestLog {
+        RequestLog {
+            entries: Mutex::new(Entries::default()),
+            file: file.map(Mutex::new),
+        }
+    }
+
+    /// Appends an entry (memory + file).
+    pub fn record(&self, e: LogEntry) {
+        if let Some(f) = &self.file {
+            if let Ok(line) = serde_json::to_string(&e.recorded()) {
+                let mut f = lock(f);
+                let _ = writeln!(f, "{line}");
+            }
+        }
+        lock(&self.entries).push(e);
+    }
+
+    /// The entries whose path contains `path_contains` (all with `None`), oldest first.
+    pub fn recorded(&self, path_contains: Option<&str>) -> Vec<RecordedRequest> {
+        lock(&self.entries)
+            .iter()
+            .filter(|r| path_contains.is_none_or(|f| r.path.contains(f)))
+            .map(LogEntry::recorded)
+            .collect()
+    }
+
+    /// Number of entries whose path contains `path_contains`.
+    pub fn count(&self, path_contains: &str) -> usize {
+        lock(&self.entries)
+            .iter()
+            .filter(|r| r.path.contains(path_contains))
+            .count()
+    }
+
+    /// Removes every entry from memory (the file is kept).
+    pub fn clear(&self) {
+        lock(&self.entries).clear();
+    }
+}
+
+/// The in-memory entries, bounded.
+#[derive(Default)]
+struct Entries {
+    entries: VecDeque<LogEntry>,
+}
+
+impl Entries {
     /// Appends an entry, dropping the oldest ones when full.
-    pub fn push(&mut self, e: LogEntry) {
+    fn push(&mut self, e: LogEntry) {
         if self.entries.len() >= MAX_ENTRIES {
             self.entries.drain(..TRIM);
         }
@@ -106,12 +156,11 @@ impl RequestLog {
     }
 
     /// The entries, oldest first.
-    pub fn iter(&self) -> impl Iterator<Item = &LogEntry> {
+    fn iter(&self) -> impl Iterator<Item = &LogEntry> {
         self.entries.iter()
     }
 
-    /// Removes every entry.
-    pub fn clear(&mut self) {
+    fn clear(&mut self) {
         self.entries.clear();
     }
 }
@@ -176,7 +225,7 @@ mod tests {
 
     #[test]
     fn bounded() {
-        let mut log = RequestLog::default();
+        let mut log = Entries::default();
         for n in 0..MAX_ENTRIES + 1 {
             log.push(LogEntry {
                 method: "GET".into(),

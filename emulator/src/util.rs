@@ -1,8 +1,14 @@
-//! Small helpers: encodings, time, identifiers, PEM.
+//! Small helpers: encodings, time, identifiers, PEM, locks.
 
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::{DecodePaddingMode, Engine};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Locks a mutex, ignoring poisoning (a panicking handler must not wedge the server).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// base64url, no padding on output, padding tolerated on input.
 pub(crate) const B64URL: GeneralPurpose = GeneralPurpose::new(
@@ -40,9 +46,9 @@ pub(crate) fn now_ms() -> u64 {
 
 /// An upper-case random (version 4) UUID, the shape IDaaS uses for request ids.
 ///
-/// Every request gets one, so the random bits come from a per-thread xorshift-multiply generator
-/// seeded once from the OS (one `getrandom` per connection thread, not per request). Request ids
-/// only need to be unique, not unpredictable.
+/// Every request gets one, so the random bits come from a per-thread SplitMix64 generator seeded
+/// once from the OS rather than from the OS for each request: request ids only need to be
+/// unique, not unpredictable.
 pub(crate) fn request_id() -> String {
     use std::cell::Cell;
     thread_local! {

@@ -170,6 +170,23 @@ fn bad_http_and_limits() {
 }
 
 #[test]
+fn a_chunk_size_beyond_the_body_limit_is_413() {
+    let emu = Emulator::start_default();
+    // After a first chunk, sizes near usize::MAX must be refused, not overflow the length sum.
+    for size in ["ffffffffffffffff", "fffffffffffffffe", "100000"] {
+        let req = format!(
+            "POST /health HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n1\r\na\r\n{size}\r\n"
+        );
+        let r = raw(&emu, req.as_bytes());
+        assert!(r.starts_with("HTTP/1.1 413"), "{size}: {r}");
+        assert!(r.contains("request body exceeds 1 MiB"), "{r}");
+    }
+    assert!(
+        raw(&emu, b"GET /health HTTP/1.1\r\nConnection: close\r\n\r\n").starts_with("HTTP/1.1 200")
+    );
+}
+
+#[test]
 fn shutdown_closes_the_port() {
     let emu = Emulator::start_default();
     let addr = emu.local_addr();

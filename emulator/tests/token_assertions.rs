@@ -369,51 +369,55 @@ fn pca_x509_jwt_bearer() {
     assert_eq!(post_form(&a, &te, &no_chain, None).status, 401);
 }
 
+/// A token exchange by the secret client; `requested_token_type` is left out when `None`.
+fn exchange(
+    emu: &Emulator,
+    a: &ureq::Agent,
+    secret: &str,
+    subject: &str,
+    stt: &str,
+    rtt: Option<&str>,
+) -> Reply {
+    let mut fields = vec![
+        ("client_id", "app_secret"),
+        ("client_secret", secret),
+        (
+            "grant_type",
+            "urn:ietf:params:oauth:grant-type:token-exchange",
+        ),
+        ("subject_token", subject),
+        ("subject_token_type", stt),
+    ];
+    if let Some(rtt) = rtt {
+        fields.push(("requested_token_type", rtt));
+    }
+    fields.push(("scope", PAM));
+    post_form(a, &emu.token_endpoint(), &form(&fields), None)
+}
+
+const TT_ACCESS: &str = "urn:ietf:params:oauth:token-type:access_token";
+const TT_ID: &str = "urn:ietf:params:oauth:token-type:id_token";
+
 #[test]
 fn token_exchange() {
     let emu = Emulator::start_default();
     let a = agent(&emu);
-    let te = emu.token_endpoint();
     let user = emu.mint_oidc_token("user-42", 600);
     let ex = |subject: &str, stt: &str| {
-        post_form(
-            &a,
-            &te,
-            &form(&[
-                ("client_id", "app_secret"),
-                ("client_secret", emu.client_secret()),
-                (
-                    "grant_type",
-                    "urn:ietf:params:oauth:grant-type:token-exchange",
-                ),
-                ("subject_token", subject),
-                ("subject_token_type", stt),
-                (
-                    "requested_token_type",
-                    "urn:ietf:params:oauth:token-type:access_token",
-                ),
-                ("scope", PAM),
-            ]),
-            None,
-        )
+        exchange(&emu, &a, emu.client_secret(), subject, stt, Some(TT_ACCESS))
     };
-    let r = ex(&user, "urn:ietf:params:oauth:token-type:id_token");
+    let r = ex(&user, TT_ID);
     assert_eq!(r.status, 200, "{}", r.body);
     let j = r.json();
-    assert_eq!(
-        j["issued_token_type"],
-        "urn:ietf:params:oauth:token-type:access_token"
-    );
+    assert_eq!(j["issued_token_type"], TT_ACCESS);
+    assert_eq!(j["token_type"], "Bearer");
     assert!(j["expires_at"].is_u64());
     let claims = jwt_claims(j["access_token"].as_str().unwrap());
     assert_eq!(claims["sub"], "user-42");
     assert_eq!(claims["act"]["sub"], "app_secret");
     // An emulator access token as subject.
     let at = token_for(&emu, &a, PAM);
-    assert_eq!(
-        ex(&at, "urn:ietf:params:oauth:token-type:access_token").status,
-        200
-    );
+    assert_eq!(ex(&at, TT_ACCESS).status, 200);
     // Refusals: foreign token, bad type, expired.
     let r = ex(
         "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.",
@@ -423,29 +427,95 @@ fn token_exchange() {
     assert_eq!(r.json()["error"], "invalid_grant");
     assert_eq!(ex(&user, "urn:example:bogus").status, 400);
     let expired = emu.mint_oidc_token("user-42", 0);
-    assert_eq!(
-        ex(&expired, "urn:ietf:params:oauth:token-type:id_token").json()["error"],
-        "invalid_grant"
-    );
+    assert_eq!(ex(&expired, TT_ID).json()["error"], "invalid_grant");
     // Client authentication still applies.
-    let r = post_form(
+    let r = exchange(&emu, &a, "bad", &user, TT_ID, None);
+    assert_eq!(r.status, 401);
+}
+
+#[test]
+fn token_exchange_for_an_id_token() {
+    let emu = Emulator::start_default();
+    let a = agent(&emu);
+    let ex = |subject: &str, stt: &str, rtt: &str| {
+        exchange(&emu, &a, emu.client_secret(), subject, stt, Some(rtt))
+    };
+    let user = emu.mint_oidc_token("user-42", 600);
+    let r = ex(&user, TT_ID, TT_ID);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let j = r.json();
+    // RFC 8693 §2.2.1: the issued token is `access_token`; not an access token, so `N_A`.
+    assert_eq!(j["issued_token_type"], TT_ID);
+    assert_eq!(j["token_type"], "N_A");
+    assert_eq!(j["expires_in"], 1200);
+    assert_eq!(j["scope"], PAM);
+    let keys: Vec<&str> = j.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "access_token",
+            "token_type",
+            "expires_in",
+            "expires_at",
+            "scope",
+            "issued_token_type"
+        ]
+    );
+    let id_token = j["access_token"].as_str().unwrap();
+    assert!(verifies_with_issuer_jwks(&emu, &a, id_token));
+    let claims = jwt_claims(id_token);
+    let names: Vec<&str> = claims
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(names, ["iss", "sub", "aud", "iat", "exp"]);
+    assert_eq!(claims["iss"], emu.issuer());
+    assert_eq!(claims["sub"], "user-42");
+    assert_eq!(claims["aud"], "app_secret");
+    let iat = claims["iat"].as_u64().unwrap();
+    assert!(iat.abs_diff(now()) <= 5);
+    assert_eq!(claims["exp"].as_u64().unwrap(), iat + 1200);
+    assert_eq!(j["expires_at"], claims["exp"]);
+
+    // The subject of an access token is its client.
+    let at = token_for(&emu, &a, PAM);
+    let r = ex(&at, TT_ACCESS, TT_ID);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        jwt_claims(r.json()["access_token"].as_str().unwrap())["sub"],
+        "app_secret"
+    );
+
+    // An ID token is not an access token: the Developer API refuses it as a bearer.
+    let r = dev(
+        &emu,
         &a,
-        &te,
-        &form(&[
-            ("client_id", "app_secret"),
-            ("client_secret", "bad"),
-            (
-                "grant_type",
-                "urn:ietf:params:oauth:grant-type:token-exchange",
-            ),
-            ("subject_token", &user),
-            (
-                "subject_token_type",
-                "urn:ietf:params:oauth:token-type:id_token",
-            ),
-            ("scope", PAM),
-        ]),
+        "GET",
+        "/credentials/_/actions/obtain?credentialIdentifier=openai_prod_key",
+        "ObtainCredential",
+        Some(id_token),
         None,
     );
-    assert_eq!(r.status, 401);
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert_eq!(
+        r.json()["error_description"],
+        "bearer token is not an access token"
+    );
+
+    // The subject token is still verified, and other token types are still refused.
+    let expired = emu.mint_oidc_token("user-42", 0);
+    assert_eq!(ex(&expired, TT_ID, TT_ID).json()["error"], "invalid_grant");
+    let r = ex(
+        &user,
+        TT_ID,
+        "urn:ietf:params:oauth:token-type:refresh_token",
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.json()["error_description"],
+        "unsupported requested_token_type urn:ietf:params:oauth:token-type:refresh_token"
+    );
 }

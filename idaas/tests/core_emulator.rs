@@ -13,6 +13,7 @@ use idaas::ManualClock;
 use idaas::RetryPolicy;
 use idaas::TokenExchangeRequest;
 use idaas::TOKEN_TYPE_ACCESS_TOKEN;
+use idaas::TOKEN_TYPE_ID_TOKEN;
 use idaas::TOKEN_TYPE_JWT;
 use idaas::{Client, ClientBuilder, ErrorKind};
 use idaas_emulator::{AuthMethod, Emulator, Fault, FaultRule, Route, TOKEN_PATH};
@@ -376,6 +377,48 @@ fn token_exchange_against_the_emulator() {
         ErrorKind::InvalidArgument
     );
     assert_eq!(token_requests(&emu).len(), 4);
+}
+
+#[test]
+fn token_exchange_for_an_id_token() {
+    use base64::Engine;
+    let emu = Emulator::start_default();
+    let c = client(&emu, AuthMethod::ClientSecretPost);
+    let client_id = emu.client_id(AuthMethod::ClientSecretPost);
+    let subject = c.bearer_token().unwrap();
+    emu.clear_requests();
+    let cred = c
+        .exchange_token(
+            &TokenExchangeRequest::for_access_token(subject.clone())
+                .requested_token_type(TOKEN_TYPE_ID_TOKEN),
+        )
+        .unwrap();
+    assert_eq!(cred.issued_token_type.as_deref(), Some(TOKEN_TYPE_ID_TOKEN));
+    assert_eq!(cred.token_type, "N_A");
+    let payload = cred
+        .access_token
+        .expose()
+        .split('.')
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["iss"], emu.issuer());
+    assert_eq!(claims["sub"], client_id.as_str(), "the subject token's sub");
+    assert_eq!(claims["aud"], client_id.as_str());
+    assert_eq!(claims["exp"].as_u64(), Some(cred.expires_at));
+    let r = token_requests(&emu);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].status, 200);
+    assert_eq!(
+        r[0].form_param("requested_token_type"),
+        Some(TOKEN_TYPE_ID_TOKEN)
+    );
 }
 
 #[test]

@@ -276,3 +276,40 @@ pub fn token_for(emu: &Emulator, agent: &ureq::Agent, scope: &str) -> String {
     assert_eq!(r.status, 200, "{}", r.body);
     r.json()["access_token"].as_str().unwrap().to_string()
 }
+
+/// Whether `token` carries a valid ES256 signature by a key of the issuer's JWKS with the
+/// token's `kid`.
+pub fn verifies_with_issuer_jwks(emu: &Emulator, agent: &ureq::Agent, token: &str) -> bool {
+    let jwks: Value = agent
+        .get(&format!("{}/jwks", emu.issuer()))
+        .call()
+        .expect("JWKS")
+        .into_body()
+        .read_to_string()
+        .map(|t| serde_json::from_str(&t).expect("JWKS JSON"))
+        .expect("JWKS body");
+    let (input, sig) = token.rsplit_once('.').expect("JWT");
+    let header: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(input.split('.').next().expect("header"))
+            .expect("b64"),
+    )
+    .expect("header JSON");
+    let Some(key) = jwks["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .find(|k| k["kid"] == header["kid"])
+    else {
+        return false;
+    };
+    let coord = |n: &str| URL_SAFE_NO_PAD.decode(key[n].as_str().expect("coordinate"));
+    let mut point = vec![4u8];
+    point.extend(coord("x").expect("x"));
+    point.extend(coord("y").expect("y"));
+    let sig = URL_SAFE_NO_PAD.decode(sig).expect("signature");
+    header["alg"] == "ES256"
+        && ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, point)
+            .verify(input.as_bytes(), &sig)
+            .is_ok()
+}
