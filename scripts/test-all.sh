@@ -20,12 +20,14 @@ want() { [[ " $STAGES " == *" $1 "* ]]; }
 if want lint; then
   stage "rustfmt + clippy"
   cargo fmt --all -- --check
-  cargo clippy --locked --workspace --all-targets -- -D warnings
+  cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
 fi
 
 if want docs; then
-  stage "docs: D-n and core.md/pam.md § references resolve in docs/"
+  stage "docs and contract: references resolve in docs/; the JSON Schema and the bindings' generated files are current"
   scripts/check-doc-refs.sh
+  cargo test --locked -q -p idaas --features json-schema --test contract
+  python3 scripts/gen-contract.py --check
 fi
 
 if want supply; then
@@ -59,7 +61,7 @@ if want fuzz; then
   done
 fi
 
-if want c && [ -d tests/c ]; then
+if want c && [ -d idaas-ffi/tests/c ]; then
   stage "C ABI: header, symbols, C tests (plain, valgrind, ASan)"
   make check-header check-symbols
   make c-test

@@ -23,6 +23,7 @@ use serde::Serialize;
 #[cfg_attr(feature = "json-schema", schemars(rename = "Credential"))]
 pub struct CredentialJson<'a> {
     /// The access token (a secret).
+    #[cfg_attr(feature = "json-schema", schemars(extend("x-secret" = true)))]
     pub access_token: &'a str,
     /// The token type, e.g. `Bearer`.
     pub token_type: &'a str,
@@ -129,6 +130,32 @@ pub fn parse_credential(json: &str) -> Result<Credential> {
         issued_token_type: c.issued_token_type,
         scope: c.scope,
         ..Credential::default()
+    })
+}
+
+/// The JSON Schema (draft-07) of every result shape, one `definitions` entry per type: the source
+/// the bindings' types are generated from (`contract/results.schema.json`, kept current by
+/// `scripts/gen-contract.py`).
+#[cfg(feature = "json-schema")]
+pub fn schema() -> serde_json::Value {
+    use crate::pam;
+    let mut g = schemars::generate::SchemaSettings::draft07()
+        .for_serialize()
+        .into_generator();
+    g.subschema_for::<CredentialJson<'static>>();
+    g.subschema_for::<pam::JwtContent>();
+    g.subschema_for::<pam::JwtTokenResponse>();
+    g.subschema_for::<pam::AuthenticationToken>();
+    g.subschema_for::<pam::NextTokenPageableResponse<pam::AuthenticationToken>>();
+    g.subschema_for::<pam::OAuthAccessTokenContent>();
+    g.subschema_for::<pam::OAuthAuthorizationSession>();
+    g.subschema_for::<pam::OAuthAuthenticationTokenResponse>();
+    g.subschema_for::<pam::OAuthAuthorizationSessionResponse>();
+    serde_json::json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "idaas results",
+        "description": "The JSON shapes of the results of the C ABI, the bindings, the CLI and the agent. Generated from the Rust types of idaas (idaas/src/json.rs): do not edit.",
+        "definitions": g.take_definitions(true),
     })
 }
 

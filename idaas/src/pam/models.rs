@@ -16,19 +16,26 @@ use crate::secret::secret_serde;
 
 /// The JWT material of a JWT authentication token (`jwtContent`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct JwtContent {
     /// The JWT (secret).
     #[serde(with = "secret_serde")]
+    #[cfg_attr(feature = "json-schema", schemars(with = "String", extend("x-secret" = true)))]
     pub jwt_value: SecretString,
     /// The derived short token, when one was requested (secret; as powerful as the JWT).
     #[serde(with = "secret_serde::option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "json-schema",
+        schemars(with = "Option<String>", extend("x-secret" = true))
+    )]
     pub derived_short_token: Option<SecretString>,
 }
 
 /// Reply of `GenerateJwtAuthenticationToken` (pam.md §4.6; §5 `JwtTokenResponse`, plus the other
 /// reply fields, which the references drop).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct JwtTokenResponse {
     /// `instanceId`.
@@ -62,6 +69,7 @@ pub struct JwtTokenResponse {
 
 /// One authentication token as listed by `ListAuthenticationTokens` (no token material).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct AuthenticationToken {
     /// `instanceId`.
@@ -92,7 +100,12 @@ pub struct AuthenticationToken {
 
 /// One page of a cursor-paged list (pam.md §4.9).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", default)]
+#[cfg_attr(
+    feature = "json-schema",
+    schemars(rename = "AuthenticationTokenPage", bound = "T: schemars::JsonSchema + Default")
+)]
 pub struct NextTokenPageableResponse<T> {
     /// The page's items (never null; a missing `entities` is an empty list).
     pub entities: Vec<T>,
@@ -113,10 +126,12 @@ impl<T> NextTokenPageableResponse<T> {
 
 /// An OAuth access token held by IDaaS (`oauthAccessTokenContent`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct OAuthAccessTokenContent {
     /// `accessTokenValue`: the OAuth access token (secret).
     #[serde(with = "secret_serde")]
+    #[cfg_attr(feature = "json-schema", schemars(with = "String", extend("x-secret" = true)))]
     pub access_token_value: SecretString,
     /// `tokenType` (usually `Bearer`).
     pub token_type: Option<String>,
@@ -126,6 +141,7 @@ pub struct OAuthAccessTokenContent {
 
 /// A pending user authorization (`oauthAuthorizationSession`, 3LO).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct OAuthAuthorizationSession {
     /// `sessionId`.
@@ -140,6 +156,7 @@ pub struct OAuthAuthorizationSession {
 
 /// Reply of `FetchOAuthAuthenticationToken` (pam.md §4.3, §5).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct OAuthAuthenticationTokenResponse {
     /// `instanceId`.
@@ -186,6 +203,7 @@ impl OAuthAuthenticationTokenResponse {
 
 /// Reply of `GetOAuthAuthorizationSession` (pam.md §4.4, §5).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct OAuthAuthorizationSessionResponse {
     /// `instanceId`.
