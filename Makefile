@@ -47,6 +47,7 @@ TEST_LIB_DIR := $(CARGO_TARGET_DIR)/ffi-test
 EMU_DIR      := $(CARGO_TARGET_DIR)/debug
 C_BUILD      := $(CARGO_TARGET_DIR)/c
 VERSION      := $(shell sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n1)
+URL          := $(shell sed -n 's/^repository *= *"\(.*\)"/\1/p' Cargo.toml | head -n1)
 
 # Native libraries the Rust static library needs (rustc --print native-static-libs on Linux).
 STATIC_LIBS  := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
@@ -141,7 +142,8 @@ c-test-asan: c-test-lib emulator-bin
 pkgconfig:
 	@mkdir -p $(C_BUILD)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
-	    -e 's|@VERSION@|$(VERSION)|g' -e 's|@STATIC_LIBS@|$(STATIC_LIBS)|g' idaas-ffi/idaas.pc.in > $(C_BUILD)/idaas.pc
+	    -e 's|@VERSION@|$(VERSION)|g' -e 's|@STATIC_LIBS@|$(STATIC_LIBS)|g' -e 's|@URL@|$(URL)|g' \
+	    idaas-ffi/pkg/idaas.pc.in > $(C_BUILD)/idaas.pc
 	@echo "pkgconfig: $(C_BUILD)/idaas.pc"
 
 install: lib pkgconfig

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Builds the release artifacts into dist/ — one command for every ecosystem:
+#
+#   dist/idaas-<version>-<triple>.tar.gz   C/C++: include/, lib/ (libidaas.so.<version> with its
+#                                          SONAME symlinks, libidaas.a), lib/pkgconfig/idaas.pc,
+#                                          lib/cmake/idaas/ (config + version; imported targets
+#                                          idaas::idaas and idaas::idaas_static), LICENSE
+#   dist/<triple>/                         the same, unpacked (what the bindings package)
+#   dist/native-static-libs.<triple>       the system libraries the static library needs
+#   dist/sizes.txt                         the artifact sizes (also printed)
+#
+# Usage: scripts/dist.sh                  every triple of TRIPLES
+#        TRIPLES="x86_64-unknown-linux-gnu" scripts/dist.sh
+#        scripts/dist.sh --check-tools    say which cross tools are missing, then exit
+#
+# Cross toolchains (installed by scripts/setup-tools.sh): rustup targets for each triple; Debian's
+# gcc-aarch64-linux-gnu + libc6-dev-arm64-cross (aarch64 linker and C compiler for ring), musl-tools
+# (musl-gcc). The musl libraries are built against musl's libc dynamically (-crt-static off) so that
+# the shared library and Node's addon load on Alpine; a static musl program links libidaas.a.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+TRIPLES=${TRIPLES:-"x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-unknown-linux-musl"}
+DIST=${DIST:-$ROOT/dist}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+export CARGO_TERM_COLOR=never
+VERSION=$(sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n1)
+MAJOR=${VERSION%%.*}
+MINOR=$(echo "$VERSION" | cut -d. -f2)
+URL=$(sed -n 's/^repository *= *"\(.*\)"/\1/p' Cargo.toml | head -n1)
+
+# The C toolchain of a triple: linker and C compiler (ring compiles C and assembly), strip.
+triple_env() {
+  case "$1" in
+    x86_64-unknown-linux-gnu) STRIP=strip ;;
+    aarch64-unknown-linux-gnu)
+      export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
+      export CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc
+      export AR_aarch64_unknown_linux_gnu=aarch64-linux-gnu-ar
+      STRIP=aarch64-linux-gnu-strip ;;
+    x86_64-unknown-linux-musl)
+      export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER=musl-gcc
+      export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="-C target-feature=-crt-static"
+      export CC_x86_64_unknown_linux_musl=musl-gcc
+      STRIP=strip ;;
+    *) echo "dist.sh: no toolchain settings for $1 (add them to triple_env)" >&2; exit 2 ;;
+  esac
+}
+
+tool_for() {
+  case "$1" in
+    aarch64-unknown-linux-gnu) echo aarch64-linux-gnu-gcc ;;
+    x86_64-unknown-linux-musl) echo musl-gcc ;;
+    *) echo cc ;;
+  esac
+}
+
+check_tools() {
+  local missing=0
+  for t in $TRIPLES; do
+    if ! rustup target list --installed 2>/dev/null | grep -qx "$t"; then
+      echo "missing: rust target $t (rustup target add $t)"; missing=1
+    fi
+    if ! command -v "$(tool_for "$t")" >/dev/null 2>&1; then
+      echo "missing: $(tool_for "$t") for $t"; missing=1
+    fi
+  done
+  return $missing
+}
+
+if [ "${1:-}" = "--check-tools" ]; then
+  check_tools && echo "dist.sh: every tool is present"
+  exit $?
+fi
+check_tools || { echo "dist.sh: install the missing tools (scripts/setup-tools.sh)" >&2; exit 1; }
+[ -f include/idaas.h ] || { echo "dist.sh: include/idaas.h missing" >&2; exit 1; }
+
+mkdir -p "$DIST"
+: > "$DIST/sizes.txt"
+size_of() { stat -c %s "$1"; }
+record_size() { # record_size LABEL FILE
+  local b; b=$(size_of "$2")
+  awk -v l="$1" -v b="$b" 'BEGIN { printf "%-58s %10d bytes  %6.2f MiB\n", l, b, b / 1048576 }' \
+    | tee -a "$DIST/sizes.txt"
+}
+
+for triple in $TRIPLES; do
+  echo "=== $triple"
+  (
+    triple_env "$triple"
+    cargo build --locked --release -p idaas-ffi --target "$triple"
+    # The system libraries the static library needs, as rustc says (the one source of link flags
+    # for pkg-config, CMake, cgo and the other bindings). Only idaas-ffi is recompiled for this.
+    cargo rustc --locked --release -p idaas-ffi --target "$triple" --crate-type staticlib \
+        -- --print native-static-libs 2>&1 \
+      | sed -n 's/.*native-static-libs: //p' | tail -n1 > "$DIST/native-static-libs.$triple"
+    [ -s "$DIST/native-static-libs.$triple" ] || { echo "dist.sh: no native-static-libs for $triple" >&2; exit 1; }
+
+    out=$DIST/$triple
+    rm -rf "$out"
+    mkdir -p "$out/include" "$out/lib/pkgconfig" "$out/lib/cmake/idaas"
+    built=$CARGO_TARGET_DIR/$triple/release
+    cp include/idaas.h "$out/include/"
+    cp LICENSE "$out/"
+    cp "$built/libidaas.so" "$out/lib/libidaas.so.$VERSION"
+    "$STRIP" --strip-unneeded "$out/lib/libidaas.so.$VERSION"
+    ln -sf "libidaas.so.$VERSION" "$out/lib/libidaas.so.$MAJOR"
+    ln -sf "libidaas.so.$MAJOR" "$out/lib/libidaas.so"
+    cp "$built/libidaas.a" "$out/lib/libidaas.a"
+    "$STRIP" --strip-debug "$out/lib/libidaas.a"
+    libs=$(cat "$DIST/native-static-libs.$triple")
+    sed -e 's|@PREFIX@|${pcfiledir}/../..|' -e 's|@LIBDIR@|${prefix}/lib|' \
+        -e 's|@INCLUDEDIR@|${prefix}/include|' -e "s|@VERSION@|$VERSION|" -e "s|@URL@|$URL|" \
+        -e "s|@STATIC_LIBS@|$libs|" idaas-ffi/pkg/idaas.pc.in > "$out/lib/pkgconfig/idaas.pc"
+    cmake_libs=$(echo "$libs" | tr ' ' '\n' | sed -n 's/^-l//p' | paste -sd';' -)
+    for f in idaas-config idaas-config-version; do
+      sed -e "s|@VERSION@|$VERSION|g" -e "s|@MAJOR@|$MAJOR|g" -e "s|@MINOR@|$MINOR|g" \
+          -e "s|@CMAKE_STATIC_LIBS@|$cmake_libs|g" "idaas-ffi/pkg/$f.cmake.in" > "$out/lib/cmake/idaas/$f.cmake"
+    done
+    tar -C "$DIST" --owner=0 --group=0 --numeric-owner --sort=name \
+        --transform "s|^$triple|idaas-$VERSION-$triple|" \
+        -czf "$DIST/idaas-$VERSION-$triple.tar.gz" "$triple"
+  )
+  record_size "libidaas.so (stripped) $triple" "$DIST/$triple/lib/libidaas.so.$VERSION"
+  record_size "libidaas.a (strip --strip-debug) $triple" "$DIST/$triple/lib/libidaas.a"
+  record_size "idaas-$VERSION-$triple.tar.gz" "$DIST/idaas-$VERSION-$triple.tar.gz"
+done
+
+echo "dist.sh: artifacts in $DIST (sizes in $DIST/sizes.txt)"
