@@ -17,6 +17,13 @@ T0=$(date +%s)
 stage() { printf '\n=== %s (%ss elapsed)\n' "$1" "$(( $(date +%s) - T0 ))"; }
 want() { [[ " $STAGES " == *" $1 "* ]]; }
 
+# Every tool the stages need beyond the machine's base toolchains is installed here (and said so);
+# SETUP=0 skips it.
+if [ "${SETUP:-1}" != 0 ]; then
+  stage "tools (scripts/setup-tools.sh)"
+  scripts/setup-tools.sh
+fi
+
 if want lint; then
   stage "rustfmt + clippy"
   cargo fmt --all -- --check
