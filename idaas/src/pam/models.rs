@@ -104,7 +104,10 @@ pub struct AuthenticationToken {
 #[serde(rename_all = "camelCase", default)]
 #[cfg_attr(
     feature = "json-schema",
-    schemars(rename = "AuthenticationTokenPage", bound = "T: schemars::JsonSchema + Default")
+    schemars(
+        rename = "AuthenticationTokenPage",
+        bound = "T: schemars::JsonSchema + Default"
+    )
 )]
 pub struct NextTokenPageableResponse<T> {
     /// The page's items (never null; a missing `entities` is an empty list).
