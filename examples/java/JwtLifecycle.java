@@ -1,3 +1,4 @@
+import dev.idaas.Idaas;
 import dev.idaas.IdaasClient;
 import dev.idaas.IdaasException;
 import dev.idaas.JwtOptions;
@@ -12,21 +13,20 @@ import java.util.Map;
  * jwt_lifecycle (the Java twin of examples/c/jwt_lifecycle.c): a bearer token, an API key, then a JWT
  * authentication token: generate → validate → revoke → validate → reinstate → validate.
  *
- *   java -cp idaas.jar JwtLifecycle.java CONFIG_JSON_PATH [CREDENTIAL_PROVIDER [SUBJECT [AUDIENCE]]]
+ *   java -cp idaas.jar:gson.jar JwtLifecycle.java [CONFIG_JSON_PATH [CREDENTIAL_PROVIDER [SUBJECT [AUDIENCE]]]]
  *
- * Defaults match the emulator: partner_jwt, billing-agent, https://api.partner.example.
+ * Without CONFIG_JSON_PATH (or with "-"), Idaas.init() finds the configuration:
+ * CLOUD_IDAAS_CONFIG_PATH, else ~/.cloud_idaas/client-config.json. Defaults match the emulator:
+ * partner_jwt, billing-agent, https://api.partner.example.
  */
 public class JwtLifecycle {
     public static void main(String[] args) {
-        if (args.length < 1) {
-            System.err.println("usage: JwtLifecycle CONFIG_JSON_PATH [CREDENTIAL_PROVIDER [SUBJECT [AUDIENCE]]]");
-            System.exit(2);
-        }
+        boolean lookup = args.length == 0 || args[0].equals("-");
         String provider = args.length > 1 ? args[1] : "partner_jwt";
         String subject = args.length > 2 ? args[2] : "billing-agent";
         String audience = args.length > 3 ? args[3] : "https://api.partner.example";
 
-        try (IdaasClient client = IdaasClient.fromFile(Path.of(args[0]));
+        try (IdaasClient client = lookup ? Idaas.init() : Idaas.init(Path.of(args[0]));
              PamClient pam = client.pamClient()) {
             String bearer = client.getBearerToken();
             System.out.printf("bearer token: %.12s... (%d chars)%n", bearer, bearer.length());
@@ -46,7 +46,7 @@ public class JwtLifecycle {
             show(pam, jwt, "after reinstate:");
         } catch (IdaasException e) {
             System.err.printf("failed: [%s] %s%n", e.kind(), e.getMessage());
-            System.exit(e.code() / 100 != 0 ? e.code() / 100 : 1);
+            System.exit(Math.max(1, e.errorClass().value())); // 1 argument, 2 config, 3 authentication ...
         }
     }
 

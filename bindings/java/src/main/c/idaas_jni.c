@@ -7,9 +7,14 @@
  *   NUL is rejected (it would silently truncate the C string).
  * - Strings owned by the library come back to Java as byte[] (UTF-8) and are released with
  *   idaas_string_free (which zeroes them); Java decodes them and wipes the array.
- * - Errors become a Java exception built by dev.idaas.IdaasException.fromNative(...).
+ * - Errors become a Java exception built by dev.idaas.IdaasException.fromNative(...), with the
+ *   library's class (idaas_code_class) and retry verdict (idaas_error_is_retryable): Java re-derives
+ *   neither.
  * - Callbacks (log, plugin) may arrive on any native thread: the thread is attached as a daemon once
  *   and detached by a pthread key destructor when it exits.
+ * - A callback object (TokenPlugin, IdaasLogger) given to a config is held by a JNI global reference,
+ *   its user_data; the library calls release_global_ref (its free_user_data) once no config or client
+ *   needs it any more, which deletes the reference so the object can be collected.
  */
 #include <jni.h>
 #include <pthread.h>
@@ -48,25 +53,30 @@ static void throw_error(JNIEnv *env, idaas_code code, idaas_error *err) {
         idaas_error_free(err);
         return;
     }
-    jint c = err ? (jint)idaas_error_code(err) : (jint)code;
+    uint32_t c = err ? (uint32_t)idaas_error_code(err) : (uint32_t)code;
+    jint cls = (jint)idaas_code_class(c);
+    jboolean retryable = idaas_error_is_retryable(err) ? JNI_TRUE : JNI_FALSE;
     jint http = err ? (jint)idaas_error_http_status(err) : 0;
-    jbyteArray kind = bytes_of(env, err ? idaas_error_kind_name(err) : idaas_code_name(code));
-    jbyteArray msg = bytes_of(env, err ? idaas_error_message(err) : idaas_code_name(code));
+    jbyteArray kind = bytes_of(env, err ? idaas_error_kind_name(err) : idaas_code_name(c));
+    jbyteArray msg = bytes_of(env, err ? idaas_error_message(err) : idaas_code_name(c));
     jbyteArray server = bytes_of(env, err ? idaas_error_server_code(err) : NULL);
     jbyteArray req = bytes_of(env, err ? idaas_error_request_id(err) : NULL);
     idaas_error_free(err);
     if ((*env)->ExceptionCheck(env)) return; /* OOM */
-    jobject ex = (*env)->CallStaticObjectMethod(env, g_exc_cls, g_exc_from_native, c, http, kind, msg, server, req);
+    jobject ex = (*env)->CallStaticObjectMethod(env, g_exc_cls, g_exc_from_native, (jint)c, cls, retryable, http,
+                                                kind, msg, server, req);
     if (ex && !(*env)->ExceptionCheck(env)) (*env)->Throw(env, (jthrowable)ex);
 }
 
-/* A local argument error (no idaas_error): code + message. */
+/* A local argument error of the glue (no idaas_error): code + message, never retryable. */
 static void throw_local(JNIEnv *env, jint code, const char *message) {
     if ((*env)->ExceptionCheck(env)) return;
     jbyteArray kind = bytes_of(env, idaas_code_name((uint32_t)code));
     jbyteArray msg = bytes_of(env, message);
     if ((*env)->ExceptionCheck(env)) return;
-    jobject ex = (*env)->CallStaticObjectMethod(env, g_exc_cls, g_exc_from_native, code, 0, kind, msg, NULL, NULL);
+    jobject ex = (*env)->CallStaticObjectMethod(env, g_exc_cls, g_exc_from_native, code,
+                                                (jint)idaas_code_class((uint32_t)code), JNI_FALSE, 0, kind, msg,
+                                                NULL, NULL);
     if (ex && !(*env)->ExceptionCheck(env)) (*env)->Throw(env, (jthrowable)ex);
 }
 
@@ -134,13 +144,13 @@ static int jstr_get(JNIEnv *env, jstring s, jstr *out) {
             dst[j++] = (char)(0x80 | (c & 0x3F));
         }
     }
-    idaas_secure_zero(u, (size_t)n * sizeof(jchar));
+    idaas_buffer_wipe(u, (size_t)n * sizeof(jchar));
     if (u != ustack) free(u);
     dst[j] = '\0';
     out->p = dst;
     out->len = j;
     if (nul) {
-        idaas_secure_zero(dst, j);
+        idaas_buffer_wipe(dst, j);
         if (out->heap) free(dst);
         out->p = NULL;
         throw_local(env, IDAAS_CODE_INVALID_ARGUMENT, "a string argument contains a NUL character");
@@ -152,7 +162,7 @@ static int jstr_get(JNIEnv *env, jstring s, jstr *out) {
 /* Wipes (arguments may be secrets: tokens, configuration JSON) and frees. */
 static void jstr_release(jstr *s) {
     if (!s->p) return;
-    idaas_secure_zero(s->p, s->len);
+    idaas_buffer_wipe(s->p, s->len);
     if (s->heap) free(s->p);
     s->p = NULL;
 }
@@ -188,8 +198,9 @@ static JNIEnv *attach_env(void) {
     return env;
 }
 
+/* user_data: the global ref of a config's IdaasLogger, or NULL for the process-wide callback (the
+ * Java side then forwards to System.Logger). */
 static void log_cb(uint32_t level, const char *target, const char *message, void *user_data) {
-    (void)user_data;
     JNIEnv *env = attach_env();
     if (!env) return;
     if ((*env)->PushLocalFrame(env, 8) != 0) {
@@ -198,7 +209,7 @@ static void log_cb(uint32_t level, const char *target, const char *message, void
     }
     jbyteArray t = bytes_of(env, target);
     jbyteArray m = bytes_of(env, message);
-    if (!(*env)->ExceptionCheck(env)) (*env)->CallStaticVoidMethod(env, g_cb_cls, g_cb_log, (jint)level, t, m);
+    if (!(*env)->ExceptionCheck(env)) (*env)->CallStaticVoidMethod(env, g_cb_cls, g_cb_log, (jobject)user_data, (jint)level, t, m);
     if ((*env)->ExceptionCheck(env)) (*env)->ExceptionClear(env);
     (*env)->PopLocalFrame(env, NULL);
 }
@@ -276,6 +287,14 @@ static int32_t url_cb(const char *url, void *user_data) {
     return (int32_t)r;
 }
 
+/* The free_user_data of config callbacks: deletes the global ref held as user_data. The library calls
+ * it once, from any thread (a native refresh thread, the cleaner thread freeing a client ...). */
+static void release_global_ref(void *user_data) {
+    if (!user_data) return;
+    JNIEnv *env = attach_env();
+    if (env) (*env)->DeleteGlobalRef(env, (jobject)user_data);
+}
+
 /* ---- load ------------------------------------------------------------------------------------------ */
 
 static jclass global_class(JNIEnv *env, const char *name) {
@@ -293,10 +312,10 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved) {
     if ((*vm)->GetEnv(vm, (void **)&env, JNI_VERSION_1_8) != JNI_OK) return JNI_ERR;
     if (!(g_exc_cls = global_class(env, "dev/idaas/IdaasException"))) return JNI_ERR;
     g_exc_from_native = (*env)->GetStaticMethodID(env, g_exc_cls, "fromNative",
-                                                  "(II[B[B[B[B)Ldev/idaas/IdaasException;");
+                                                  "(IIZI[B[B[B[B)Ldev/idaas/IdaasException;");
     if (!g_exc_from_native) return JNI_ERR;
     if (!(g_cb_cls = global_class(env, "dev/idaas/Callbacks"))) return JNI_ERR;
-    g_cb_log = (*env)->GetStaticMethodID(env, g_cb_cls, "log", "(I[B[B)V");
+    g_cb_log = (*env)->GetStaticMethodID(env, g_cb_cls, "log", "(Ljava/lang/Object;I[B[B)V");
     g_cb_plugin = (*env)->GetStaticMethodID(env, g_cb_cls, "plugin", "(Ljava/lang/Object;[B)Ljava/lang/Object;");
     g_cb_url = (*env)->GetStaticMethodID(env, g_cb_cls, "onUrl", "(Ljava/lang/Object;[B)I");
     if (!g_cb_log || !g_cb_plugin || !g_cb_url) return JNI_ERR;
@@ -326,6 +345,11 @@ JNIEXPORT jbyteArray FN(codeName)(JNIEnv *env, jclass c, jint code) {
     return bytes_of(env, idaas_code_name((uint32_t)code));
 }
 
+JNIEXPORT jint FN(codeClass)(JNIEnv *env, jclass c, jint code) {
+    (void)env; (void)c;
+    return (jint)idaas_code_class((uint32_t)code);
+}
+
 JNIEXPORT void FN(debugPanic)(JNIEnv *env, jclass c) {
     (void)c;
     idaas_error *err = NULL;
@@ -333,25 +357,13 @@ JNIEXPORT void FN(debugPanic)(JNIEnv *env, jclass c) {
     CHECK_RC(rc, err);
 }
 
-JNIEXPORT void FN(setLogger)(JNIEnv *env, jclass c, jint max_level) {
+/* The process-wide log callback (records of clients without a logger of their own, and of the HTTP
+ * stack), forwarded to System.Logger; max_level 0 removes it. */
+JNIEXPORT void FN(logSetCallback)(JNIEnv *env, jclass c, jint max_level) {
     (void)c;
     idaas_error *err = NULL;
-    idaas_code rc = max_level <= 0 ? idaas_set_logger(NULL, NULL, 0, &err)
-                                   : idaas_set_logger(log_cb, NULL, (uint32_t)max_level, &err);
-    CHECK_RC(rc, err);
-}
-
-JNIEXPORT void FN(registerPlugin)(JNIEnv *env, jclass c, jstring name, jobject plugin) {
-    (void)c;
-    jstr n;
-    if (jstr_get(env, name, &n) != 0) return;
-    /* The global ref lives for the process: clients built with this plugin may outlive any
-     * re-registration (see idaas_register_plugin). */
-    jobject g = plugin ? (*env)->NewGlobalRef(env, plugin) : NULL;
-    idaas_error *err = NULL;
-    idaas_code rc = idaas_register_plugin(n.p, g ? plugin_cb : NULL, g, &err);
-    jstr_release(&n);
-    if (rc != IDAAS_CODE_OK && g) (*env)->DeleteGlobalRef(env, g);
+    idaas_code rc = max_level <= 0 ? idaas_log_set_callback(NULL, NULL, 0, &err)
+                                   : idaas_log_set_callback(log_cb, NULL, (uint32_t)max_level, &err);
     CHECK_RC(rc, err);
 }
 
@@ -381,43 +393,82 @@ JNIEXPORT void FN(cancelFree)(JNIEnv *env, jclass c, jlong h) {
     idaas_cancel_free((idaas_cancel *)(intptr_t)h);
 }
 
+/* ---- config ------------------------------------------------------------------------------------------ */
+
+/* idaas_config_load: the file at path, or (path null) CLOUD_IDAAS_CONFIG_PATH, else the default file. */
+JNIEXPORT jlong FN(configLoad)(JNIEnv *env, jclass c, jstring path) {
+    (void)c;
+    jstr p;
+    if (jstr_get(env, path, &p) != 0) return 0;
+    idaas_config *out = NULL;
+    idaas_error *err = NULL;
+    idaas_code rc = idaas_config_load(p.p, &out, &err);
+    jstr_release(&p);
+    CHECK_RC(rc, err);
+    return (jlong)(intptr_t)out;
+}
+
+JNIEXPORT jlong FN(configFromJson)(JNIEnv *env, jclass c, jstring json) {
+    (void)c;
+    jstr j;
+    if (jstr_get(env, json, &j) != 0) return 0;
+    idaas_config *out = NULL;
+    idaas_error *err = NULL;
+    idaas_code rc = idaas_config_from_json(j.p, &out, &err);
+    jstr_release(&j);
+    CHECK_RC(rc, err);
+    return (jlong)(intptr_t)out;
+}
+
+/* The plugin object is held by a global ref until the library releases it (release_global_ref). */
+JNIEXPORT void FN(configAddPlugin)(JNIEnv *env, jclass c, jlong h, jstring name, jobject plugin) {
+    (void)c;
+    jstr n;
+    if (jstr_get(env, name, &n) != 0) return;
+    jobject g = plugin ? (*env)->NewGlobalRef(env, plugin) : NULL;
+    if (plugin && !g) {
+        jstr_release(&n);
+        throw_local(env, IDAAS_CODE_INTERNAL, "out of memory holding the plugin");
+        return;
+    }
+    idaas_error *err = NULL;
+    idaas_code rc = idaas_config_add_plugin((idaas_config *)(intptr_t)h, n.p, g ? plugin_cb : NULL, g,
+                                            release_global_ref, &err);
+    jstr_release(&n);
+    /* On error the library does not call free_user_data: the reference is still ours. */
+    if (rc != IDAAS_CODE_OK && g) (*env)->DeleteGlobalRef(env, g);
+    CHECK_RC(rc, err);
+}
+
+/* logger null: removes the config's logger (its clients then log to the process-wide callback). */
+JNIEXPORT void FN(configSetLogger)(JNIEnv *env, jclass c, jlong h, jobject logger, jint max_level) {
+    (void)c;
+    jobject g = logger ? (*env)->NewGlobalRef(env, logger) : NULL;
+    if (logger && !g) {
+        throw_local(env, IDAAS_CODE_INTERNAL, "out of memory holding the logger");
+        return;
+    }
+    idaas_error *err = NULL;
+    idaas_code rc = idaas_config_set_logger((idaas_config *)(intptr_t)h, g ? log_cb : NULL, g,
+                                            (uint32_t)(max_level < 0 ? 0 : max_level), release_global_ref, &err);
+    if (rc != IDAAS_CODE_OK && g) (*env)->DeleteGlobalRef(env, g);
+    CHECK_RC(rc, err);
+}
+
+JNIEXPORT void FN(configFree)(JNIEnv *env, jclass c, jlong h) {
+    (void)env; (void)c;
+    idaas_config_free((idaas_config *)(intptr_t)h);
+}
+
 /* ---- client ------------------------------------------------------------------------------------------ */
 
-JNIEXPORT jlong FN(clientNewFromFile)(JNIEnv *env, jclass c, jstring path, jstring opts) {
-    (void)c;
-    jstr p, o;
-    if (jstr_get(env, path, &p) != 0) return 0;
-    if (jstr_get(env, opts, &o) != 0) { jstr_release(&p); return 0; }
-    idaas_client *out = NULL;
-    idaas_error *err = NULL;
-    idaas_code rc = idaas_client_new_from_file(p.p, o.p, &out, &err);
-    jstr_release(&p);
-    jstr_release(&o);
-    CHECK_RC(rc, err);
-    return (jlong)(intptr_t)out;
-}
-
-JNIEXPORT jlong FN(clientNewFromJson)(JNIEnv *env, jclass c, jstring json, jstring opts) {
-    (void)c;
-    jstr j, o;
-    if (jstr_get(env, json, &j) != 0) return 0;
-    if (jstr_get(env, opts, &o) != 0) { jstr_release(&j); return 0; }
-    idaas_client *out = NULL;
-    idaas_error *err = NULL;
-    idaas_code rc = idaas_client_new_from_json(j.p, o.p, &out, &err);
-    jstr_release(&j);
-    jstr_release(&o);
-    CHECK_RC(rc, err);
-    return (jlong)(intptr_t)out;
-}
-
-JNIEXPORT jlong FN(clientNewDefault)(JNIEnv *env, jclass c, jstring opts) {
+JNIEXPORT jlong FN(clientNew)(JNIEnv *env, jclass c, jlong config, jstring opts) {
     (void)c;
     jstr o;
     if (jstr_get(env, opts, &o) != 0) return 0;
     idaas_client *out = NULL;
     idaas_error *err = NULL;
-    idaas_code rc = idaas_client_new_default(o.p, &out, &err);
+    idaas_code rc = idaas_client_new(H(idaas_config, config), o.p, &out, &err);
     jstr_release(&o);
     CHECK_RC(rc, err);
     return (jlong)(intptr_t)out;
@@ -447,7 +498,7 @@ JNIEXPORT jint FN(clientGetTokenInto)(JNIEnv *env, jclass c, jlong h, jstring sc
         } else {
             ret = -(jint)len;
         }
-        idaas_secure_zero(stack, len);
+        idaas_buffer_wipe(stack, len);
     }
     /* A token longer than the stack buffer (len = required size): a heap buffer; a refresh may change
      * the size between two calls, hence the loop. */
@@ -470,32 +521,13 @@ JNIEXPORT jint FN(clientGetTokenInto)(JNIEnv *env, jclass c, jlong h, jstring sc
             } else {
                 ret = -(jint)len;
             }
-            idaas_secure_zero(big, len);
+            idaas_buffer_wipe(big, len);
         }
         free(big);
     }
     jstr_release(&s);
     CHECK_RC(rc, err);
     return ret;
-}
-
-/* Alternative hot path for the benchmark comparison: idaas_client_get_token + NewStringUTF (tokens
- * are ASCII, for which modified UTF-8 and UTF-8 agree). */
-JNIEXPORT jstring FN(clientGetTokenNewStringUtf)(JNIEnv *env, jclass c, jlong h, jstring scope) {
-    (void)c;
-    jstr s;
-    if (jstr_get(env, scope, &s) != 0) return NULL;
-    char *tok = NULL;
-    idaas_error *err = NULL;
-    idaas_code rc = idaas_client_get_token(H(idaas_client, h), s.p, &tok, &err);
-    jstr_release(&s);
-    if (rc != IDAAS_CODE_OK) {
-        throw_error(env, rc, err);
-        return NULL;
-    }
-    jstring r = (*env)->NewStringUTF(env, tok);
-    idaas_string_free(tok);
-    return r;
 }
 
 JNIEXPORT jlong FN(clientGetProvider)(JNIEnv *env, jclass c, jlong h, jstring scope) {
@@ -589,7 +621,7 @@ JNIEXPORT jint FN(providerGetTokenInto)(JNIEnv *env, jclass c, jlong h, jbyteArr
         } else {
             ret = -(jint)len;
         }
-        idaas_secure_zero(stack, len);
+        idaas_buffer_wipe(stack, len);
     }
     for (int attempt = 0; rc == IDAAS_CODE_BUFFER_TOO_SMALL && attempt < 4; attempt++) {
         idaas_error_free(err);
@@ -609,7 +641,7 @@ JNIEXPORT jint FN(providerGetTokenInto)(JNIEnv *env, jclass c, jlong h, jbyteArr
             } else {
                 ret = -(jint)len;
             }
-            idaas_secure_zero(big, len);
+            idaas_buffer_wipe(big, len);
         }
         free(big);
     }
@@ -654,11 +686,11 @@ JNIEXPORT jlong FN(pamNew)(JNIEnv *env, jclass c, jlong client, jlong provider, 
     (void)c;
     jstr o;
     if (jstr_get(env, opts, &o) != 0) return 0;
-    idaas_pam_client *out = NULL;
+    idaas_pam *out = NULL;
     idaas_error *err = NULL;
     idaas_code rc = provider
-        ? idaas_pam_client_new_with_provider(H(idaas_client, client), H(idaas_provider, provider), o.p, &out, &err)
-        : idaas_pam_client_new(H(idaas_client, client), o.p, &out, &err);
+        ? idaas_pam_new_with_provider(H(idaas_client, client), H(idaas_provider, provider), o.p, &out, &err)
+        : idaas_pam_new(H(idaas_client, client), o.p, &out, &err);
     jstr_release(&o);
     CHECK_RC(rc, err);
     return (jlong)(intptr_t)out;
@@ -666,7 +698,7 @@ JNIEXPORT jlong FN(pamNew)(JNIEnv *env, jclass c, jlong client, jlong provider, 
 
 JNIEXPORT void FN(pamFree)(JNIEnv *env, jclass c, jlong h) {
     (void)env; (void)c;
-    idaas_pam_client_free((idaas_pam_client *)(intptr_t)h);
+    idaas_pam_free((idaas_pam *)(intptr_t)h);
 }
 
 /* Calls with up to four string arguments and one owned string result (or none). */
@@ -686,7 +718,7 @@ JNIEXPORT jbyteArray FN(pamGetApiKey)(JNIEnv *env, jclass c, jlong h, jstring id
     PAM_ARGS4(id, NULL, NULL, NULL)
     char *out = NULL;
     idaas_error *err = NULL;
-    idaas_code rc = idaas_pam_get_api_key(H(idaas_pam_client, h), s1.p, &out, &err);
+    idaas_code rc = idaas_pam_get_api_key(H(idaas_pam, h), s1.p, &out, &err);
     PAM_RELEASE4();
     if (rc != IDAAS_CODE_OK) { throw_error(env, rc, err); return NULL; }
     return take_string(env, out);
@@ -697,7 +729,7 @@ JNIEXPORT void FN(pamInvalidateApiKey)(JNIEnv *env, jclass c, jlong h, jstring i
     jstr s;
     if (jstr_get(env, id, &s) != 0) return;
     idaas_error *err = NULL;
-    idaas_code rc = idaas_pam_invalidate_api_key(H(idaas_pam_client, h), s.p, &err);
+    idaas_code rc = idaas_pam_invalidate_api_key(H(idaas_pam, h), s.p, &err);
     jstr_release(&s);
     CHECK_RC(rc, err);
 }
@@ -707,7 +739,7 @@ JNIEXPORT jbyteArray FN(pamFetchOAuthToken)(JNIEnv *env, jclass c, jlong h, jstr
     PAM_ARGS4(provider, scope, NULL, NULL)
     char *out = NULL;
     idaas_error *err = NULL;
-    idaas_code rc = idaas_pam_fetch_oauth_token(H(idaas_pam_client, h), s1.p, s2.p, &out, &err);
+    idaas_code rc = idaas_pam_fetch_oauth_token(H(idaas_pam, h), s1.p, s2.p, &out, &err);
     PAM_RELEASE4();
     if (rc != IDAAS_CODE_OK) { throw_error(env, rc, err); return NULL; }
     return take_string(env, out);
@@ -719,7 +751,7 @@ JNIEXPORT jbyteArray FN(pamFetchOAuthTokenV2)(JNIEnv *env, jclass c, jlong h, js
     PAM_ARGS4(provider, flow, opts, NULL)
     char *out = NULL;
     idaas_error *err = NULL;
-    idaas_code rc = idaas_pam_fetch_oauth_token_v2(H(idaas_pam_client, h), s1.p, s2.p, s3.p, &out, &err);
+    idaas_code rc = idaas_pam_fetch_oauth_token_v2(H(idaas_pam, h), s1.p, s2.p, s3.p, &out, &err);
     PAM_RELEASE4();
     if (rc != IDAAS_CODE_OK) { throw_error(env, rc, err); return NULL; }
     return take_string(env, out);
@@ -730,7 +762,7 @@ JNIEXPORT jbyteArray FN(pamGetOAuthSession)(JNIEnv *env, jclass c, jlong h, jstr
     PAM_ARGS4(uri, NULL, NULL, NULL)
     char *out = NULL;
     idaas_error *err = NULL;
-    idaas_code rc = idaas_pam_get_oauth_session(H(idaas_pam_client, h), s1.p, &out, &err);
+    idaas_code rc = idaas_pam_get_oauth_session(H(idaas_pam, h), s1.p, &out, &err);
     PAM_RELEASE4();
     if (rc != IDAAS_CODE_OK) { throw_error(env, rc, err); return NULL; }
     return take_string(env, out);
@@ -743,7 +775,7 @@ JNIEXPORT jbyteArray FN(pamPollOAuthToken)(JNIEnv *env, jclass c, jlong h, jstri
     url_ctx ctx = {env, on_url};
     char *out = NULL;
     idaas_error *err = NULL;
-    idaas_code rc = idaas_pam_poll_oauth_token(H(idaas_pam_client, h), s1.p, s2.p, on_url ? url_cb : NULL, &ctx,
+    idaas_code rc = idaas_pam_poll_oauth_token(H(idaas_pam, h), s1.p, s2.p, on_url ? url_cb : NULL, &ctx,
                                                H(idaas_cancel, cancel), &out, &err);
     PAM_RELEASE4();
     if (rc != IDAAS_CODE_OK) { throw_error(env, rc, err); return NULL; }
@@ -756,7 +788,7 @@ JNIEXPORT jbyteArray FN(pamGenerateJwt)(JNIEnv *env, jclass c, jlong h, jstring 
     PAM_ARGS4(provider, subject, audiences, opts)
     char *out = NULL;
     idaas_error *err = NULL;
-    idaas_code rc = idaas_pam_generate_jwt(H(idaas_pam_client, h), s1.p, s2.p, s3.p, s4.p, &out, &err);
+    idaas_code rc = idaas_pam_generate_jwt(H(idaas_pam, h), s1.p, s2.p, s3.p, s4.p, &out, &err);
     PAM_RELEASE4();
     if (rc != IDAAS_CODE_OK) { throw_error(env, rc, err); return NULL; }
     return take_string(env, out);
@@ -767,7 +799,7 @@ JNIEXPORT jbyteArray FN(pamObtainJwt)(JNIEnv *env, jclass c, jlong h, jstring co
     PAM_ARGS4(consumer, token_id, NULL, NULL)
     char *out = NULL;
     idaas_error *err = NULL;
-    idaas_code rc = idaas_pam_obtain_jwt(H(idaas_pam_client, h), s1.p, s2.p, &out, &err);
+    idaas_code rc = idaas_pam_obtain_jwt(H(idaas_pam, h), s1.p, s2.p, &out, &err);
     PAM_RELEASE4();
     if (rc != IDAAS_CODE_OK) { throw_error(env, rc, err); return NULL; }
     return take_string(env, out);
@@ -778,7 +810,7 @@ JNIEXPORT jbyteArray FN(pamObtainJwtByShortToken)(JNIEnv *env, jclass c, jlong h
     PAM_ARGS4(short_token, NULL, NULL, NULL)
     char *out = NULL;
     idaas_error *err = NULL;
-    idaas_code rc = idaas_pam_obtain_jwt_by_short_token(H(idaas_pam_client, h), s1.p, &out, &err);
+    idaas_code rc = idaas_pam_obtain_jwt_by_short_token(H(idaas_pam, h), s1.p, &out, &err);
     PAM_RELEASE4();
     if (rc != IDAAS_CODE_OK) { throw_error(env, rc, err); return NULL; }
     return take_string(env, out);
@@ -790,7 +822,7 @@ JNIEXPORT jbyteArray FN(pamListTokens)(JNIEnv *env, jclass c, jlong h, jstring c
     PAM_ARGS4(consumer, provider, opts, NULL)
     char *out = NULL;
     idaas_error *err = NULL;
-    idaas_code rc = idaas_pam_list_tokens(H(idaas_pam_client, h), s1.p, s2.p, s3.p, &out, &err);
+    idaas_code rc = idaas_pam_list_tokens(H(idaas_pam, h), s1.p, s2.p, s3.p, &out, &err);
     PAM_RELEASE4();
     if (rc != IDAAS_CODE_OK) { throw_error(env, rc, err); return NULL; }
     return take_string(env, out);
@@ -801,7 +833,7 @@ JNIEXPORT jboolean FN(pamValidateToken)(JNIEnv *env, jclass c, jlong h, jstring 
     PAM_ARGS4(token, hint, NULL, NULL)
     bool active = false;
     idaas_error *err = NULL;
-    idaas_code rc = idaas_pam_validate_token(H(idaas_pam_client, h), s1.p, s2.p, &active, &err);
+    idaas_code rc = idaas_pam_validate_token(H(idaas_pam, h), s1.p, s2.p, &active, &err);
     PAM_RELEASE4();
     if (rc != IDAAS_CODE_OK) { throw_error(env, rc, err); return JNI_FALSE; }
     return active ? JNI_TRUE : JNI_FALSE;
@@ -813,7 +845,7 @@ JNIEXPORT void FN(pamRevokeOrReinstate)(JNIEnv *env, jclass c, jlong h, jint op,
     jstr s1, s2;
     if (jstr_get(env, a, &s1) != 0) return;
     if (jstr_get(env, b, &s2) != 0) { jstr_release(&s1); return; }
-    const idaas_pam_client *pam = H(idaas_pam_client, h);
+    const idaas_pam *pam = H(idaas_pam, h);
     idaas_error *err = NULL;
     idaas_code rc;
     switch (op) {

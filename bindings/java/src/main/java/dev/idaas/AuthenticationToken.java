@@ -2,19 +2,21 @@
 package dev.idaas;
 
 /**
- * One authentication token as listed by `ListAuthenticationTokens` (no token material).
- * @param instanceId `instanceId`.
- * @param authenticationTokenId `authenticationTokenId`.
- * @param authenticationTokenType `authenticationTokenType` (`jwt` | `oauth_access_token`).
- * @param credentialProviderId `credentialProviderId`.
- * @param creatorType `creatorType`.
- * @param creatorId `creatorId`.
- * @param consumerType `consumerType`.
- * @param consumerId `consumerId`.
- * @param revoked `revoked`.
- * @param createTime `createTime` (ms).
- * @param updateTime `updateTime` (ms).
- * @param expirationTime `expirationTime` (ms).
+ * One authentication token as listed by {@code ListAuthenticationTokens} (no token material).
+ *
+ * @param instanceId {@code instanceId}.
+ * @param authenticationTokenId {@code authenticationTokenId}.
+ * @param authenticationTokenType {@code authenticationTokenType} ({@code jwt} | {@code
+ *     oauth_access_token}).
+ * @param credentialProviderId {@code credentialProviderId}.
+ * @param creatorType {@code creatorType}.
+ * @param creatorId {@code creatorId}.
+ * @param consumerType {@code consumerType}.
+ * @param consumerId {@code consumerId}.
+ * @param revoked {@code revoked}.
+ * @param createTime {@code createTime} (ms).
+ * @param updateTime {@code updateTime} (ms).
+ * @param expirationTime {@code expirationTime} (ms).
  */
 public record AuthenticationToken(
         String instanceId,
@@ -30,9 +32,4 @@ public record AuthenticationToken(
         Long updateTime,
         Long expirationTime
 ) {
-    /** The fields, with every secret replaced by {@code ** redacted **}. */
-    @Override
-    public String toString() {
-        return "AuthenticationToken[" + "instanceId=" + instanceId + ", " + "authenticationTokenId=" + authenticationTokenId + ", " + "authenticationTokenType=" + authenticationTokenType + ", " + "credentialProviderId=" + credentialProviderId + ", " + "creatorType=" + creatorType + ", " + "creatorId=" + creatorId + ", " + "consumerType=" + consumerType + ", " + "consumerId=" + consumerId + ", " + "revoked=" + revoked + ", " + "createTime=" + createTime + ", " + "updateTime=" + updateTime + ", " + "expirationTime=" + expirationTime + "]";
-    }
 }

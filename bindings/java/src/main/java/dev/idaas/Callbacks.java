@@ -14,6 +14,7 @@ final class Callbacks {
     /** The exception thrown by the last on-URL consumer of this thread (reported as the cause). */
     static final ThreadLocal<Throwable> URL_FAILURE = new ThreadLocal<>();
 
+    /** An {@code IDAAS_LOG_LEVEL_*} value as a {@link Level}. */
     static Level level(int abiLevel) {
         switch (abiLevel) {
             case 1: return Level.ERROR;
@@ -24,17 +25,34 @@ final class Callbacks {
         }
     }
 
+    /** A {@link Level} as the most verbose {@code IDAAS_LOG_LEVEL_*} to deliver ({@code OFF}: none). */
+    static int abiLevel(Level level) {
+        return switch (level) {
+            case OFF -> 0;
+            case ERROR -> 1;
+            case WARNING -> 2;
+            case INFO -> 3;
+            case DEBUG -> 4;
+            case TRACE, ALL -> 5;
+        };
+    }
+
+    /** The System.Logger forwarding: target "idaas::cache" logs to the System.Logger "idaas.cache". */
+    static void toSystemLogger(Level level, String target, String message) {
+        Logger logger = LOGGERS.computeIfAbsent(target == null ? "idaas" : target.replace("::", "."), System::getLogger);
+        if (logger.isLoggable(level)) logger.log(level, message == null ? "" : message);
+    }
+
     /**
-     * The log callback: {@code target} "idaas::cache" logs to the System.Logger "idaas.cache". The
-     * library may hold internal locks while it runs: logger handlers must be quick and must not call
-     * idaas functions (records logged meanwhile are dropped by the library).
+     * The log callback: {@code logger} is the config's {@link IdaasLogger}, or null for the process-wide
+     * callback (forwarded to System.Logger). Records logged meanwhile by the library are dropped.
      */
-    static void log(int level, byte[] target, byte[] message) {
+    static void log(Object logger, int level, byte[] target, byte[] message) {
         try {
-            String t = target == null ? "idaas" : new String(target, StandardCharsets.UTF_8).replace("::", ".");
-            Logger logger = LOGGERS.computeIfAbsent(t, System::getLogger);
-            Level l = level(level);
-            if (logger.isLoggable(l)) logger.log(l, message == null ? "" : new String(message, StandardCharsets.UTF_8));
+            String t = target == null ? null : new String(target, StandardCharsets.UTF_8);
+            String m = message == null ? "" : new String(message, StandardCharsets.UTF_8);
+            if (logger == null) toSystemLogger(level(level), t, m);
+            else ((IdaasLogger) logger).log(level(level), t, m);
         } catch (Throwable ignored) {
             // never unwind into the library
         }

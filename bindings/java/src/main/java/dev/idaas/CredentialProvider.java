@@ -28,7 +28,7 @@ public final class CredentialProvider implements AutoCloseable {
     /** A static provider from a token-exchange result. */
     public static CredentialProvider fromCredential(Credential credential) {
         Idaas.load();
-        return new CredentialProvider(Native.providerNewFromCredentialJson(credential.toJson()));
+        return new CredentialProvider(Native.providerNewFromCredentialJson(JsonCodec.credential(credential)));
     }
 
     /** A static provider from credential JSON ({@code access_token} required). */

@@ -2,8 +2,9 @@
 package dev.idaas;
 
 /**
- * The status codes of the C ABI ({@code idaas_code} in idaas.h). Codes are grouped by hundreds
- * and never renumbered; an unknown code is classified by {@link #classOf(int)}.
+ * The status codes of the C ABI ({@code idaas_code} in idaas.h), as carried by
+ * {@link IdaasException#errorCode()}. Codes are grouped by hundreds and never renumbered; the
+ * library classifies every code, also one this version does not know, into an {@link ErrorClass}.
  */
 public enum ErrorCode {
     /** Success. */
@@ -12,19 +13,35 @@ public enum ErrorCode {
     NULL_ARGUMENT(100),
     /** A string argument was not valid UTF-8. */
     INVALID_UTF8(101),
-    /** An argument was invalid (empty identifier, bad scope, malformed `options_json` ...). */
+    /**
+     * An argument was invalid (empty identifier, bad scope, malformed {@code options_json} ...).
+     */
     INVALID_ARGUMENT(102),
-    /** The caller's buffer is too small; the required size was written to the length out-parameter. */
+    /**
+     * The caller's buffer is too small; the required size was written to the length out-parameter.
+     */
     BUFFER_TOO_SMALL(103),
-    /** A token source (a PLUGIN callback) asked its own client for the token it is fetching (same scope), from inside its callback. That call would wait for itself forever, so it fails at once with this code; ask another client, or the same client for another scope. */
+    /**
+     * A token source (a PLUGIN callback) asked its own client for the token it is fetching (same
+     * scope), from inside its callback. That call would wait for itself forever, so it fails at
+     * once with this code; ask another client, or the same client for another scope.
+     */
     REENTRANT_CALL(104),
     /** The configuration (file, JSON) is missing, unreadable or invalid. */
     CONFIG(200),
-    /** A local credential could not be produced (missing secret environment variable, unreadable private key, plugin failure ...). */
+    /**
+     * A local credential could not be produced (missing secret environment variable, unreadable
+     * private key, plugin failure ...).
+     */
     CREDENTIAL(300),
-    /** A server refused authentication or authorization (token endpoint `invalid_client`, `invalid_scope` ..., Developer API 401/403). */
+    /**
+     * A server refused authentication or authorization (token endpoint {@code invalid_client},
+     * {@code invalid_scope} ..., Developer API 401/403).
+     */
     AUTH(301),
-    /** A server rejected the request for another client-side reason (other 4xx: 400, 404, 429 ...). */
+    /**
+     * A server rejected the request for another client-side reason (other 4xx: 400, 404, 429 ...).
+     */
     CLIENT_ERROR(400),
     /** A server failed (5xx). */
     SERVER_ERROR(401),
@@ -34,7 +51,7 @@ public enum ErrorCode {
     TRANSPORT(500),
     /** A connect or read timeout, or a deadline, expired. */
     TIMEOUT(501),
-    /** The call was cancelled through an `idaas_cancel`. */
+    /** The call was cancelled through an {@code idaas_cancel}. */
     CANCELLED(600),
     /** A bug or unexpected state inside the library. */
     INTERNAL(900),

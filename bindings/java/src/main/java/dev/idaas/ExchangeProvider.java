@@ -28,8 +28,9 @@ public final class ExchangeProvider implements AutoCloseable {
     public Credential exchange(String subjectToken, String subjectTokenType, String requestedTokenType) {
         long p = handle.acquire();
         try {
-            return Credential.from(Json.parseResult(
-                    Native.exchangeProviderExchange(p, subjectToken, subjectTokenType, requestedTokenType)));
+            return JsonCodec.result(
+                    Native.exchangeProviderExchange(p, subjectToken, subjectTokenType, requestedTokenType),
+                    Credential.class);
         } finally {
             handle.release();
         }

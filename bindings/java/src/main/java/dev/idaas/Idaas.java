@@ -2,6 +2,7 @@ package dev.idaas;
 
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -10,9 +11,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Process-wide functions: version, logging, PLUGIN registration, the default executor.
+ * The entry point, {@link #init()}, and the process-wide functions (version, logging, the default
+ * executor).
  *
- * <p>Logging: the library's log records go to {@link System.Logger}s named after the emitting module
+ * <pre>{@code
+ * try (IdaasClient client = Idaas.init()) {          // CLOUD_IDAAS_CONFIG_PATH, else ~/.cloud_idaas/client-config.json
+ *     String bearer = client.getBearerToken();
+ * }
+ * }</pre>
+ *
+ * <p>Logging: unless a configuration has a logger of its own ({@link IdaasConfig#setLogger}), the
+ * library's log records go to {@link System.Logger}s named after the emitting module
  * ({@code idaas::cache} → {@code "idaas.cache"}). The most verbose level forwarded is set with
  * {@link #setLogLevel} (initially the system property {@code idaas.log.level}: {@code OFF},
  * {@code ERROR}, {@code WARNING} (default), {@code INFO}, {@code DEBUG}, {@code TRACE}).
@@ -48,6 +57,31 @@ public final class Idaas {
         }
     }
 
+    /**
+     * A client from the reference SDKs' configuration lookup: the file named by the environment
+     * variable {@code CLOUD_IDAAS_CONFIG_PATH}, else {@code ~/.cloud_idaas/client-config.json}. No
+     * network I/O: the first token is fetched by the first {@link IdaasClient#getBearerToken()}.
+     *
+     * <p>For plugins, a logger of the client's own or client options, use {@link IdaasConfig} and
+     * {@link IdaasClient#builder(IdaasConfig)}.
+     *
+     * @throws IdaasConfigException no file, unreadable, or invalid content; the message says which
+     *                              check failed (and, when only {@code ~/.cloud_idaas/client_config.json}
+     *                              exists, that it must be renamed)
+     */
+    public static IdaasClient init() {
+        try (IdaasConfig config = IdaasConfig.load()) {
+            return IdaasClient.builder(config).build();
+        }
+    }
+
+    /** {@link #init()} with the configuration file at {@code configPath}. */
+    public static IdaasClient init(Path configPath) {
+        try (IdaasConfig config = IdaasConfig.load(configPath)) {
+            return IdaasClient.builder(config).build();
+        }
+    }
+
     /** Loads the native library now (otherwise it loads on first use); throws UnsatisfiedLinkError. */
     public static void load() {}
 
@@ -68,28 +102,13 @@ public final class Idaas {
 
     /**
      * The most verbose library level forwarded to {@link System.Logger} ({@code OFF} / {@code ALL}
-     * included); the loggers' own configuration still filters.
+     * included) by the process-wide log callback ({@code idaas_log_set_callback}), which receives the
+     * records of clients without a logger of their own and those of the HTTP stack; the loggers' own
+     * configuration still filters.
      */
     public static void setLogLevel(Level level) {
         Objects.requireNonNull(level, "level");
-        int abi = switch (level) {
-            case OFF -> 0;
-            case ERROR -> 1;
-            case WARNING -> 2;
-            case INFO -> 3;
-            case DEBUG -> 4;
-            case TRACE, ALL -> 5;
-        };
-        Native.setLogger(abi);
-    }
-
-    /**
-     * Registers {@code plugin} as the PLUGIN token source {@code name} for clients created afterwards
-     * (re-registering replaces it for later clients; the plugin stays reachable for the life of the
-     * process, as the library may call it from any client built with it).
-     */
-    public static void registerPlugin(String name, TokenPlugin plugin) {
-        Native.registerPlugin(name, plugin);
+        Native.logSetCallback(Callbacks.abiLevel(level));
     }
 
     /** Test hook: a panic inside the library ({@code IDAAS_CODE_PANIC} in test-hooks builds, else UNSUPPORTED). */

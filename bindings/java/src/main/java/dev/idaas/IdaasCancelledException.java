@@ -1,10 +1,11 @@
 package dev.idaas;
 
-/** The call was cancelled (600). */
+/** The call was cancelled ({@link ErrorClass#CANCELLED}). */
 public class IdaasCancelledException extends IdaasException {
     private static final long serialVersionUID = 1L;
 
-    IdaasCancelledException(int code, String kind, String message, int httpStatus, String serverCode, String requestId) {
-        super(code, kind, message, httpStatus, serverCode, requestId);
+    IdaasCancelledException(int code, ErrorClass errorClass, boolean retryable, String kind, String message, int httpStatus,
+            String serverCode, String requestId) {
+        super(code, errorClass, retryable, kind, message, httpStatus, serverCode, requestId);
     }
 }

@@ -2,7 +2,6 @@ package dev.idaas;
 
 import java.lang.ref.Cleaner;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -18,8 +17,11 @@ import java.util.function.Supplier;
  * when the last in-flight call returns, and later calls throw {@link IllegalStateException}.
  * Providers, exchange providers and PAM clients made from it stay valid after it is closed.
  *
+ * <p>Made by {@link Idaas#init()} (the quick start) or, with options, by
+ * {@link #builder(IdaasConfig)}:
+ *
  * <pre>{@code
- * try (IdaasClient client = IdaasClient.fromFile(Path.of("client-config.json"))) {
+ * try (IdaasClient client = Idaas.init()) {
  *     String bearer = client.getBearerToken();
  * }
  * }</pre>
@@ -45,55 +47,27 @@ public final class IdaasClient implements AutoCloseable {
         this.executor = executor != null ? executor : Idaas.defaultExecutor();
     }
 
-    /** A client from the configuration file at {@code path} ({@code client-config.json}). No network I/O. */
-    public static IdaasClient fromFile(Path path) {
-        return builder().configFile(path).build();
-    }
-
-    /** A client from configuration JSON text. No network I/O. */
-    public static IdaasClient fromJson(String json) {
-        return builder().configJson(json).build();
-    }
-
     /**
-     * The {@code init()}-style factory: the file named by {@code CLOUD_IDAAS_CONFIG_PATH}, else
-     * {@code ~/.cloud_idaas/client-config.json}.
+     * Client options over {@code config} ({@link IdaasConfig#load}, {@link IdaasConfig#fromJson}); the
+     * client takes a copy of it, with its plugins and logger, when {@link Builder#build()} runs.
      */
-    public static IdaasClient fromDefaultLookup() {
-        return builder().build();
+    public static Builder builder(IdaasConfig config) {
+        return new Builder(Objects.requireNonNull(config, "config"));
     }
 
-    public static Builder builder() {
-        Idaas.load();
-        return new Builder();
-    }
-
-    /** Client options; the configuration source defaults to the default lookup. */
+    /** Client options ({@code options_json} of {@code idaas_client_new}) and the executor. */
     public static final class Builder {
-        private Path file;
-        private String json;
+        private final IdaasConfig config;
         private String userAgentSuffix;
         private Boolean asyncRefresh;
         private Boolean prefetch;
         private Executor executor;
 
-        private Builder() {}
-
-        /** Read the configuration from this file. */
-        public Builder configFile(Path path) {
-            this.file = Objects.requireNonNull(path, "path");
-            this.json = null;
-            return this;
+        private Builder(IdaasConfig config) {
+            this.config = config;
         }
 
-        /** Use this configuration JSON text. */
-        public Builder configJson(String json) {
-            this.json = Objects.requireNonNull(json, "json");
-            this.file = null;
-            return this;
-        }
-
-        /** Appended to the User-Agent. */
+        /** Appended to the User-Agent, after {@code idaas-java/<version>}. */
         public Builder userAgentSuffix(String suffix) {
             this.userAgentSuffix = suffix;
             return this;
@@ -119,19 +93,21 @@ public final class IdaasClient implements AutoCloseable {
 
         String optionsJson() {
             Map<String, Object> m = new LinkedHashMap<>();
+            // The binding identifies itself in the User-Agent, as the Go and Node bindings do.
             m.put("userAgentSuffix", userAgentSuffix == null ? "idaas-java/" + Idaas.version()
                                                               : "idaas-java/" + Idaas.version() + " " + userAgentSuffix);
             if (asyncRefresh != null) m.put("asyncRefresh", asyncRefresh);
             if (prefetch != null) m.put("prefetch", prefetch);
-            return Json.write(m);
+            return JsonCodec.write(m);
         }
 
+        /**
+         * Creates the client ({@code idaas_client_new}). No network I/O unless {@link #prefetch}.
+         *
+         * @throws IdaasConfigException e.g. a PLUGIN configuration whose plugin was not added
+         */
         public IdaasClient build() {
-            String opts = optionsJson();
-            long ptr = file != null ? Native.clientNewFromFile(file.toString(), opts)
-                     : json != null ? Native.clientNewFromJson(json, opts)
-                     : Native.clientNewDefault(opts);
-            return new IdaasClient(ptr, executor);
+            return new IdaasClient(config.newClient(optionsJson()), executor);
         }
     }
 
@@ -164,16 +140,6 @@ public final class IdaasClient implements AutoCloseable {
             String token = new String(buf, 0, n, StandardCharsets.UTF_8);
             Arrays.fill(buf, 0, n, (byte) 0);
             return token;
-        } finally {
-            handle.release();
-        }
-    }
-
-    /** The benchmark's comparison path: idaas_client_get_token + NewStringUTF (ASCII tokens only). */
-    String getBearerTokenNewStringUtf(String scope) {
-        long p = handle.acquire();
-        try {
-            return Native.clientGetTokenNewStringUtf(p, scope);
         } finally {
             handle.release();
         }
@@ -225,8 +191,9 @@ public final class IdaasClient implements AutoCloseable {
                                     String scope) {
         long p = handle.acquire();
         try {
-            return Credential.from(Json.parseResult(
-                    Native.clientExchangeToken(p, subjectToken, subjectTokenType, requestedTokenType, scope)));
+            return JsonCodec.result(
+                    Native.clientExchangeToken(p, subjectToken, subjectTokenType, requestedTokenType, scope),
+                    Credential.class);
         } finally {
             handle.release();
         }

@@ -1,10 +1,11 @@
 package dev.idaas;
 
-/** Argument errors (1xx): null argument, invalid UTF-8, invalid argument or options. */
+/** Argument errors ({@link ErrorClass#ARGUMENT}): null argument, invalid UTF-8, invalid argument or options. */
 public class IdaasInvalidArgumentException extends IdaasException {
     private static final long serialVersionUID = 1L;
 
-    IdaasInvalidArgumentException(int code, String kind, String message, int httpStatus, String serverCode, String requestId) {
-        super(code, kind, message, httpStatus, serverCode, requestId);
+    IdaasInvalidArgumentException(int code, ErrorClass errorClass, boolean retryable, String kind, String message, int httpStatus,
+            String serverCode, String requestId) {
+        super(code, errorClass, retryable, kind, message, httpStatus, serverCode, requestId);
     }
 }

@@ -1,10 +1,11 @@
 package dev.idaas;
 
-/** Network errors (5xx): transport failures (500); timeouts are {@link IdaasTimeoutException}. Retryable. */
+/** Network errors ({@link ErrorClass#NETWORK}): transport failures; timeouts are {@link IdaasTimeoutException}. */
 public class IdaasNetworkException extends IdaasException {
     private static final long serialVersionUID = 1L;
 
-    IdaasNetworkException(int code, String kind, String message, int httpStatus, String serverCode, String requestId) {
-        super(code, kind, message, httpStatus, serverCode, requestId);
+    IdaasNetworkException(int code, ErrorClass errorClass, boolean retryable, String kind, String message, int httpStatus,
+            String serverCode, String requestId) {
+        super(code, errorClass, retryable, kind, message, httpStatus, serverCode, requestId);
     }
 }

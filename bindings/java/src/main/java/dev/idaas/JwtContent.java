@@ -2,9 +2,13 @@
 package dev.idaas;
 
 /**
- * The JWT material of a JWT authentication token (`jwtContent`).
+ * The JWT material of a JWT authentication token ({@code jwtContent}).
+ *
+ * <p>{@link #toString()} shows {@code jwtValue}, {@code derivedShortToken} as {@code ** redacted **}.
+ *
  * @param jwtValue The JWT (secret).
- * @param derivedShortToken The derived short token, when one was requested (secret; as powerful as the JWT).
+ * @param derivedShortToken The derived short token, when one was requested (secret; as powerful as
+ *     the JWT).
  */
 public record JwtContent(
         String jwtValue,
@@ -13,6 +17,8 @@ public record JwtContent(
     /** The fields, with every secret replaced by {@code ** redacted **}. */
     @Override
     public String toString() {
-        return "JwtContent[" + "jwtValue=" + (jwtValue == null ? "null" : "** redacted **") + ", " + "derivedShortToken=" + (derivedShortToken == null ? "null" : "** redacted **") + "]";
+        return "JwtContent["
+                + "jwtValue=" + (jwtValue == null ? "null" : "** redacted **") + ", "
+                + "derivedShortToken=" + (derivedShortToken == null ? "null" : "** redacted **") + "]";
     }
 }

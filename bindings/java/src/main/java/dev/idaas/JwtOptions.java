@@ -32,6 +32,6 @@ public final class JwtOptions {
         if (customClaims != null) m.put("customClaims", customClaims);
         if (expirationSecs != null) m.put("expiration", expirationSecs);
         if (includeDerivedShortToken != null) m.put("includeDerivedShortToken", includeDerivedShortToken);
-        return m.isEmpty() ? null : Json.write(m);
+        return m.isEmpty() ? null : JsonCodec.write(m);
     }
 }

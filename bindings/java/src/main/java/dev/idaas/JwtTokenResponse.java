@@ -2,20 +2,23 @@
 package dev.idaas;
 
 /**
- * Reply of `GenerateJwtAuthenticationToken` (pam.md §4.6; §5 `JwtTokenResponse`, plus the other reply fields, which the references drop).
- * @param instanceId `instanceId`.
- * @param authenticationTokenId `authenticationTokenId` (`atntkn_…`).
- * @param authenticationTokenType `authenticationTokenType` (always `jwt`).
- * @param credentialProviderId `credentialProviderId` (`atp_…`).
- * @param consumerType `consumerType` (`application` | `custom`).
- * @param consumerId `consumerId`.
- * @param creatorType `creatorType`.
- * @param creatorId `creatorId`.
- * @param revoked `revoked`.
- * @param createTime `createTime` (ms).
- * @param updateTime `updateTime` (ms).
- * @param expirationTime `expirationTime` (ms).
- * @param jwtContent `jwtContent` — always present in a value returned by the client (a reply without it is an [`crate::ErrorKind::UnexpectedResponse`] error).
+ * Reply of {@code GenerateJwtAuthenticationToken} (pam.md §4.6; §5 {@code JwtTokenResponse}, plus
+ * the other reply fields, which the references drop).
+ *
+ * @param instanceId {@code instanceId}.
+ * @param authenticationTokenId {@code authenticationTokenId} ({@code atntkn_…}).
+ * @param authenticationTokenType {@code authenticationTokenType} (always {@code jwt}).
+ * @param credentialProviderId {@code credentialProviderId} ({@code atp_…}).
+ * @param consumerType {@code consumerType} ({@code application} | {@code custom}).
+ * @param consumerId {@code consumerId}.
+ * @param creatorType {@code creatorType}.
+ * @param creatorId {@code creatorId}.
+ * @param revoked {@code revoked}.
+ * @param createTime {@code createTime} (ms).
+ * @param updateTime {@code updateTime} (ms).
+ * @param expirationTime {@code expirationTime} (ms).
+ * @param jwtContent {@code jwtContent} — always present in a value returned by the client (a reply
+ *     without it is an {@code crate::ErrorKind::UnexpectedResponse} error).
  */
 public record JwtTokenResponse(
         String instanceId,
@@ -32,9 +35,4 @@ public record JwtTokenResponse(
         Long expirationTime,
         JwtContent jwtContent
 ) {
-    /** The fields, with every secret replaced by {@code ** redacted **}. */
-    @Override
-    public String toString() {
-        return "JwtTokenResponse[" + "instanceId=" + instanceId + ", " + "authenticationTokenId=" + authenticationTokenId + ", " + "authenticationTokenType=" + authenticationTokenType + ", " + "credentialProviderId=" + credentialProviderId + ", " + "consumerType=" + consumerType + ", " + "consumerId=" + consumerId + ", " + "creatorType=" + creatorType + ", " + "creatorId=" + creatorId + ", " + "revoked=" + revoked + ", " + "createTime=" + createTime + ", " + "updateTime=" + updateTime + ", " + "expirationTime=" + expirationTime + ", " + "jwtContent=" + jwtContent + "]";
-    }
 }

@@ -41,6 +41,6 @@ public final class ListTokensOptions {
         if (maxResults != null) m.put("maxResults", maxResults);
         if (revoked != null) m.put("revoked", revoked);
         if (expired != null) m.put("expired", expired);
-        return m.isEmpty() ? null : Json.write(m);
+        return m.isEmpty() ? null : JsonCodec.write(m);
     }
 }

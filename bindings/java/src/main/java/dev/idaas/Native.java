@@ -13,21 +13,24 @@ final class Native {
 
     static native byte[] version();
     static native byte[] codeName(int code);
+    static native int codeClass(int code);
     static native void debugPanic();
-    static native void setLogger(int maxLevel);
-    static native void registerPlugin(String name, Object plugin);
+    static native void logSetCallback(int maxLevel);
 
     static native long cancelNew();
     static native void cancelCancel(long h);
     static native boolean cancelIsCancelled(long h);
     static native void cancelFree(long h);
 
-    static native long clientNewFromFile(String path, String optionsJson);
-    static native long clientNewFromJson(String json, String optionsJson);
-    static native long clientNewDefault(String optionsJson);
+    static native long configLoad(String pathOrNull);
+    static native long configFromJson(String json);
+    static native void configAddPlugin(long h, String name, Object plugin);
+    static native void configSetLogger(long h, Object loggerOrNull, int maxLevel);
+    static native void configFree(long h);
+
+    static native long clientNew(long config, String optionsJson);
     static native void clientFree(long h);
     static native int clientGetTokenInto(long h, String scope, byte[] buf);
-    static native String clientGetTokenNewStringUtf(long h, String scope);
     static native long clientGetProvider(long h, String scope);
     static native long clientGetExchangeProvider(long h, String scope);
     static native byte[] clientExchangeToken(long h, String subjectToken, String subjectTokenType,

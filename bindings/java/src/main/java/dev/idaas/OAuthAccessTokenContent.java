@@ -2,10 +2,13 @@
 package dev.idaas;
 
 /**
- * An OAuth access token held by IDaaS (`oauthAccessTokenContent`).
- * @param accessTokenValue `accessTokenValue`: the OAuth access token (secret).
- * @param tokenType `tokenType` (usually `Bearer`).
- * @param scope `scope`.
+ * An OAuth access token held by IDaaS ({@code oauthAccessTokenContent}).
+ *
+ * <p>{@link #toString()} shows {@code accessTokenValue} as {@code ** redacted **}.
+ *
+ * @param accessTokenValue {@code accessTokenValue}: the OAuth access token (secret).
+ * @param tokenType {@code tokenType} (usually {@code Bearer}).
+ * @param scope {@code scope}.
  */
 public record OAuthAccessTokenContent(
         String accessTokenValue,
@@ -15,6 +18,9 @@ public record OAuthAccessTokenContent(
     /** The fields, with every secret replaced by {@code ** redacted **}. */
     @Override
     public String toString() {
-        return "OAuthAccessTokenContent[" + "accessTokenValue=" + (accessTokenValue == null ? "null" : "** redacted **") + ", " + "tokenType=" + tokenType + ", " + "scope=" + scope + "]";
+        return "OAuthAccessTokenContent["
+                + "accessTokenValue=" + (accessTokenValue == null ? "null" : "** redacted **") + ", "
+                + "tokenType=" + tokenType + ", "
+                + "scope=" + scope + "]";
     }
 }

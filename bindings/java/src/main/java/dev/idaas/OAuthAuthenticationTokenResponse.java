@@ -2,21 +2,23 @@
 package dev.idaas;
 
 /**
- * Reply of `FetchOAuthAuthenticationToken` (pam.md §4.3, §5).
- * @param instanceId `instanceId`.
- * @param authenticationTokenId `authenticationTokenId`.
- * @param credentialProviderId `credentialProviderId`.
- * @param authenticationTokenType `authenticationTokenType` (`oauth_access_token`).
- * @param revoked `revoked`.
- * @param creatorType `creatorType`.
- * @param creatorId `creatorId`.
- * @param consumerType `consumerType`.
- * @param consumerId `consumerId`.
- * @param createTime `createTime` (ms).
- * @param updateTime `updateTime` (ms).
- * @param expirationTime `expirationTime` (ms).
+ * Reply of {@code FetchOAuthAuthenticationToken} (pam.md §4.3, §5).
+ *
+ * @param instanceId {@code instanceId}.
+ * @param authenticationTokenId {@code authenticationTokenId}.
+ * @param credentialProviderId {@code credentialProviderId}.
+ * @param authenticationTokenType {@code authenticationTokenType} ({@code oauth_access_token}).
+ * @param revoked {@code revoked}.
+ * @param creatorType {@code creatorType}.
+ * @param creatorId {@code creatorId}.
+ * @param consumerType {@code consumerType}.
+ * @param consumerId {@code consumerId}.
+ * @param createTime {@code createTime} (ms).
+ * @param updateTime {@code updateTime} (ms).
+ * @param expirationTime {@code expirationTime} (ms).
  * @param oauthAccessTokenContent The access token, when one is available.
- * @param oauthAuthorizationSession The authorization session, when the user must authorize first (3LO).
+ * @param oauthAuthorizationSession The authorization session, when the user must authorize first
+ *     (3LO).
  */
 public record OAuthAuthenticationTokenResponse(
         String instanceId,
@@ -34,9 +36,4 @@ public record OAuthAuthenticationTokenResponse(
         OAuthAccessTokenContent oauthAccessTokenContent,
         OAuthAuthorizationSession oauthAuthorizationSession
 ) {
-    /** The fields, with every secret replaced by {@code ** redacted **}. */
-    @Override
-    public String toString() {
-        return "OAuthAuthenticationTokenResponse[" + "instanceId=" + instanceId + ", " + "authenticationTokenId=" + authenticationTokenId + ", " + "credentialProviderId=" + credentialProviderId + ", " + "authenticationTokenType=" + authenticationTokenType + ", " + "revoked=" + revoked + ", " + "creatorType=" + creatorType + ", " + "creatorId=" + creatorId + ", " + "consumerType=" + consumerType + ", " + "consumerId=" + consumerId + ", " + "createTime=" + createTime + ", " + "updateTime=" + updateTime + ", " + "expirationTime=" + expirationTime + ", " + "oauthAccessTokenContent=" + oauthAccessTokenContent + ", " + "oauthAuthorizationSession=" + oauthAuthorizationSession + "]";
-    }
 }

@@ -2,11 +2,12 @@
 package dev.idaas;
 
 /**
- * A pending user authorization (`oauthAuthorizationSession`, 3LO).
- * @param sessionId `sessionId`.
- * @param sessionUri `sessionUri` (`urn:ietf:params:oauth:request_uri:<sessionId>`).
- * @param authorizationUrl `authorizationUrl`: the URL to show the user.
- * @param sessionStatus `sessionStatus` (`pending` at this point).
+ * A pending user authorization ({@code oauthAuthorizationSession}, 3LO).
+ *
+ * @param sessionId {@code sessionId}.
+ * @param sessionUri {@code sessionUri} ({@code urn:ietf:params:oauth:request_uri:<sessionId>}).
+ * @param authorizationUrl {@code authorizationUrl}: the URL to show the user.
+ * @param sessionStatus {@code sessionStatus} ({@code pending} at this point).
  */
 public record OAuthAuthorizationSession(
         String sessionId,
@@ -14,9 +15,4 @@ public record OAuthAuthorizationSession(
         String authorizationUrl,
         String sessionStatus
 ) {
-    /** The fields, with every secret replaced by {@code ** redacted **}. */
-    @Override
-    public String toString() {
-        return "OAuthAuthorizationSession[" + "sessionId=" + sessionId + ", " + "sessionUri=" + sessionUri + ", " + "authorizationUrl=" + authorizationUrl + ", " + "sessionStatus=" + sessionStatus + "]";
-    }
 }

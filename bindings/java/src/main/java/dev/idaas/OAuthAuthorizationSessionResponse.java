@@ -2,21 +2,23 @@
 package dev.idaas;
 
 /**
- * Reply of `GetOAuthAuthorizationSession` (pam.md §4.4, §5).
- * @param instanceId `instanceId`.
- * @param sessionId `sessionId`.
- * @param sessionUri `sessionUri`.
- * @param sessionStatus `sessionStatus`: `pending`, `callback_received`, `completed`, `failed`, `expired`.
- * @param credentialProviderIdentifier `credentialProviderIdentifier`.
- * @param consumerType `consumerType`.
- * @param consumerId `consumerId`.
- * @param creatorType `creatorType`.
- * @param creatorId `creatorId`.
- * @param authorizationUrl `authorizationUrl` (while pending).
- * @param expirationTime `expirationTime` (ms).
- * @param authenticationTokenId `authenticationTokenId` (when completed).
- * @param errorCode `errorCode` (when failed).
- * @param errorDescription `errorDescription` (when failed).
+ * Reply of {@code GetOAuthAuthorizationSession} (pam.md §4.4, §5).
+ *
+ * @param instanceId {@code instanceId}.
+ * @param sessionId {@code sessionId}.
+ * @param sessionUri {@code sessionUri}.
+ * @param sessionStatus {@code sessionStatus}: {@code pending}, {@code callback_received}, {@code
+ *     completed}, {@code failed}, {@code expired}.
+ * @param credentialProviderIdentifier {@code credentialProviderIdentifier}.
+ * @param consumerType {@code consumerType}.
+ * @param consumerId {@code consumerId}.
+ * @param creatorType {@code creatorType}.
+ * @param creatorId {@code creatorId}.
+ * @param authorizationUrl {@code authorizationUrl} (while pending).
+ * @param expirationTime {@code expirationTime} (ms).
+ * @param authenticationTokenId {@code authenticationTokenId} (when completed).
+ * @param errorCode {@code errorCode} (when failed).
+ * @param errorDescription {@code errorDescription} (when failed).
  */
 public record OAuthAuthorizationSessionResponse(
         String instanceId,
@@ -34,9 +36,4 @@ public record OAuthAuthorizationSessionResponse(
         String errorCode,
         String errorDescription
 ) {
-    /** The fields, with every secret replaced by {@code ** redacted **}. */
-    @Override
-    public String toString() {
-        return "OAuthAuthorizationSessionResponse[" + "instanceId=" + instanceId + ", " + "sessionId=" + sessionId + ", " + "sessionUri=" + sessionUri + ", " + "sessionStatus=" + sessionStatus + ", " + "credentialProviderIdentifier=" + credentialProviderIdentifier + ", " + "consumerType=" + consumerType + ", " + "consumerId=" + consumerId + ", " + "creatorType=" + creatorType + ", " + "creatorId=" + creatorId + ", " + "authorizationUrl=" + authorizationUrl + ", " + "expirationTime=" + expirationTime + ", " + "authenticationTokenId=" + authenticationTokenId + ", " + "errorCode=" + errorCode + ", " + "errorDescription=" + errorDescription + "]";
-    }
 }

@@ -48,6 +48,6 @@ public final class OAuthTokenOptions {
             if (intervalMs != null) m.put("intervalMs", intervalMs);
             if (timeoutMs != null) m.put("timeoutMs", timeoutMs);
         }
-        return m.isEmpty() ? null : Json.write(m);
+        return m.isEmpty() ? null : JsonCodec.write(m);
     }
 }

@@ -18,7 +18,7 @@ import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
 /**
- * The PAM client ({@code idaas_pam_client}, IDaaS Developer API): API keys, OAuth tokens held by IDaaS,
+ * The PAM client ({@code idaas_pam}, IDaaS Developer API): API keys, OAuth tokens held by IDaaS,
  * JWT authentication tokens. Made by {@link IdaasClient#pamClient()}. Every operation blocks the
  * calling thread (network I/O) and has a {@code *Async} variant on the executor of
  * {@link PamOptions#executor} (default: the client's). Thread-safe; {@link AutoCloseable} with a
@@ -108,31 +108,33 @@ public final class PamClient implements AutoCloseable {
      * user. With {@link AuthorizationFlow#M2M}, a provider that needs the user fails with server code
      * {@code authorization_flow_mismatch}.
      */
-    public OAuthTokenResponse fetchOAuthTokenV2(String credentialProviderIdentifier, AuthorizationFlow flow,
+    public OAuthAuthenticationTokenResponse fetchOAuthTokenV2(String credentialProviderIdentifier, AuthorizationFlow flow,
                                                 OAuthTokenOptions options) {
         return fetchOAuthTokenV2(credentialProviderIdentifier, flow == null ? null : flow.wireName(), options);
     }
 
     /** As above with the flow's wire name ({@code "m2m"}, {@code "user_federation"}). */
-    public OAuthTokenResponse fetchOAuthTokenV2(String credentialProviderIdentifier, String authorizationFlow,
+    public OAuthAuthenticationTokenResponse fetchOAuthTokenV2(String credentialProviderIdentifier, String authorizationFlow,
                                                 OAuthTokenOptions options) {
         String opts = options == null ? null : options.toJson(false);
-        return OAuthTokenResponse.from(Json.parseResult(call(
-                p -> Native.pamFetchOAuthTokenV2(p, credentialProviderIdentifier, authorizationFlow, opts))));
+        return JsonCodec.result(call(
+                p -> Native.pamFetchOAuthTokenV2(p, credentialProviderIdentifier, authorizationFlow, opts)),
+                OAuthAuthenticationTokenResponse.class);
     }
 
-    public CompletableFuture<OAuthTokenResponse> fetchOAuthTokenV2Async(String credentialProviderIdentifier,
+    public CompletableFuture<OAuthAuthenticationTokenResponse> fetchOAuthTokenV2Async(String credentialProviderIdentifier,
                                                                         AuthorizationFlow flow,
                                                                         OAuthTokenOptions options) {
         return async(() -> fetchOAuthTokenV2(credentialProviderIdentifier, flow, options));
     }
 
     /** {@code GetOAuthAuthorizationSession}: the state of a 3LO session ({@code sessionUri}). */
-    public OAuthSessionResponse getOAuthSession(String sessionUri) {
-        return OAuthSessionResponse.from(Json.parseResult(call(p -> Native.pamGetOAuthSession(p, sessionUri))));
+    public OAuthAuthorizationSessionResponse getOAuthSession(String sessionUri) {
+        return JsonCodec.result(call(p -> Native.pamGetOAuthSession(p, sessionUri)),
+                OAuthAuthorizationSessionResponse.class);
     }
 
-    public CompletableFuture<OAuthSessionResponse> getOAuthSessionAsync(String sessionUri) {
+    public CompletableFuture<OAuthAuthorizationSessionResponse> getOAuthSessionAsync(String sessionUri) {
         return async(() -> getOAuthSession(sessionUri));
     }
 
@@ -144,14 +146,15 @@ public final class PamClient implements AutoCloseable {
      * completes ({@link IdaasAuthException} when it fails or expires, {@link IdaasTimeoutException}
      * when out of polls or time) or {@code cancel} (nullable) is cancelled. Blocks up to 180 s.
      */
-    public OAuthTokenResponse pollOAuthToken(String credentialProviderIdentifier, OAuthTokenOptions options,
+    public OAuthAuthenticationTokenResponse pollOAuthToken(String credentialProviderIdentifier, OAuthTokenOptions options,
                                              Consumer<String> onUrl, CancellationToken cancel) {
         String opts = options == null ? null : options.toJson(true);
         long c = cancel == null ? 0 : cancel.handle.acquire();
         Callbacks.URL_FAILURE.remove();
         try {
-            return OAuthTokenResponse.from(Json.parseResult(call(
-                    p -> Native.pamPollOAuthToken(p, credentialProviderIdentifier, opts, onUrl, c))));
+            return JsonCodec.result(call(
+                    p -> Native.pamPollOAuthToken(p, credentialProviderIdentifier, opts, onUrl, c)),
+                    OAuthAuthenticationTokenResponse.class);
         } catch (IdaasCancelledException e) {
             Throwable cause = Callbacks.URL_FAILURE.get();
             if (cause != null) e.initCause(cause);
@@ -166,11 +169,11 @@ public final class PamClient implements AutoCloseable {
      * {@link #pollOAuthToken} on the executor; cancelling the returned future
      * ({@code future.cancel(true)}) cancels the poll promptly.
      */
-    public CompletableFuture<OAuthTokenResponse> pollOAuthTokenAsync(String credentialProviderIdentifier,
+    public CompletableFuture<OAuthAuthenticationTokenResponse> pollOAuthTokenAsync(String credentialProviderIdentifier,
                                                                      OAuthTokenOptions options,
                                                                      Consumer<String> onUrl) {
         CancellationToken token = new CancellationToken();
-        CompletableFuture<OAuthTokenResponse> f = new CompletableFuture<>();
+        CompletableFuture<OAuthAuthenticationTokenResponse> f = new CompletableFuture<>();
         f.whenComplete((r, e) -> {
             if (f.isCancelled()) token.cancel();
         });
@@ -199,10 +202,10 @@ public final class PamClient implements AutoCloseable {
      */
     public JwtTokenResponse generateJwt(String credentialProviderIdentifier, String subject, List<String> audiences,
                                         JwtOptions options) {
-        String aud = audiences == null ? null : Json.write(audiences);
+        String aud = audiences == null ? null : JsonCodec.write(audiences);
         String opts = options == null ? null : options.toJson();
-        return JwtTokenResponse.from(Json.parseResult(call(
-                p -> Native.pamGenerateJwt(p, credentialProviderIdentifier, subject, aud, opts))));
+        return JsonCodec.result(call(
+                p -> Native.pamGenerateJwt(p, credentialProviderIdentifier, subject, aud, opts)), JwtTokenResponse.class);
     }
 
     public CompletableFuture<JwtTokenResponse> generateJwtAsync(String credentialProviderIdentifier, String subject,
@@ -212,7 +215,7 @@ public final class PamClient implements AutoCloseable {
 
     /** {@code ObtainJwtAuthenticationToken}: the JWT of an existing authentication token of {@code consumerId}. */
     public JwtContent obtainJwt(String consumerId, String authenticationTokenId) {
-        return JwtContent.from(Json.parseResult(call(p -> Native.pamObtainJwt(p, consumerId, authenticationTokenId))));
+        return JsonCodec.result(call(p -> Native.pamObtainJwt(p, consumerId, authenticationTokenId)), JwtContent.class);
     }
 
     public CompletableFuture<JwtContent> obtainJwtAsync(String consumerId, String authenticationTokenId) {
@@ -221,7 +224,7 @@ public final class PamClient implements AutoCloseable {
 
     /** {@code ObtainJwtAuthenticationTokenByDerivedShortToken}: the JWT behind a derived short token. */
     public JwtContent obtainJwtByShortToken(String derivedShortToken) {
-        return JwtContent.from(Json.parseResult(call(p -> Native.pamObtainJwtByShortToken(p, derivedShortToken))));
+        return JsonCodec.result(call(p -> Native.pamObtainJwtByShortToken(p, derivedShortToken)), JwtContent.class);
     }
 
     public CompletableFuture<JwtContent> obtainJwtByShortTokenAsync(String derivedShortToken) {
@@ -230,12 +233,15 @@ public final class PamClient implements AutoCloseable {
 
     // ---- listing ----------------------------------------------------------------------------------------------
 
-    /** {@code ListAuthenticationTokens}: ONE page (pass {@link ListTokensOptions#nextToken} for the next). */
+    /**
+     * {@code ListAuthenticationTokens}: ONE page (pass its {@code nextToken} to
+     * {@link ListTokensOptions#nextToken} for the next; null or empty on the last page).
+     */
     public AuthenticationTokenPage listTokens(String consumerId, String credentialProviderIdentifier,
                                               ListTokensOptions options) {
         String opts = options == null ? null : options.toJson();
-        return AuthenticationTokenPage.from(Json.parseResult(call(
-                p -> Native.pamListTokens(p, consumerId, credentialProviderIdentifier, opts))));
+        return JsonCodec.result(call(
+                p -> Native.pamListTokens(p, consumerId, credentialProviderIdentifier, opts)), AuthenticationTokenPage.class);
     }
 
     public CompletableFuture<AuthenticationTokenPage> listTokensAsync(String consumerId,
@@ -259,8 +265,9 @@ public final class PamClient implements AutoCloseable {
             @Override
             public boolean hasNext() {
                 while (i >= page.entities().size()) {
-                    if (!page.hasNext()) return false;
-                    page = listTokens(consumerId, credentialProviderIdentifier, base.copyWithNextToken(page.nextToken()));
+                    String next = page.nextToken();
+                    if (next == null || next.isEmpty()) return false; // absent or empty: the last page
+                    page = listTokens(consumerId, credentialProviderIdentifier, base.copyWithNextToken(next));
                     i = 0;
                 }
                 return true;

@@ -48,6 +48,6 @@ public final class PamOptions {
     }
 
     String toJson() {
-        return apiKeyCache == null ? null : Json.write(Map.of("apiKeyCache", apiKeyCache));
+        return apiKeyCache == null ? null : JsonCodec.write(Map.of("apiKeyCache", apiKeyCache));
     }
 }

@@ -2,6 +2,10 @@ package dev.idaas;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonParser;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutorService;
@@ -33,7 +37,7 @@ class ClientTest {
 
     @Test
     void fromJsonTokensAreCachedPerScope() {
-        try (IdaasClient c = IdaasClient.fromJson(em.configJson)) {
+        try (IdaasClient c = em.client()) {
             String t = c.getBearerToken();
             assertTrue(t.length() > 20);
             assertEquals(t, c.getBearerToken(), "cached");
@@ -41,59 +45,97 @@ class ClientTest {
             String read = c.getBearerToken("api.example.com|read:file");
             assertNotEquals(t, read);
             assertEquals(read, c.getBearerToken("api.example.com|read:file"));
-            assertEquals(t, c.getBearerTokenNewStringUtf(null));
         }
     }
 
     @Test
-    void fromFileAndBuilderOptions() {
-        try (IdaasClient c = IdaasClient.fromFile(em.configFile)) {
+    void initFromFileAndBuilderOptions() {
+        try (IdaasClient c = Idaas.init(em.configFile)) {
             assertTrue(c.getBearerToken().length() > 20);
         }
-        try (IdaasClient c = IdaasClient.builder().configFile(em.configFile).userAgentSuffix("test/1")
-                .asyncRefresh(true).prefetch(true).build()) {
+        try (IdaasConfig cfg = IdaasConfig.load(em.configFile);
+             IdaasClient c = IdaasClient.builder(cfg).userAgentSuffix("test/1").asyncRefresh(true).prefetch(true).build()) {
             assertTrue(c.getBearerToken().length() > 20);
+            // the client keeps its copy: the config may go first
+            cfg.close();
+            assertTrue(cfg.isClosed());
+            assertThrows(IllegalStateException.class, () -> IdaasClient.builder(cfg).build());
+            assertTrue(c.getBearerToken("api.example.com|read:file").length() > 20);
         }
     }
 
     @Test
-    void fromDefaultLookupUsesCloudIdaasConfigPath() throws Exception {
+    void initUsesCloudIdaasConfigPath() throws Exception {
         // surefire sets CLOUD_IDAAS_CONFIG_PATH=target/default-client-config.json
         String env = System.getenv("CLOUD_IDAAS_CONFIG_PATH");
         org.junit.jupiter.api.Assumptions.assumeTrue(env != null, "CLOUD_IDAAS_CONFIG_PATH not set (run through Maven)");
         Path p = Path.of(env);
         Files.writeString(p, em.configJson);
-        try (IdaasClient c = IdaasClient.fromDefaultLookup()) {
+        try (IdaasClient c = Idaas.init()) {
             assertTrue(c.getBearerToken().length() > 20);
         } finally {
             Files.delete(p);
         }
-        IdaasConfigException e = assertThrows(IdaasConfigException.class, IdaasClient::fromDefaultLookup);
-        assertEquals(ErrorCode.CONFIG, e.code());
+        IdaasConfigException e = assertThrows(IdaasConfigException.class, Idaas::init);
+        assertEquals(ErrorCode.CONFIG, e.errorCode());
         assertEquals("LoadConfigFileFailed", e.serverCode());
+        assertThrows(IdaasConfigException.class, IdaasConfig::load);
+    }
+
+    /** The binding identifies itself in the User-Agent, also through init(), as seen by the server. */
+    @Test
+    void userAgentNamesTheBinding() throws Exception {
+        em.control("DELETE", "/_emulator/requests", null);
+        try (IdaasClient c = Idaas.init(em.configFile)) {
+            c.getBearerToken();
+        }
+        assertTrue(lastTokenRequestUserAgent().contains("idaas-java/" + Idaas.version()), lastTokenRequestUserAgent());
+        try (IdaasConfig cfg = IdaasConfig.fromJson(em.configJson);
+             IdaasClient c = IdaasClient.builder(cfg).userAgentSuffix("ua-test/1").build()) {
+            c.getBearerToken();
+        }
+        assertTrue(lastTokenRequestUserAgent().contains("idaas-java/" + Idaas.version() + " ua-test/1"),
+                lastTokenRequestUserAgent());
+    }
+
+    static String lastTokenRequestUserAgent() throws Exception {
+        var reply = em.controlResponse("GET", "/_emulator/requests?path_contains=token", null);
+        assertEquals(200, reply.statusCode(), reply.body());
+        JsonArray requests = JsonParser.parseString(reply.body()).getAsJsonObject().getAsJsonArray("requests");
+        assertFalse(requests.isEmpty(), reply.body());
+        for (JsonElement h : requests.get(requests.size() - 1).getAsJsonObject().getAsJsonArray("headers")) {
+            if (h.getAsJsonArray().get(0).getAsString().equalsIgnoreCase("user-agent")) {
+                return h.getAsJsonArray().get(1).getAsString();
+            }
+        }
+        return fail("no User-Agent in " + reply.body());
     }
 
     @Test
     void configErrors() {
         IdaasConfigException e = assertThrows(IdaasConfigException.class,
-                () -> IdaasClient.fromFile(Path.of("/nonexistent/idaas.json")));
+                () -> Idaas.init(Path.of("/nonexistent/idaas.json")));
         assertEquals("config", e.kind());
+        assertEquals(ErrorClass.CONFIG, e.errorClass());
         assertEquals("LoadConfigFileFailed", e.serverCode());
         assertEquals(0, e.httpStatus());
-        assertThrows(IdaasConfigException.class, () -> IdaasClient.fromJson("{}"));
-        assertThrows(IdaasConfigException.class, () -> IdaasClient.fromJson("not json"));
-        assertThrows(NullPointerException.class, () -> IdaasClient.fromJson(null));
+        assertFalse(e.isRetryable());
+        assertThrows(IdaasConfigException.class, () -> IdaasConfig.fromJson("{}"));
+        assertThrows(IdaasConfigException.class, () -> IdaasConfig.fromJson("not json"));
+        assertThrows(NullPointerException.class, () -> IdaasConfig.fromJson(null));
+        assertThrows(NullPointerException.class, () -> Idaas.init(null));
     }
 
     @Test
     void scopeErrors() {
-        try (IdaasClient c = IdaasClient.fromJson(em.configJson)) {
+        try (IdaasClient c = em.client()) {
             IdaasInvalidArgumentException bad = assertThrows(IdaasInvalidArgumentException.class,
                     () -> c.getBearerToken("bad scope"));
-            assertEquals(ErrorCode.INVALID_ARGUMENT, bad.code());
+            assertEquals(ErrorCode.INVALID_ARGUMENT, bad.errorCode());
             // refused by the server: a scope the client was not granted
             IdaasAuthException e = assertThrows(IdaasAuthException.class, () -> c.getBearerToken("api.example.com|admin"));
-            assertEquals(ErrorCode.AUTH, e.code());
+            assertEquals(ErrorCode.AUTH, e.errorCode());
+            assertEquals(ErrorClass.AUTHENTICATION, e.errorClass());
             assertTrue(e.httpStatus() >= 400 && e.httpStatus() < 500);
             assertNotNull(e.serverCode());
             assertEquals("auth", e.kind());
@@ -103,14 +145,14 @@ class ClientTest {
 
     @Test
     void stringMarshalling() {
-        try (IdaasClient c = IdaasClient.fromJson(em.configJson)) {
+        try (IdaasClient c = em.client()) {
             // a lone surrogate is not valid UTF-8: the library reports it
             IdaasInvalidArgumentException e = assertThrows(IdaasInvalidArgumentException.class,
                     () -> c.getBearerToken("api.example.com|\uD800"));
-            assertEquals(ErrorCode.INVALID_UTF8, e.code());
+            assertEquals(ErrorCode.INVALID_UTF8, e.errorCode());
             // an embedded NUL would truncate the C string: rejected by the glue
             e = assertThrows(IdaasInvalidArgumentException.class, () -> c.getBearerToken("api.example.com|read\0x"));
-            assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
+            assertEquals(ErrorCode.INVALID_ARGUMENT, e.errorCode());
             // non-ASCII passes through as UTF-8 (and is refused as a scope by the library)
             assertThrows(IdaasException.class, () -> c.getBearerToken("api.example.com|r\u00e9ad\uD83D\uDE00"));
             // a long argument (heap path of the glue)
@@ -120,23 +162,25 @@ class ClientTest {
 
     @Test
     void wrongSecretIs401WithRequestId() {
-        try (IdaasClient c = IdaasClient.fromJson(em.configWithSecretVar("IDAAS_JAVA_TEST_WRONG_SECRET"))) {
+        try (IdaasClient c = Emulator.client(em.configWithSecretVar("IDAAS_JAVA_TEST_WRONG_SECRET"))) {
             IdaasAuthException e = assertThrows(IdaasAuthException.class, c::getBearerToken);
             assertEquals(401, e.httpStatus());
             assertEquals("invalid_client", e.serverCode());
             assertNotNull(e.requestId());
             assertFalse(e.getMessage().contains("not-the-secret"));
         }
-        IdaasAuthException e = assertThrows(IdaasAuthException.class, () -> IdaasClient.builder()
-                .configJson(em.configWithSecretVar("IDAAS_JAVA_TEST_WRONG_SECRET")).prefetch(true).build());
-        assertEquals(ErrorCode.AUTH, e.code());
+        try (IdaasConfig cfg = IdaasConfig.fromJson(em.configWithSecretVar("IDAAS_JAVA_TEST_WRONG_SECRET"))) {
+            IdaasAuthException e = assertThrows(IdaasAuthException.class,
+                    () -> IdaasClient.builder(cfg).prefetch(true).build());
+            assertEquals(ErrorCode.AUTH, e.errorCode());
+        }
     }
 
     @Test
     void unsetSecretVariableIsACredentialError() {
-        try (IdaasClient c = IdaasClient.fromJson(em.configWithSecretVar("IDAAS_JAVA_TEST_UNSET_SECRET"))) {
+        try (IdaasClient c = Emulator.client(em.configWithSecretVar("IDAAS_JAVA_TEST_UNSET_SECRET"))) {
             IdaasCredentialException e = assertThrows(IdaasCredentialException.class, c::getBearerToken);
-            assertEquals(ErrorCode.CREDENTIAL, e.code());
+            assertEquals(ErrorCode.CREDENTIAL, e.errorCode());
             assertTrue(e.getMessage().contains("IDAAS_JAVA_TEST_UNSET_SECRET"), e.getMessage());
             assertInstanceOf(IdaasAuthException.class, e);
         }
@@ -145,30 +189,32 @@ class ClientTest {
     @Test
     void serverFaultsMapToExceptions() throws Exception {
         em.addFault("token=status/503:10");
-        try (IdaasClient c = IdaasClient.fromJson(em.configJson)) {
+        try (IdaasClient c = em.client()) {
             IdaasServerException e = assertThrows(IdaasServerException.class, c::getBearerToken);
-            assertEquals(ErrorCode.SERVER_ERROR, e.code());
+            assertEquals(ErrorCode.SERVER_ERROR, e.errorCode());
             assertEquals(503, e.httpStatus());
             assertEquals("server", e.kind());
+            assertEquals(ErrorClass.SERVER_REPLY, e.errorClass());
             assertTrue(e.isRetryable());
         }
         em.clearFaults();
         em.addFault("token=non-json:10");
-        try (IdaasClient c = IdaasClient.fromJson(em.configJson)) {
+        try (IdaasClient c = em.client()) {
             IdaasServerException e = assertThrows(IdaasServerException.class, c::getBearerToken);
-            assertEquals(ErrorCode.UNEXPECTED_RESPONSE, e.code());
+            assertEquals(ErrorCode.UNEXPECTED_RESPONSE, e.errorCode());
+            assertFalse(e.isRetryable());
         }
         em.clearFaults();
         em.addFault("token=reset:10");
-        try (IdaasClient c = IdaasClient.fromJson(em.configJson)) {
+        try (IdaasClient c = em.client()) {
             IdaasNetworkException e = assertThrows(IdaasNetworkException.class, c::getBearerToken);
-            assertEquals(ErrorCode.TRANSPORT, e.code());
+            assertEquals(ErrorCode.TRANSPORT, e.errorCode());
             assertTrue(e.isRetryable());
         }
         em.clearFaults();
         em.addFault("token=status/429:10");
-        try (IdaasClient c = IdaasClient.fromJson(em.configJson)) {
-            // throttled: the library's classification (AUTH for a token-endpoint throttle), retryable by status
+        try (IdaasClient c = em.client()) {
+            // throttled: the library's classification (AUTH for a token-endpoint throttle) and its verdict
             IdaasException e = assertThrows(IdaasException.class, c::getBearerToken);
             assertEquals(429, e.httpStatus());
             assertTrue(e.isRetryable());
@@ -181,22 +227,24 @@ class ClientTest {
                      + "\"issuer\":\"http://127.0.0.1:1/oauth2\",\"tokenEndpoint\":\"http://127.0.0.1:1/oauth2/token\","
                      + "\"authnConfiguration\":{\"authnMethod\":\"CLIENT_SECRET_POST\","
                      + "\"clientSecretEnvVarName\":\"IDAAS_CLIENT_SECRET\"}}";
-        try (IdaasClient c = IdaasClient.fromJson(cfg)) {
+        try (IdaasClient c = Emulator.client(cfg)) {
             IdaasNetworkException e = assertThrows(IdaasNetworkException.class, c::getBearerToken);
-            assertEquals(ErrorCode.TRANSPORT, e.code());
+            assertEquals(ErrorCode.TRANSPORT, e.errorCode());
             assertEquals(0, e.httpStatus());
         }
         em.addFault("token=latency/4000:10");
-        try (IdaasClient c = IdaasClient.fromJson(em.configWithHttp("\"readTimeout\":2000,"))) {
+        try (IdaasClient c = Emulator.client(em.configWithHttp("\"readTimeout\":2000,"))) {
             IdaasTimeoutException e = assertThrows(IdaasTimeoutException.class, c::getBearerToken);
-            assertEquals(ErrorCode.TIMEOUT, e.code());
+            assertEquals(ErrorCode.TIMEOUT, e.errorCode());
+            assertEquals(ErrorClass.NETWORK, e.errorClass());
+            assertTrue(e.isRetryable());
             assertInstanceOf(IdaasNetworkException.class, e);
         }
     }
 
     @Test
     void tokenExchangeAndProviders() {
-        try (IdaasClient c = IdaasClient.fromJson(em.configJson)) {
+        try (IdaasClient c = em.client()) {
             String subject = c.getBearerToken();
             Credential cred = c.exchangeToken(subject);
             assertTrue(cred.accessToken().length() > 20);
@@ -253,7 +301,8 @@ class ClientTest {
             t.setDaemon(true);
             return t;
         });
-        try (IdaasClient c = IdaasClient.builder().configJson(em.configJson).executor(ex).build()) {
+        try (IdaasConfig cfg = IdaasConfig.fromJson(em.configJson);
+             IdaasClient c = IdaasClient.builder(cfg).executor(ex).build()) {
             assertSame(ex, c.executor());
             String t = c.getBearerTokenAsync().get(30, TimeUnit.SECONDS);
             assertEquals(t, c.getBearerToken());
@@ -268,7 +317,7 @@ class ClientTest {
         } finally {
             ex.shutdownNow();
         }
-        try (IdaasClient c = IdaasClient.fromJson(em.configJson)) {
+        try (IdaasClient c = em.client()) {
             assertSame(Idaas.defaultExecutor(), c.executor());
             assertNotNull(c.getBearerTokenAsync().join());
         }
@@ -278,10 +327,31 @@ class ClientTest {
     void debugPanicHookMapsToInternal() {
         // the release library has no test hooks: UNSUPPORTED (902); with test-hooks: PANIC (901)
         IdaasInternalException e = assertThrows(IdaasInternalException.class, Idaas::debugPanic);
-        assertTrue(e.code() == ErrorCode.UNSUPPORTED || e.code() == ErrorCode.PANIC, e.toString());
-        assertEquals("auth", ErrorCode.name(301));
-        assertEquals("unknown", ErrorCode.name(777));
-        assertInstanceOf(IdaasInternalException.class, IdaasException.of(777, null, "m", 0, null, null));
-        assertInstanceOf(IdaasCancelledException.class, IdaasException.of(600, "cancelled", "m", 0, null, null));
+        assertTrue(e.errorCode() == ErrorCode.UNSUPPORTED || e.errorCode() == ErrorCode.PANIC, e.toString());
+        assertEquals(ErrorClass.INTERNAL, e.errorClass());
+        assertEquals("auth", new String(Native.codeName(301), StandardCharsets.UTF_8));
+    }
+
+    /** The exception type follows the class the library gives a code, also a code this version does not know. */
+    @Test
+    void exceptionTypesFollowTheLibrarysClass() {
+        assertEquals(ErrorClass.CANCELLED, ErrorClass.fromValue(Native.codeClass(ErrorCode.CANCELLED.value())));
+        IdaasException unknown = IdaasException.fromNative(777, Native.codeClass(777), false, 0,
+                "unknown".getBytes(StandardCharsets.UTF_8), "m".getBytes(StandardCharsets.UTF_8), null, null);
+        assertInstanceOf(IdaasInternalException.class, unknown);
+        assertEquals(777, unknown.code());
+        assertNull(unknown.errorCode());
+        assertEquals(ErrorClass.INTERNAL, unknown.errorClass());
+        // a newer library's code in a known group: classified by the library, typed by its class
+        IdaasException newer = IdaasException.fromNative(399, Native.codeClass(399), true, 0, null, null, null, null);
+        assertInstanceOf(IdaasAuthException.class, newer);
+        assertFalse(newer instanceof IdaasCredentialException);
+        assertTrue(newer.isRetryable(), "the verdict is the library's, passed through");
+        for (ErrorCode code : ErrorCode.values()) {
+            IdaasException x = IdaasException.fromNative(code.value(), Native.codeClass(code.value()), false, 0,
+                    null, null, null, null);
+            assertEquals(ErrorClass.fromValue(Native.codeClass(code.value())), x.errorClass(), code.name());
+            assertEquals(code, x.errorCode());
+        }
     }
 }

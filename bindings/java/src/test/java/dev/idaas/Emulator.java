@@ -1,5 +1,7 @@
 package dev.idaas;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLDecoder;
@@ -10,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 
 /**
  * The emulator process shared by every test class of this JVM: IDAAS_EMULATOR_BIN (system property
@@ -22,7 +23,7 @@ final class Emulator {
 
     final Process process;
     final Path dir;
-    final Map<String, Object> ready;
+    final JsonObject ready;
     final String httpBase;
     final String clientSecret;
     /** The CLIENT_SECRET_POST client config JSON (secret from IDAAS_CLIENT_SECRET). */
@@ -58,19 +59,29 @@ final class Emulator {
             if (System.nanoTime() > deadline) throw new IllegalStateException("emulator not ready in 60 s");
             Thread.sleep(20);
         }
-        @SuppressWarnings("unchecked")
-        Map<String, Object> r = (Map<String, Object>) Json.parse(Files.readString(readyFile));
-        ready = r;
-        httpBase = (String) ready.get("httpBaseUrl");
-        clientSecret = (String) ready.get("clientSecret");
+        ready = JsonParser.parseString(Files.readString(readyFile)).getAsJsonObject();
+        httpBase = ready.get("httpBaseUrl").getAsString();
+        clientSecret = ready.get("clientSecret").getAsString();
         String envSecret = System.getenv("IDAAS_CLIENT_SECRET");
         if (!clientSecret.equals(envSecret)) {
             throw new IllegalStateException("IDAAS_CLIENT_SECRET (set by surefire in pom.xml) does not match the"
                                             + " emulator's client secret: the emulator's default fixtures changed");
         }
-        configJson = Json.write(Json.obj(Json.obj(ready, "clientConfigs"), "CLIENT_SECRET_POST"));
+        configJson = ready.getAsJsonObject("clientConfigs").getAsJsonObject("CLIENT_SECRET_POST").toString();
         configFile = dir.resolve("client-config.json");
         Files.writeString(configFile, configJson);
+    }
+
+    /** A client from configuration JSON text, with default options. */
+    static IdaasClient client(String configJson) {
+        try (IdaasConfig config = IdaasConfig.fromJson(configJson)) {
+            return IdaasClient.builder(config).build();
+        }
+    }
+
+    /** A client of the emulator's CLIENT_SECRET_POST configuration. */
+    IdaasClient client() {
+        return client(configJson);
     }
 
     /** The config with the secret variable renamed (e.g. to a variable holding a wrong secret). */
@@ -88,10 +99,16 @@ final class Emulator {
     }
 
     int control(String method, String path, String body) throws IOException, InterruptedException {
+        return controlResponse(method, path, body).statusCode();
+    }
+
+    /** A control-API call and its reply (e.g. GET /_emulator/requests, the request log). */
+    HttpResponse<String> controlResponse(String method, String path, String body)
+            throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(httpBase + path)).timeout(Duration.ofSeconds(10));
         b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (body != null) b.header("Content-Type", "application/json");
-        return http.send(b.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     void addFault(String spec) throws Exception {

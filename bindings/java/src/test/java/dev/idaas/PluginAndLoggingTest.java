@@ -3,10 +3,12 @@ package dev.idaas;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.lang.System.Logger.Level;
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Handler;
@@ -22,17 +24,33 @@ class PluginAndLoggingTest {
                + "\"authnConfiguration\":{\"authnMethod\":\"PLUGIN\",\"pluginName\":\"" + name + "\"}}";
     }
 
+    /** A client of a PLUGIN configuration whose plugin {@code name} is {@code plugin}. */
+    static IdaasClient pluginClient(String name, TokenPlugin plugin) {
+        try (IdaasConfig cfg = IdaasConfig.fromJson(pluginConfig(name))) {
+            return IdaasClient.builder(cfg.addPlugin(name, plugin)).build();
+        }
+    }
+
+    /** Runs the garbage collector until {@code ref} is cleared (at most 20 s); whether it was. */
+    static boolean collected(WeakReference<?> ref) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (ref.get() != null && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        return ref.get() == null;
+    }
+
     @Test
     void pluginSuppliesTokens() throws Exception {
         AtomicInteger calls = new AtomicInteger();
         ConcurrentHashMap<String, Boolean> threads = new ConcurrentHashMap<>();
-        Idaas.registerPlugin("java-test-plugin", scope -> {
+        try (IdaasClient c = pluginClient("java-test-plugin", scope -> {
             calls.incrementAndGet();
             threads.put(Thread.currentThread().getName(), true);
             // the default scope of a configuration without one is urn:cloud:idaas:pam|.all
             return new PluginToken(scope.startsWith("urn:cloud:idaas") ? "p".repeat(5000) : "scoped-" + scope, 3600);
-        });
-        try (IdaasClient c = IdaasClient.fromJson(pluginConfig("java-test-plugin"))) {
+        })) {
             // a 5000-byte token: bigger than the initial 2048-byte buffer of the hot path
             assertTrue("p".repeat(5000).equals(c.getBearerToken()));
             assertTrue("p".repeat(5000).equals(c.getBearerToken()));
@@ -70,7 +88,7 @@ class PluginAndLoggingTest {
         // (IdaasReentrantCallException) instead of waiting for itself; another scope works.
         AtomicReference<IdaasClient> self = new AtomicReference<>();
         AtomicReference<Throwable> inner = new AtomicReference<>();
-        Idaas.registerPlugin("java-reentrant", scope -> {
+        TokenPlugin reentrant = scope -> {
             if (scope.equals("api.example.com|other")) return new PluginToken("other-token", 3600);
             if (scope.endsWith("|use-other")) {
                 return new PluginToken("via-" + self.get().getBearerToken("api.example.com|other"), 3600);
@@ -82,8 +100,8 @@ class PluginAndLoggingTest {
                 inner.set(e);
                 throw e;
             }
-        });
-        try (IdaasClient c = IdaasClient.fromJson(pluginConfig("java-reentrant"))) {
+        };
+        try (IdaasClient c = pluginClient("java-reentrant", reentrant)) {
             self.set(c);
             java.util.concurrent.FutureTask<String> outer = new java.util.concurrent.FutureTask<>(c::getBearerToken);
             Thread t = new Thread(outer);
@@ -94,8 +112,8 @@ class PluginAndLoggingTest {
             assertInstanceOf(IdaasCredentialException.class, ex.getCause());
             IdaasException e = assertInstanceOf(IdaasReentrantCallException.class, inner.get());
             assertInstanceOf(IdaasInvalidArgumentException.class, e);
-            assertEquals(ErrorCode.REENTRANT_CALL, e.code());
-            assertEquals("reentrant_call", ErrorCode.name(ErrorCode.REENTRANT_CALL));
+            assertEquals(ErrorCode.REENTRANT_CALL, e.errorCode());
+            assertEquals("reentrant_call", e.kind());
             assertEquals("via-other-token", c.getBearerToken("api.example.com|use-other"));
         }
     }
@@ -106,11 +124,12 @@ class PluginAndLoggingTest {
         // runs on a library (native) thread, which the glue attaches to the JVM
         ConcurrentHashMap<String, Boolean> threads = new ConcurrentHashMap<>();
         AtomicInteger calls = new AtomicInteger();
-        Idaas.registerPlugin("java-test-async", scope -> {
+        TokenPlugin plugin = scope -> {
             threads.put(Thread.currentThread().getName(), Thread.currentThread().isDaemon());
             return new PluginToken("async-" + calls.incrementAndGet(), 10);
-        });
-        try (IdaasClient c = IdaasClient.builder().configJson(pluginConfig("java-test-async")).asyncRefresh(true).build()) {
+        };
+        try (IdaasConfig cfg = IdaasConfig.fromJson(pluginConfig("java-test-async")).addPlugin("java-test-async", plugin);
+             IdaasClient c = IdaasClient.builder(cfg).asyncRefresh(true).build()) {
             assertEquals("async-1", c.getBearerToken());
             Thread.sleep(2900);
             long deadline = System.nanoTime() + 7_000_000_000L;
@@ -127,8 +146,7 @@ class PluginAndLoggingTest {
     @Test
     void pluginWithoutLifetimeIsCalledEveryTime() {
         AtomicInteger calls = new AtomicInteger();
-        Idaas.registerPlugin("java-test-uncached", scope -> new PluginToken("t" + calls.incrementAndGet(), 0));
-        try (IdaasClient c = IdaasClient.fromJson(pluginConfig("java-test-uncached"))) {
+        try (IdaasClient c = pluginClient("java-test-uncached", scope -> new PluginToken("t" + calls.incrementAndGet(), 0))) {
             assertEquals("t1", c.getBearerToken());
             assertEquals("t2", c.getBearerToken());
         }
@@ -136,25 +154,101 @@ class PluginAndLoggingTest {
 
     @Test
     void pluginFailuresAreCredentialErrors() {
-        Idaas.registerPlugin("java-test-failing", scope -> {
+        try (IdaasClient c = pluginClient("java-test-failing", scope -> {
             throw new IllegalStateException("vault unreachable");
-        });
-        try (IdaasClient c = IdaasClient.fromJson(pluginConfig("java-test-failing"))) {
+        })) {
             IdaasCredentialException e = assertThrows(IdaasCredentialException.class, c::getBearerToken);
             assertEquals("PluginFailed", e.serverCode());
             assertTrue(e.getMessage().contains("vault unreachable"), e.getMessage());
         }
-        Idaas.registerPlugin("java-test-null", scope -> null);
-        try (IdaasClient c = IdaasClient.fromJson(pluginConfig("java-test-null"))) {
+        try (IdaasClient c = pluginClient("java-test-null", scope -> null)) {
             assertThrows(IdaasCredentialException.class, c::getBearerToken);
         }
-        Idaas.registerPlugin("java-test-blank", scope -> new PluginToken(" ", 60));
-        try (IdaasClient c = IdaasClient.fromJson(pluginConfig("java-test-blank"))) {
+        try (IdaasClient c = pluginClient("java-test-blank", scope -> new PluginToken(" ", 60))) {
             assertThrows(IdaasCredentialException.class, c::getBearerToken);
         }
-        assertThrows(IdaasConfigException.class, () -> IdaasClient.fromJson(pluginConfig("java-test-never-registered")));
-        assertThrows(IdaasInvalidArgumentException.class, () -> Idaas.registerPlugin(" ", s -> null));
-        assertThrows(IdaasInvalidArgumentException.class, () -> Idaas.registerPlugin(null, s -> null));
+        assertThrows(IdaasConfigException.class, () -> Emulator.client(pluginConfig("java-test-never-added")));
+        try (IdaasConfig cfg = IdaasConfig.fromJson(pluginConfig("java-test-other"))) {
+            assertThrows(IdaasInvalidArgumentException.class, () -> cfg.addPlugin(" ", s -> null));
+            assertThrows(IdaasInvalidArgumentException.class, () -> cfg.addPlugin(null, s -> null));
+            assertThrows(IdaasInvalidArgumentException.class, () -> cfg.addPlugin("java-test-other", null));
+            // a plugin added to another config is not this one's
+            assertThrows(IdaasConfigException.class, () -> IdaasClient.builder(cfg).build());
+        }
+    }
+
+    /**
+     * A plugin belongs to its config and the clients made from it: it stays reachable while one of them
+     * may call it, and the library releases it (the glue deletes its global reference) with the last one.
+     */
+    @Test
+    void pluginIsReleasedWithItsLastHandle() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        TokenPlugin plugin = scope -> new PluginToken("released-" + calls.incrementAndGet(), 0);
+        WeakReference<TokenPlugin> ref = new WeakReference<>(plugin);
+        IdaasClient c = pluginClient("java-test-released", plugin);
+        plugin = null;
+        // the config is closed, the client still calls the plugin (0 = not cached: one call per read)
+        System.gc();
+        assertEquals("released-1", c.getBearerToken());
+        assertNotNull(ref.get(), "held while the client lives");
+        c.close();
+        assertTrue(collected(ref), "the plugin is still referenced after its config and client were closed");
+    }
+
+    @Test
+    void replacingAPluginReleasesTheOldOne() throws Exception {
+        AtomicInteger firstCalls = new AtomicInteger(); // captured: a lambda capturing nothing is a never-collected singleton
+        TokenPlugin first = scope -> new PluginToken("first-" + firstCalls.incrementAndGet(), 60);
+        WeakReference<TokenPlugin> ref = new WeakReference<>(first);
+        try (IdaasConfig cfg = IdaasConfig.fromJson(pluginConfig("java-test-replaced"))) {
+            cfg.addPlugin("java-test-replaced", first);
+            first = null;
+            cfg.addPlugin("java-test-replaced", scope -> new PluginToken("second", 60));
+            assertTrue(collected(ref), "the replaced plugin, used by no client, is released");
+            try (IdaasClient c = IdaasClient.builder(cfg).build()) {
+                assertEquals("second", c.getBearerToken());
+            }
+        }
+    }
+
+    /** A logger set on a config receives its clients' records; it is released with its last handle. */
+    @Test
+    void configLoggerReceivesItsClientsRecords() throws Exception {
+        Emulator em = Emulator.get();
+        List<String> records = Collections.synchronizedList(new ArrayList<>());
+        List<String> threads = Collections.synchronizedList(new ArrayList<>());
+        IdaasLogger logger = (level, target, message) -> {
+            records.add(level + " " + target + " " + message);
+            threads.add(Thread.currentThread().getName());
+        };
+        WeakReference<IdaasLogger> ref = new WeakReference<>(logger);
+        try (IdaasConfig cfg = IdaasConfig.fromJson(em.configJson)) {
+            cfg.setLogger(logger, Level.TRACE);
+            logger = null;
+            try (IdaasClient c = IdaasClient.builder(cfg).build()) {
+                c.getBearerToken("api.example.com|read:file");
+            }
+            assertTrue(records.stream().anyMatch(r -> r.contains(" idaas")), "no record from the library: " + records);
+            assertTrue(records.stream().noneMatch(r -> r.contains(em.clientSecret)), "a secret was logged");
+            // removed for later clients: nothing more reaches it
+            cfg.setLogger(null, Level.OFF);
+            records.clear();
+            try (IdaasClient c = IdaasClient.builder(cfg).build()) {
+                c.getBearerToken("api.example.com|read:file");
+            }
+            assertEquals(List.of(), records);
+        }
+        assertTrue(collected(ref), "the logger is still referenced after its config and client were closed");
+        // a logger that throws is ignored (nothing unwinds into the library)
+        try (IdaasConfig cfg = IdaasConfig.fromJson(em.configJson)
+                .setLogger((l, t, m) -> { throw new IllegalStateException("boom"); }, Level.TRACE);
+             IdaasClient c = IdaasClient.builder(cfg).build()) {
+            assertTrue(c.getBearerToken().length() > 20);
+        }
+        try (IdaasConfig cfg = IdaasConfig.fromJson(em.configJson)) {
+            assertThrows(NullPointerException.class, () -> cfg.setLogger(IdaasLogger.systemLoggers(), null));
+        }
     }
 
     /** Loggers named after the library's Rust modules ("idaas::cache" -> "idaas.cache", "ureq::run" ...). */
@@ -177,7 +271,7 @@ class PluginAndLoggingTest {
         root.setLevel(java.util.logging.Level.ALL);
         try {
             Idaas.setLogLevel(Level.TRACE);
-            try (IdaasClient c = IdaasClient.fromJson(em.configJson)) {
+            try (IdaasClient c = em.client()) {
                 c.getBearerToken("api.example.com|read:file");
             }
             assertFalse(records.isEmpty(), "no log record forwarded");
@@ -187,7 +281,7 @@ class PluginAndLoggingTest {
                     "a secret was logged");
             Idaas.setLogLevel(Level.OFF);
             records.clear();
-            try (IdaasClient c = IdaasClient.fromJson(em.configJson)) {
+            try (IdaasClient c = em.client()) {
                 c.getBearerToken("api.example.com|write:file");
             }
             assertTrue(records.stream().noneMatch(r -> isLibrary(r.getLoggerName())));

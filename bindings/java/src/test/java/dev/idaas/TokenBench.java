@@ -72,7 +72,7 @@ class TokenBench {
     @Test
     void cachedBearerTokenRead() throws Exception {
         Emulator em = Emulator.get();
-        try (IdaasClient c = IdaasClient.fromJson(em.configJson)) {
+        try (IdaasClient c = em.client()) {
             String token = c.getBearerToken();
             c.getBearerToken("api.example.com|read:file");
             byte[] buf = new byte[4096];
@@ -95,7 +95,6 @@ class TokenBench {
                     c.handle.release();
                 }
             });
-            variants.put("get_token + NewStringUTF", () -> c.getBearerTokenNewStringUtf(null));
             variants.put("getBearerToken(\"api.example.com|read:file\") (scope string marshalled)",
                     () -> c.getBearerToken("api.example.com|read:file"));
             CredentialProvider scopedProvider = c.getProvider("api.example.com|read:file");
