@@ -3,7 +3,8 @@
 # C ABI targets (owned by the FFI work):
 #   make lib               cargo build of libidaas.{a,so} ($(PROFILE), default release)
 #   make header            regenerate include/idaas.h with the pinned cbindgen
-#   make check-header      fail if include/idaas.h is not what cbindgen generates (CI)
+#   make check-header      fail if include/idaas.h is not what cbindgen generates, or if a function
+#                          breaks the header's naming or err_out rule (CI)
 #   make check-symbols     fail if libidaas.so exports a function not prefixed idaas_
 #   make c-examples        build examples/c/*.c against the static library
 #   make c-test            C tests of every exported function against the emulator (+ C++ header check)
@@ -83,6 +84,7 @@ check-header:
 	$(CBINDGEN) --quiet --config idaas-ffi/cbindgen.toml --lang c --output $(C_BUILD)/idaas.h.generated idaas-ffi
 	@diff -u include/idaas.h $(C_BUILD)/idaas.h.generated || { echo "include/idaas.h is stale: run 'make header' and commit it" >&2; exit 1; }
 	@echo "check-header: include/idaas.h is up to date"
+	@python3 scripts/check-header-names.py include/idaas.h
 
 # --- symbols ----------------------------------------------------------------------------------------
 check-symbols: lib

@@ -9,9 +9,8 @@
  *     }
  *     idaas_client_free(client);
  *
- * Build flags: `pkg-config --cflags --libs idaas` (shared library), `pkg-config --static --libs
- * idaas` (static library: its Libs.private lists the system libraries it needs), or the CMake
- * package (`find_package(idaas)`: targets idaas::idaas and idaas::idaas_static).
+ * Build flags: `pkg-config --cflags --libs idaas` (shared library) or `pkg-config --static --libs
+ * idaas` (static library: its Libs.private lists the system libraries it needs).
  *
  * ---------------------------------------------------------------------------------------------
  * Names
@@ -19,8 +18,10 @@
  * Every name is prefixed idaas_ / IDAAS_. A function is idaas_<object>_<action>, where <object>
  * is the handle it acts on without the idaas_ prefix (idaas_client -> client, idaas_pam -> pam,
  * idaas_error -> error, idaas_plugin_result -> plugin_result ...) and that handle is its first
- * argument; or a kind of plain value: string, buffer, code, log, debug (test hooks). Two entry
- * points stand alone: idaas_init and idaas_version.
+ * argument, or the function creates it (an idaas_<object> ** out-parameter: idaas_<object>_new*,
+ * idaas_config_load, idaas_config_from_json); or <object> is a kind of plain value: string,
+ * buffer, code, log, debug (test hooks). Two entry points stand alone: idaas_init and
+ * idaas_version. (`make check-header` checks this for every function.)
  *
  * ---------------------------------------------------------------------------------------------
  * Ownership
@@ -80,7 +81,7 @@
  *   run them off event loops.
  *
  * ---------------------------------------------------------------------------------------------
- * JSON
+ * JSON schemas
  * ---------------------------------------------------------------------------------------------
  * Structured results are returned as owned UTF-8 JSON strings (char **x_json_out, freed with
  * idaas_string_free); operations with optional parameters take `const char *options_json`
@@ -137,8 +138,8 @@
  * The status of a call. `IDAAS_CODE_OK` (0) is success; every other value is a failure whose details
  * are in the `idaas_error` written to `*err_out`.
  *
- * Values are grouped by hundreds and never renumbered; new codes may be added, so treat an unknown
- * code by its group (`code / 100`).
+ * Values are grouped by hundreds and never renumbered; new codes may be added, so handle a code by
+ * its class (`idaas_code_class`, which also classifies codes this library does not know).
  */
 enum idaas_code
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L

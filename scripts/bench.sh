@@ -47,7 +47,7 @@ FAILED=()
 {
   echo "start $(date -u +%FT%TZ)"; echo "quick $QUICK"; echo "loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "commit $(git rev-parse --short HEAD 2>/dev/null)"
-  echo "dirty $(git diff --quiet HEAD -- src emulator benches examples bindings include 2>/dev/null && echo 0 || echo 1)"
+  echo "dirty $(git diff --quiet HEAD -- idaas idaas-ffi emulator examples bindings include 2>/dev/null && echo 0 || echo 1)"
 } > "$RAW/run.txt"
 step() { printf '\n=== %s (%ss elapsed)\n' "$1" "$(( $(date +%s) - T0 ))"; }
 # run NAME CMD...: runs CMD, output to the terminal and $RAW/NAME.log; records a failure.
@@ -74,7 +74,7 @@ step "build (release library, emulator, benchmark programs)"
 # The bench targets are named (`--benches` would also build the library's unit-test harness).
 BENCHES="cached_token pam storm startup"
 BENCH_ARGS=(-p idaas --profile bench-suite)
-run build cargo build --locked --release -p idaas || { echo "build failed" >&2; exit 1; }
+run build cargo build --locked --release -p idaas-ffi || { echo "build failed" >&2; exit 1; }
 run build cargo build --locked --release -p idaas-emulator || { echo "build failed" >&2; exit 1; }
 # shellcheck disable=SC2046
 run build cargo bench --locked "${BENCH_ARGS[@]}" $(printf -- '--bench %s ' $BENCHES) --no-run || { echo "build failed" >&2; exit 1; }
@@ -96,7 +96,7 @@ if want c; then
   mkdir -p "$CB"
   run build_c cc -std=c11 -Wall -Wextra -Werror -O2 -Iinclude examples/c/bench.c -o "$CB/bench" \
     "$TARGET/release/libidaas.a" $STATIC_LIBS -lpthread &&
-  run build_c cc -std=c11 -Wall -Wextra -Werror -O2 -Iinclude benches/c/startup_rss.c -o "$CB/startup_rss" \
+  run build_c cc -std=c11 -Wall -Wextra -Werror -O2 -Iinclude idaas-ffi/benches/c/startup_rss.c -o "$CB/startup_rss" \
     "$TARGET/release/libidaas.a" $STATIC_LIBS
   ITER=$([ $QUICK = 1 ] && echo 300000 || echo 3000000)
   run c_cached "$CB/bench" "$ITER" 1

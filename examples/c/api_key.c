@@ -13,9 +13,10 @@
 
 static int fail(const char *what, idaas_error *err) {
     fprintf(stderr, "%s failed: [%s] %s\n", what, idaas_error_kind_name(err), idaas_error_message(err));
-    int code = (int)idaas_error_code(err);
+    /* the exit status is the error's class (1 argument ... 9 internal), never 0 */
+    int status = (int)idaas_code_class(idaas_error_code(err));
     idaas_error_free(err);
-    return code / 100 ? code / 100 : 1;
+    return status ? status : 1;
 }
 
 int main(int argc, char **argv) {
@@ -24,18 +25,17 @@ int main(int argc, char **argv) {
         return 2;
     }
     idaas_client *client = NULL;
-    idaas_pam_client *pam = NULL;
+    idaas_pam *pam = NULL;
     idaas_error *err = NULL;
-    if (idaas_client_new_from_file(argv[1], NULL, &client, &err) != IDAAS_CODE_OK)
-        return fail("creating the client", err);
+    if (idaas_init(argv[1], &client, &err) != IDAAS_CODE_OK) return fail("creating the client", err);
     /* an in-memory API-key cache: keys are served from memory for 10 minutes */
-    idaas_code rc = idaas_pam_client_new(client, "{\"apiKeyCache\":{\"ttlSecs\":600}}", &pam, &err);
+    idaas_code rc = idaas_pam_new(client, "{\"apiKeyCache\":{\"ttlSecs\":600}}", &pam, &err);
     idaas_client_free(client); /* the PAM client keeps what it needs */
     if (rc != IDAAS_CODE_OK) return fail("creating the PAM client", err);
 
     char *key = NULL;
     if (idaas_pam_get_api_key(pam, argv[2], &key, &err) != IDAAS_CODE_OK) {
-        idaas_pam_client_free(pam);
+        idaas_pam_free(pam);
         return fail("getting the API key", err);
     }
     if (key == NULL) {
@@ -44,6 +44,6 @@ int main(int argc, char **argv) {
         printf("API key %s: %.6s... (%zu chars)\n", argv[2], key, strlen(key));
         idaas_string_free(key);
     }
-    idaas_pam_client_free(pam);
+    idaas_pam_free(pam);
     return 0;
 }

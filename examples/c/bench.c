@@ -85,7 +85,7 @@ static void *run(void *arg) {
         }
         j->per_op[b] = (double)(now_ns() - t0) / BATCH;
     }
-    idaas_secure_zero(buf, sizeof buf);
+    idaas_buffer_wipe(buf, sizeof buf);
     return NULL;
 }
 
@@ -122,12 +122,16 @@ int main(int argc, char **argv) {
     token[TOKEN_LEN] = '\0';
 
     idaas_error *err = NULL;
-    if (idaas_register_plugin("bench", plugin, NULL, &err) != IDAAS_CODE_OK ||
-        idaas_client_new_from_json(
-            "{\"idaasInstanceId\":\"idaas_bench\",\"clientId\":\"app_bench\","
-            "\"issuer\":\"https://idaas.invalid/oauth2\",\"tokenEndpoint\":\"https://idaas.invalid/oauth2/token\","
-            "\"authnConfiguration\":{\"authnMethod\":\"PLUGIN\",\"pluginName\":\"bench\"}}",
-            "{\"prefetch\":true}", &client, &err) != IDAAS_CODE_OK) {
+    idaas_config *config = NULL;
+    idaas_code rc = idaas_config_from_json(
+        "{\"idaasInstanceId\":\"idaas_bench\",\"clientId\":\"app_bench\","
+        "\"issuer\":\"https://idaas.invalid/oauth2\",\"tokenEndpoint\":\"https://idaas.invalid/oauth2/token\","
+        "\"authnConfiguration\":{\"authnMethod\":\"PLUGIN\",\"pluginName\":\"bench\"}}",
+        &config, &err);
+    if (rc == IDAAS_CODE_OK) rc = idaas_config_add_plugin(config, "bench", plugin, NULL, NULL, &err);
+    if (rc == IDAAS_CODE_OK) rc = idaas_client_new(config, "{\"prefetch\":true}", &client, &err);
+    idaas_config_free(config); /* the client keeps its plugin */
+    if (rc != IDAAS_CODE_OK) {
         fprintf(stderr, "setup failed: %s\n", idaas_error_message(err));
         idaas_error_free(err);
         return 1;

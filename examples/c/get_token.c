@@ -1,9 +1,10 @@
 /*
- * get_token: print (a redacted form of) the bearer token for a scope.
+ * get_token: the quick start — idaas_init, then print (a redacted form of) the bearer token for a
+ * scope.
  *
  *   get_token [CONFIG_JSON_PATH [SCOPE]]
  *
- * Without a path the default lookup is used (CLOUD_IDAAS_CONFIG_PATH, then
+ * Without a path idaas_init uses the default lookup (CLOUD_IDAAS_CONFIG_PATH, then
  * ~/.cloud_idaas/client-config.json). Against the local emulator:
  *   idaas-emulator --port 0 --print-config CLIENT_SECRET_POST > cfg.json   (and export IDAAS_CLIENT_SECRET)
  *   ./get_token cfg.json
@@ -18,18 +19,19 @@ static int fail(const char *what, idaas_error *err) {
             idaas_error_kind_name(err), idaas_error_message(err), idaas_error_http_status(err),
             idaas_error_server_code(err) ? idaas_error_server_code(err) : "-",
             idaas_error_request_id(err) ? idaas_error_request_id(err) : "-");
-    int code = (int)idaas_error_code(err);
+    /* the exit status is the error's class (1 argument ... 9 internal), never 0 */
+    int status = (int)idaas_code_class(idaas_error_code(err));
     idaas_error_free(err);
-    return code / 100 ? code / 100 : 1;
+    return status ? status : 1;
 }
 
 int main(int argc, char **argv) {
     idaas_client *client = NULL;
     idaas_error *err = NULL;
-    const char *options = "{\"userAgentSuffix\":\"c-example/get_token\"}";
-    idaas_code rc = argc > 1 ? idaas_client_new_from_file(argv[1], options, &client, &err)
-                             : idaas_client_new_default(options, &client, &err);
-    if (rc != IDAAS_CODE_OK) return fail("creating the client", err);
+    /* The one way to start: the file given, else the default lookup. (For client options, plugins
+     * or a logger of its own: idaas_config_load, then idaas_client_new.) */
+    if (idaas_init(argc > 1 ? argv[1] : NULL, &client, &err) != IDAAS_CODE_OK)
+        return fail("creating the client", err);
 
     const char *scope = argc > 2 ? argv[2] : NULL; /* NULL: the configured default scope */
     char *token = NULL;
@@ -50,7 +52,7 @@ int main(int argc, char **argv) {
         return fail("getting a token into a buffer", err);
     }
     printf("cached copy into a buffer: %zu bytes\n", len);
-    idaas_secure_zero(buf, sizeof buf);
+    idaas_buffer_wipe(buf, sizeof buf); /* it held a secret */
     idaas_client_free(client);
     return 0;
 }

@@ -17,9 +17,10 @@ static idaas_error *err = NULL;
 
 static int fail(const char *what) {
     fprintf(stderr, "%s failed: [%s] %s\n", what, idaas_error_kind_name(err), idaas_error_message(err));
-    int code = (int)idaas_error_code(err);
+    /* the exit status is the error's class (1 argument ... 9 internal), never 0 */
+    int status = (int)idaas_code_class(idaas_error_code(err));
     idaas_error_free(err);
-    return code / 100 ? code / 100 : 1;
+    return status ? status : 1;
 }
 
 /* The string value of "key" in a flat spot of a JSON text (enough for this example: the values
@@ -38,7 +39,7 @@ static char *json_string_field(const char *json, const char *key) {
     return out;
 }
 
-static int show_validity(const idaas_pam_client *pam, const char *jwt, const char *step) {
+static int show_validity(const idaas_pam *pam, const char *jwt, const char *step) {
     bool active = false;
     if (idaas_pam_validate_token(pam, jwt, NULL, &active, &err) != IDAAS_CODE_OK) return fail("validate");
     printf("%-22s active=%s\n", step, active ? "true" : "false");
@@ -55,9 +56,9 @@ int main(int argc, char **argv) {
     const char *audience = argc > 4 ? argv[4] : "https://api.partner.example";
 
     idaas_client *client = NULL;
-    idaas_pam_client *pam = NULL;
-    if (idaas_client_new_from_file(argv[1], NULL, &client, &err) != IDAAS_CODE_OK) return fail("client");
-    idaas_code rc = idaas_pam_client_new(client, NULL, &pam, &err);
+    idaas_pam *pam = NULL;
+    if (idaas_init(argv[1], &client, &err) != IDAAS_CODE_OK) return fail("client");
+    idaas_code rc = idaas_pam_new(client, NULL, &pam, &err);
     idaas_client_free(client);
     if (rc != IDAAS_CODE_OK) return fail("PAM client");
 
@@ -68,7 +69,7 @@ int main(int argc, char **argv) {
                                "{\"expiration\":900,\"includeDerivedShortToken\":true,"
                                "\"customClaims\":{\"tenant\":\"acme\"}}",
                                &result, &err) != IDAAS_CODE_OK) {
-        idaas_pam_client_free(pam);
+        idaas_pam_free(pam);
         return fail("generate");
     }
     char *jwt = json_string_field(result, "jwtValue");
@@ -76,7 +77,7 @@ int main(int argc, char **argv) {
     idaas_string_free(result); /* holds the JWT: zeroed on free */
     if (!jwt) {
         fprintf(stderr, "no jwtValue in the reply\n");
-        idaas_pam_client_free(pam);
+        idaas_pam_free(pam);
         return 1;
     }
     printf("generated %s: %.16s... (%zu chars)\n", id ? id : "?", jwt, strlen(jwt));
@@ -87,9 +88,9 @@ int main(int argc, char **argv) {
     if (!status && idaas_pam_reinstate_token(pam, jwt, NULL, &err) != IDAAS_CODE_OK) status = fail("reinstate");
     if (!status) status = show_validity(pam, jwt, "after reinstate:");
 
-    idaas_secure_zero(jwt, strlen(jwt));
+    idaas_buffer_wipe(jwt, strlen(jwt)); /* our copy of the JWT */
     free(jwt);
     free(id);
-    idaas_pam_client_free(pam);
+    idaas_pam_free(pam);
     return status;
 }

@@ -14,8 +14,8 @@ use super::{Handle, OwnedByCaller};
 /// The status of a call. `IDAAS_CODE_OK` (0) is success; every other value is a failure whose details
 /// are in the `idaas_error` written to `*err_out`.
 ///
-/// Values are grouped by hundreds and never renumbered; new codes may be added, so treat an unknown
-/// code by its group (`code / 100`).
+/// Values are grouped by hundreds and never renumbered; new codes may be added, so handle a code by
+/// its class (`idaas_code_class`, which also classifies codes this library does not know).
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[allow(non_camel_case_types)]

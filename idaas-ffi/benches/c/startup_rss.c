@@ -3,7 +3,7 @@
  *
  *   startup_rss CONFIG_PATH PAM_CALLS [--startup-only]
  *
- * 1. start-up: idaas_client_new_from_file(CONFIG_PATH, {"prefetch":true}) — config load, client,
+ * 1. start-up: idaas_init(CONFIG_PATH) + the first idaas_client_get_token — config load, client,
  *    first token from the token endpoint (the emulator, over HTTPS) — timed with CLOCK_MONOTONIC;
  * 2. VmRSS (/proc/self/status) after that init;
  * 3. PAM_CALLS calls of idaas_pam_get_api_key (no API-key cache: each one is a Developer API
@@ -67,12 +67,17 @@ int main(int argc, char **argv) {
 
     idaas_error *err = NULL;
     idaas_client *client = NULL;
+    char *token = NULL;
     uint64_t t0 = now_ns();
-    if (idaas_client_new_from_file(argv[1], "{\"prefetch\":true}", &client, &err) != IDAAS_CODE_OK)
-        return fail("idaas_client_new_from_file", err);
+    if (idaas_init(argv[1], &client, &err) != IDAAS_CODE_OK) return fail("idaas_init", err);
+    if (idaas_client_get_token(client, NULL, &token, &err) != IDAAS_CODE_OK) {
+        idaas_client_free(client);
+        return fail("idaas_client_get_token", err);
+    }
     double startup_ns = (double)(now_ns() - t0);
+    idaas_string_free(token);
     long rss_init = vm_rss_kib();
-    printf("BENCH {\"name\":\"startup\",\"impl\":\"c\",\"variant\":\"process: idaas_client_new_from_file + first token (prefetch)\","
+    printf("BENCH {\"name\":\"startup\",\"impl\":\"c\",\"variant\":\"process: idaas_init + first idaas_client_get_token\","
            "\"threads\":1,\"median_ns\":%.0f,\"p99_ns\":%.0f,\"ops_per_sec\":%.1f}\n",
            startup_ns, startup_ns, 1e9 / startup_ns);
     if (startup_only) {
@@ -83,8 +88,8 @@ int main(int argc, char **argv) {
     rss_line("before init (main)", rss_start, 0);
     rss_line("after init (client + first token)", rss_init, 0);
 
-    idaas_pam_client *pam = NULL;
-    if (idaas_pam_client_new(client, NULL, &pam, &err) != IDAAS_CODE_OK) return fail("idaas_pam_client_new", err);
+    idaas_pam *pam = NULL;
+    if (idaas_pam_new(client, NULL, &pam, &err) != IDAAS_CODE_OK) return fail("idaas_pam_new", err);
     long warm = calls < 1000 ? calls : 1000, rss_warm = -1;
     for (long i = 0; i < calls; i++) {
         char *key = NULL;
@@ -102,7 +107,7 @@ int main(int argc, char **argv) {
     printf("BENCH {\"name\":\"rss_growth\",\"impl\":\"c\",\"variant\":\"VmRSS growth from call 1,000 to call %ld\","
            "\"threads\":1,\"value\":%.2f,\"unit\":\"MiB\",\"growth_kib\":%ld,\"pam_calls\":%ld}\n",
            calls, (double)(rss_end - rss_warm) / 1024.0, rss_end - rss_warm, calls);
-    idaas_pam_client_free(pam);
+    idaas_pam_free(pam);
     idaas_client_free(client);
     return 0;
 }

@@ -1,6 +1,7 @@
 /*
- * Emulator-backed tests (included by test_ffi.c): the token endpoint, token exchange, server errors
- * through the emulator's fault API (/_emulator/faults), and every PAM operation.
+ * Emulator-backed tests (included by test_ffi.c): idaas_init from each place it looks, the token
+ * endpoint, token exchange, server errors through the emulator's fault API (/_emulator/faults) with
+ * the library's retry verdict (idaas_error_is_retryable), and every PAM operation.
  */
 #ifndef IDAAS_TEST_EMULATOR_H
 #define IDAAS_TEST_EMULATOR_H
@@ -20,16 +21,28 @@ static void clear_faults(void) {
     emulator_http(&g_em, "DELETE", "/_emulator/faults", NULL, NULL);
 }
 
-static idaas_client *new_emulator_client(void) {
+/* A client from config JSON text with `options_json` (NULL with the failure recorded, or with the
+ * error in *err_out when err_out is not NULL). */
+static idaas_client *client_from_json(const char *json, const char *options_json, idaas_error **err_out) {
+    idaas_config *cfg = NULL;
     idaas_client *client = NULL;
     idaas_error *err = NULL;
-    if (idaas_client_new_from_json(g_cfg_post, NULL, &client, &err) != IDAAS_CODE_OK) {
-        FAIL_AT(__FILE__, __LINE__, "client: %s", idaas_error_message(err));
-        idaas_error_free(err);
-        return NULL;
+    if (idaas_config_from_json(json, &cfg, &err) == IDAAS_CODE_OK) {
+        idaas_client_new(cfg, options_json, &client, &err);
+        idaas_config_free(cfg); /* the client does not borrow it */
+    }
+    if (!client) {
+        if (err_out) {
+            *err_out = err;
+        } else {
+            FAIL_AT(__FILE__, __LINE__, "client: %s", idaas_error_message(err));
+            idaas_error_free(err);
+        }
     }
     return client;
 }
+
+static idaas_client *new_emulator_client(void) { return client_from_json(g_cfg_post, NULL, NULL); }
 
 /* ---- token endpoint ---------------------------------------------------------------------------- */
 
@@ -47,23 +60,77 @@ static void secret_watch_cb(uint32_t level, const char *target, const char *mess
 
 static void test_emulator_log_no_secrets(void) {
     idaas_error *err = NULL;
-    CHECK_CODE(idaas_set_logger(secret_watch_cb, g_secret, IDAAS_LOG_LEVEL_TRACE, &err), err, IDAAS_CODE_OK);
+    CHECK_CODE(idaas_log_set_callback(secret_watch_cb, g_secret, IDAAS_LOG_LEVEL_TRACE, &err), err, IDAAS_CODE_OK);
     idaas_client *client = new_emulator_client();
     char *token = NULL;
     if (client) {
         CHECK_CODE(idaas_client_get_token(client, NULL, &token, &err), err, IDAAS_CODE_OK);
         idaas_string_free(token);
-        idaas_pam_client *pam = NULL;
-        CHECK_CODE(idaas_pam_client_new(client, NULL, &pam, &err), err, IDAAS_CODE_OK);
+        idaas_pam *pam = NULL;
+        CHECK_CODE(idaas_pam_new(client, NULL, &pam, &err), err, IDAAS_CODE_OK);
         char *key = NULL;
         CHECK_CODE(idaas_pam_get_api_key(pam, "openai_prod_key", &key, &err), err, IDAAS_CODE_OK);
         idaas_string_free(key);
-        idaas_pam_client_free(pam);
+        idaas_pam_free(pam);
         idaas_client_free(client);
     }
-    CHECK_CODE(idaas_set_logger(NULL, NULL, IDAAS_LOG_LEVEL_OFF, &err), err, IDAAS_CODE_OK);
+    CHECK_CODE(idaas_log_set_callback(NULL, NULL, IDAAS_LOG_LEVEL_OFF, &err), err, IDAAS_CODE_OK);
     CHECK(g_trace_records > 0);  /* something was logged at DEBUG/TRACE ... */
     CHECK(g_trace_leaks == 0);   /* ... and no record carried a secret */
+}
+
+/* idaas_init against the server: the quick start of the header, from each place it looks. */
+static void test_emulator_init(void) {
+    idaas_client *client = NULL;
+    idaas_error *err = NULL;
+    char path[400];
+    snprintf(path, sizeof path, "%s/client-config.json", g_em.dir);
+    CHECK(write_file(path, g_cfg_post) == 0);
+    char *saved_home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+
+    /* an explicit path */
+    unsetenv("CLOUD_IDAAS_CONFIG_PATH");
+    CHECK_CODE(idaas_init(path, &client, &err), err, IDAAS_CODE_OK);
+    char *token = NULL;
+    if (client) {
+        CHECK_CODE(idaas_client_get_token(client, NULL, &token, &err), err, IDAAS_CODE_OK);
+        CHECK(token != NULL && strlen(token) > 20);
+        idaas_string_free(token);
+        token = NULL;
+    }
+    idaas_client_free(client);
+    client = NULL;
+
+    /* NULL: CLOUD_IDAAS_CONFIG_PATH */
+    setenv("CLOUD_IDAAS_CONFIG_PATH", path, 1);
+    CHECK_CODE(idaas_init(NULL, &client, &err), err, IDAAS_CODE_OK);
+    if (client) {
+        CHECK_CODE(idaas_client_get_token(client, "api.example.com|read:file", &token, &err), err, IDAAS_CODE_OK);
+        idaas_string_free(token);
+        token = NULL;
+    }
+    idaas_client_free(client);
+    client = NULL;
+    unsetenv("CLOUD_IDAAS_CONFIG_PATH");
+
+    /* NULL: ~/.cloud_idaas/client-config.json */
+    char home[400], dir[420], file[460];
+    snprintf(home, sizeof home, "%s/home", g_em.dir);
+    snprintf(dir, sizeof dir, "%s/.cloud_idaas", home);
+    snprintf(file, sizeof file, "%s/client-config.json", dir);
+    mkdir(home, 0700);
+    mkdir(dir, 0700);
+    CHECK(write_file(file, g_cfg_post) == 0);
+    setenv("HOME", home, 1);
+    CHECK_CODE(idaas_init(NULL, &client, &err), err, IDAAS_CODE_OK);
+    if (client) {
+        CHECK_CODE(idaas_client_get_token(client, NULL, &token, &err), err, IDAAS_CODE_OK);
+        idaas_string_free(token);
+    }
+    idaas_client_free(client);
+    if (saved_home) setenv("HOME", saved_home, 1);
+    else unsetenv("HOME");
+    free(saved_home);
 }
 
 static void test_emulator_tokens(void) {
@@ -85,7 +152,7 @@ static void test_emulator_tokens(void) {
     CHECK_CODE(idaas_client_get_token_into(client, "api.example.com|write:file", buf, sizeof buf, &len, &err),
                err, IDAAS_CODE_OK);
     CHECK(len > 20 && strlen(buf) == len);
-    idaas_secure_zero(buf, sizeof buf);
+    idaas_buffer_wipe(buf, sizeof buf);
 
     /* a scope the client was not granted: refused by the server */
     {
@@ -95,6 +162,7 @@ static void test_emulator_tokens(void) {
         CHECK(idaas_error_http_status(e) >= 400 && idaas_error_http_status(e) < 500);
         CHECK(idaas_error_server_code(e) != NULL);
         CHECK_STR_EQ(idaas_error_kind_name(e), "auth");
+        CHECK(!idaas_error_is_retryable(e));
         idaas_error_free(e);
     }
     idaas_client_free(client);
@@ -109,6 +177,7 @@ static void test_emulator_tokens(void) {
         CHECK_STR_EQ(idaas_error_server_code(e), "invalid_client");
         CHECK(idaas_error_request_id(e) != NULL);
         CHECK(strstr(idaas_error_message(e), "not-the-secret") == NULL); /* never a secret */
+        CHECK(!idaas_error_is_retryable(e));
         idaas_error_free(e);
     }
     idaas_client_free(client);
@@ -122,8 +191,19 @@ static void test_emulator_tokens(void) {
 
     /* prefetch surfaces errors in the constructor */
     setenv("IDAAS_CLIENT_SECRET", "wrong", 1);
-    EXPECT_ERR(idaas_client_new_from_json(g_cfg_post, "{\"prefetch\":true}", &client, ERR), IDAAS_CODE_AUTH, NULL);
+    {
+        idaas_error *e = NULL;
+        client = client_from_json(g_cfg_post, "{\"prefetch\":true}", &e);
+        CHECK(client == NULL);
+        CHECK(idaas_error_code(e) == IDAAS_CODE_AUTH);
+        CHECK(!idaas_error_is_retryable(e)); /* a refused credential: trying again does not help */
+        idaas_error_free(e);
+        idaas_client_free(client);
+    }
     setenv("IDAAS_CLIENT_SECRET", g_secret, 1);
+    client = client_from_json(g_cfg_post, "{\"prefetch\":true}", NULL);
+    CHECK(client != NULL);
+    idaas_client_free(client);
 }
 
 static void test_emulator_faults(void) {
@@ -137,6 +217,24 @@ static void test_emulator_faults(void) {
         CHECK(idaas_client_get_token(client, NULL, &token, &e) == IDAAS_CODE_SERVER_ERROR);
         CHECK(idaas_error_http_status(e) == 503);
         CHECK_STR_EQ(idaas_error_kind_name(e), "server");
+        CHECK(idaas_error_is_retryable(e)); /* a server failure: trying again may help */
+        idaas_error_free(e);
+        /* an invalid argument is not, on the same client */
+        CHECK(idaas_client_get_token(client, "a|x b|y", &token, &e) == IDAAS_CODE_INVALID_ARGUMENT);
+        CHECK(!idaas_error_is_retryable(e));
+        idaas_error_free(e);
+    }
+    idaas_client_free(client);
+    clear_faults();
+
+    /* throttled: a client error that is worth retrying */
+    add_fault("token=status/429:10");
+    client = new_emulator_client();
+    {
+        idaas_error *e = NULL;
+        CHECK(idaas_client_get_token(client, NULL, &token, &e) == IDAAS_CODE_CLIENT_ERROR);
+        CHECK(idaas_error_http_status(e) == 429);
+        CHECK(idaas_error_is_retryable(e));
         idaas_error_free(e);
     }
     idaas_client_free(client);
@@ -144,13 +242,23 @@ static void test_emulator_faults(void) {
 
     add_fault("token=non-json:10");
     client = new_emulator_client();
-    EXPECT_ERR(idaas_client_get_token(client, NULL, &token, ERR), IDAAS_CODE_UNEXPECTED_RESPONSE, NULL);
+    {
+        idaas_error *e = NULL;
+        CHECK(idaas_client_get_token(client, NULL, &token, &e) == IDAAS_CODE_UNEXPECTED_RESPONSE);
+        CHECK(!idaas_error_is_retryable(e));
+        idaas_error_free(e);
+    }
     idaas_client_free(client);
     clear_faults();
 
     add_fault("token=reset:10");
     client = new_emulator_client();
-    EXPECT_ERR(idaas_client_get_token(client, NULL, &token, ERR), IDAAS_CODE_TRANSPORT, NULL);
+    {
+        idaas_error *e = NULL;
+        CHECK(idaas_client_get_token(client, NULL, &token, &e) == IDAAS_CODE_TRANSPORT);
+        CHECK(idaas_error_is_retryable(e));
+        idaas_error_free(e);
+    }
     idaas_client_free(client);
     clear_faults();
 
@@ -160,8 +268,12 @@ static void test_emulator_faults(void) {
                           "\"issuer\":\"http://127.0.0.1:1/oauth2\",\"tokenEndpoint\":\"http://127.0.0.1:1/oauth2/token\","
                           "\"authnConfiguration\":{\"authnMethod\":\"CLIENT_SECRET_POST\","
                           "\"clientSecretEnvVarName\":\"IDAAS_CLIENT_SECRET\"}}";
-        CHECK_CODE(idaas_client_new_from_json(cfg, NULL, &client, NULL), NULL, IDAAS_CODE_OK);
-        EXPECT_ERR(idaas_client_get_token(client, NULL, &token, ERR), IDAAS_CODE_TRANSPORT, NULL);
+        client = client_from_json(cfg, NULL, NULL);
+        idaas_error *e = NULL;
+        CHECK(idaas_client_get_token(client, NULL, &token, &e) == IDAAS_CODE_TRANSPORT);
+        CHECK(idaas_error_is_retryable(e));
+        CHECK(idaas_error_http_status(e) == 0);
+        idaas_error_free(e);
         idaas_client_free(client);
     }
 
@@ -176,8 +288,11 @@ static void test_emulator_faults(void) {
             memcpy(patched, cfg, head);
             snprintf(patched + head, need - head, "\"readTimeout\":2000,%s", cfg + head);
             add_fault("token=latency/4000:10");
-            CHECK_CODE(idaas_client_new_from_json(patched, NULL, &client, NULL), NULL, IDAAS_CODE_OK);
-            EXPECT_ERR(idaas_client_get_token(client, NULL, &token, ERR), IDAAS_CODE_TIMEOUT, NULL);
+            client = client_from_json(patched, NULL, NULL);
+            idaas_error *e = NULL;
+            CHECK(idaas_client_get_token(client, NULL, &token, &e) == IDAAS_CODE_TIMEOUT);
+            CHECK(idaas_error_is_retryable(e));
+            idaas_error_free(e);
             idaas_client_free(client);
             clear_faults();
             free(patched);
@@ -217,14 +332,14 @@ static void test_emulator_exchange(void) {
     CHECK_CODE(idaas_provider_get_token(p, &t2, &err), err, IDAAS_CODE_OK);
     CHECK_STR_EQ(t2, at);
     idaas_string_free(t2);
-    idaas_pam_client *pam = NULL;
-    CHECK_CODE(idaas_pam_client_new_with_provider(client, p, NULL, &pam, &err), err, IDAAS_CODE_OK);
+    idaas_pam *pam = NULL;
+    CHECK_CODE(idaas_pam_new_with_provider(client, p, NULL, &pam, &err), err, IDAAS_CODE_OK);
     idaas_provider_free(p);
     char *key = NULL;
     CHECK_CODE(idaas_pam_get_api_key(pam, "openai_prod_key", &key, &err), err, IDAAS_CODE_OK);
     CHECK_STR_EQ(key, "sk-EXAMPLE0123456789abcdef");
     idaas_string_free(key);
-    idaas_pam_client_free(pam);
+    idaas_pam_free(pam);
     free(at);
     idaas_string_free(json);
     json = NULL;
@@ -279,16 +394,16 @@ static void test_emulator_exchange(void) {
 
 /* A PAM client with a user-bound token: the client's token exchanged (RFC 8693), wrapped in a static
  * provider — what the 3LO operations need. */
-static idaas_pam_client *new_user_pam(idaas_client *client) {
+static idaas_pam *new_user_pam(idaas_client *client) {
     idaas_error *err = NULL;
     char *subject = NULL, *json = NULL;
     idaas_provider *p = NULL;
-    idaas_pam_client *pam = NULL;
+    idaas_pam *pam = NULL;
     if (idaas_client_get_token(client, NULL, &subject, &err) == IDAAS_CODE_OK &&
         idaas_client_exchange_token(client, subject, "urn:ietf:params:oauth:token-type:access_token", NULL, NULL,
                                     &json, &err) == IDAAS_CODE_OK &&
         idaas_provider_new_from_credential_json(json, &p, &err) == IDAAS_CODE_OK &&
-        idaas_pam_client_new_with_provider(client, p, NULL, &pam, &err) == IDAAS_CODE_OK) {
+        idaas_pam_new_with_provider(client, p, NULL, &pam, &err) == IDAAS_CODE_OK) {
         PASS();
     } else {
         FAIL_AT(__FILE__, __LINE__, "user PAM client: %s", idaas_error_message(err));
@@ -301,10 +416,10 @@ static idaas_pam_client *new_user_pam(idaas_client *client) {
 }
 
 static void test_emulator_pam_api_keys(idaas_client *client) {
-    idaas_pam_client *pam = NULL, *cached = NULL;
+    idaas_pam *pam = NULL, *cached = NULL;
     idaas_error *err = NULL;
     char *key = NULL;
-    CHECK_CODE(idaas_pam_client_new(client, NULL, &pam, &err), err, IDAAS_CODE_OK);
+    CHECK_CODE(idaas_pam_new(client, NULL, &pam, &err), err, IDAAS_CODE_OK);
     CHECK_CODE(idaas_pam_get_api_key(pam, "openai_prod_key", &key, &err), err, IDAAS_CODE_OK);
     CHECK_STR_EQ(key, "sk-EXAMPLE0123456789abcdef");
     idaas_string_free(key);
@@ -316,6 +431,7 @@ static void test_emulator_pam_api_keys(idaas_client *client) {
         CHECK(idaas_pam_get_api_key(pam, "no_such_credential", &key, &e) == IDAAS_CODE_CLIENT_ERROR);
         CHECK(idaas_error_http_status(e) == 404);
         CHECK(idaas_error_server_code(e) != NULL);
+        CHECK(!idaas_error_is_retryable(e));
         idaas_error_free(e);
     }
     EXPECT_ERR(idaas_pam_get_api_key(NULL, "openai_prod_key", &key, ERR), IDAAS_CODE_NULL_ARGUMENT, "pam");
@@ -330,6 +446,7 @@ static void test_emulator_pam_api_keys(idaas_client *client) {
         idaas_error *e = NULL;
         CHECK(idaas_pam_get_api_key(pam, "openai_prod_key", &key, &e) == IDAAS_CODE_SERVER_ERROR);
         CHECK(idaas_error_http_status(e) == 500);
+        CHECK(idaas_error_is_retryable(e));
         idaas_error_free(e);
     }
     clear_faults();
@@ -338,7 +455,7 @@ static void test_emulator_pam_api_keys(idaas_client *client) {
     clear_faults();
 
     /* the API-key cache: the second read is served from memory even while the server fails */
-    CHECK_CODE(idaas_pam_client_new(client, "{\"apiKeyCache\":{\"ttlSecs\":600}}", &cached, &err), err, IDAAS_CODE_OK);
+    CHECK_CODE(idaas_pam_new(client, "{\"apiKeyCache\":{\"ttlSecs\":600}}", &cached, &err), err, IDAAS_CODE_OK);
     CHECK_CODE(idaas_pam_get_api_key(cached, "openai_prod_key", &key, &err), err, IDAAS_CODE_OK);
     idaas_string_free(key);
     add_fault("devapi:ObtainCredential=status/404:10");
@@ -352,24 +469,24 @@ static void test_emulator_pam_api_keys(idaas_client *client) {
     CHECK_CODE(idaas_pam_invalidate_api_key(pam, NULL, &err), err, IDAAS_CODE_OK); /* no cache: no-op */
     EXPECT_ERR(idaas_pam_invalidate_api_key(NULL, NULL, ERR), IDAAS_CODE_NULL_ARGUMENT, "pam");
     EXPECT_ERR(idaas_pam_invalidate_api_key(pam, "\xff", ERR), IDAAS_CODE_INVALID_UTF8, NULL);
-    idaas_pam_client_free(cached);
+    idaas_pam_free(cached);
 
     /* constructor errors */
-    EXPECT_ERR(idaas_pam_client_new(NULL, NULL, &cached, ERR), IDAAS_CODE_NULL_ARGUMENT, "client");
-    EXPECT_ERR(idaas_pam_client_new(client, NULL, NULL, ERR), IDAAS_CODE_NULL_ARGUMENT, "pam_out");
-    EXPECT_ERR(idaas_pam_client_new(client, "{\"apiKeyCache\":{\"ttl\":1}}", &cached, ERR), IDAAS_CODE_INVALID_ARGUMENT, "ttl");
-    EXPECT_ERR(idaas_pam_client_new(client, "{\"apiKeyCache\":{\"ttlSecs\":0}}", &cached, ERR), IDAAS_CODE_INVALID_ARGUMENT, "ttlSecs");
-    EXPECT_ERR(idaas_pam_client_new_with_provider(client, NULL, NULL, &cached, ERR), IDAAS_CODE_NULL_ARGUMENT, "provider");
-    EXPECT_ERR(idaas_pam_client_new_with_provider(NULL, NULL, NULL, &cached, ERR), IDAAS_CODE_NULL_ARGUMENT, "client");
+    EXPECT_ERR(idaas_pam_new(NULL, NULL, &cached, ERR), IDAAS_CODE_NULL_ARGUMENT, "client");
+    EXPECT_ERR(idaas_pam_new(client, NULL, NULL, ERR), IDAAS_CODE_NULL_ARGUMENT, "pam_out");
+    EXPECT_ERR(idaas_pam_new(client, "{\"apiKeyCache\":{\"ttl\":1}}", &cached, ERR), IDAAS_CODE_INVALID_ARGUMENT, "ttl");
+    EXPECT_ERR(idaas_pam_new(client, "{\"apiKeyCache\":{\"ttlSecs\":0}}", &cached, ERR), IDAAS_CODE_INVALID_ARGUMENT, "ttl");
+    EXPECT_ERR(idaas_pam_new_with_provider(client, NULL, NULL, &cached, ERR), IDAAS_CODE_NULL_ARGUMENT, "provider");
+    EXPECT_ERR(idaas_pam_new_with_provider(NULL, NULL, NULL, &cached, ERR), IDAAS_CODE_NULL_ARGUMENT, "client");
     {
         /* a configuration without developerApiEndpoint */
         idaas_client *plain = new_plugin_client();
-        EXPECT_ERR(idaas_pam_client_new(plain, NULL, &cached, ERR), IDAAS_CODE_CONFIG, NULL);
+        EXPECT_ERR(idaas_pam_new(plain, NULL, &cached, ERR), IDAAS_CODE_CONFIG, NULL);
         idaas_provider *sp = NULL;
         CHECK_CODE(idaas_provider_new_static("t", 0, &sp, &err), err, IDAAS_CODE_OK);
-        EXPECT_ERR(idaas_pam_client_new_with_provider(plain, sp, NULL, &cached, ERR), IDAAS_CODE_CONFIG, NULL);
-        EXPECT_ERR(idaas_pam_client_new_with_provider(client, sp, "{\"x\":1}", &cached, ERR), IDAAS_CODE_INVALID_ARGUMENT, NULL);
-        EXPECT_ERR(idaas_pam_client_new_with_provider(client, sp, NULL, NULL, ERR), IDAAS_CODE_NULL_ARGUMENT, NULL);
+        EXPECT_ERR(idaas_pam_new_with_provider(plain, sp, NULL, &cached, ERR), IDAAS_CODE_CONFIG, NULL);
+        EXPECT_ERR(idaas_pam_new_with_provider(client, sp, "{\"x\":1}", &cached, ERR), IDAAS_CODE_INVALID_ARGUMENT, NULL);
+        EXPECT_ERR(idaas_pam_new_with_provider(client, sp, NULL, NULL, ERR), IDAAS_CODE_NULL_ARGUMENT, NULL);
         idaas_provider_free(sp);
         idaas_client_free(plain);
     }
@@ -377,23 +494,23 @@ static void test_emulator_pam_api_keys(idaas_client *client) {
     {
         idaas_provider *sp = NULL;
         CHECK_CODE(idaas_provider_new_static("not-a-valid-token", 0, &sp, &err), err, IDAAS_CODE_OK);
-        CHECK_CODE(idaas_pam_client_new_with_provider(client, sp, NULL, &cached, &err), err, IDAAS_CODE_OK);
+        CHECK_CODE(idaas_pam_new_with_provider(client, sp, NULL, &cached, &err), err, IDAAS_CODE_OK);
         idaas_error *e = NULL;
         CHECK(idaas_pam_get_api_key(cached, "openai_prod_key", &key, &e) == IDAAS_CODE_AUTH);
         CHECK(idaas_error_http_status(e) == 401);
         idaas_error_free(e);
-        idaas_pam_client_free(cached);
+        idaas_pam_free(cached);
         idaas_provider_free(sp);
     }
-    idaas_pam_client_free(pam);
-    idaas_pam_client_free(NULL);
+    idaas_pam_free(pam);
+    idaas_pam_free(NULL);
 }
 
 static void test_emulator_pam_oauth(idaas_client *client) {
-    idaas_pam_client *pam = NULL;
+    idaas_pam *pam = NULL;
     idaas_error *err = NULL;
     char *json = NULL, *token = NULL;
-    CHECK_CODE(idaas_pam_client_new(client, NULL, &pam, &err), err, IDAAS_CODE_OK);
+    CHECK_CODE(idaas_pam_new(client, NULL, &pam, &err), err, IDAAS_CODE_OK);
 
     /* v1 (deprecated) */
     CHECK_CODE(idaas_pam_fetch_oauth_token(pam, "google_drive_reader", NULL, &token, &err), err, IDAAS_CODE_OK);
@@ -436,7 +553,7 @@ static void test_emulator_pam_oauth(idaas_client *client) {
     EXPECT_ERR(idaas_pam_fetch_oauth_token_v2(pam, NULL, "m2m", NULL, &json, ERR), IDAAS_CODE_NULL_ARGUMENT, NULL);
     EXPECT_ERR(idaas_pam_fetch_oauth_token_v2(pam, "a", NULL, NULL, &json, ERR), IDAAS_CODE_NULL_ARGUMENT, "authorization_flow");
     EXPECT_ERR(idaas_pam_fetch_oauth_token_v2(pam, "a", "m2m", NULL, NULL, ERR), IDAAS_CODE_NULL_ARGUMENT, "result_json_out");
-    idaas_pam_client_free(pam);
+    idaas_pam_free(pam);
     pam = new_user_pam(client);
     if (!pam) return;
     /* with m2m, a provider that needs the user is a flow mismatch */
@@ -469,7 +586,7 @@ static void test_emulator_pam_oauth(idaas_client *client) {
     EXPECT_ERR(idaas_pam_get_oauth_session(NULL, "u", &json, ERR), IDAAS_CODE_NULL_ARGUMENT, "pam");
     EXPECT_ERR(idaas_pam_get_oauth_session(pam, NULL, &json, ERR), IDAAS_CODE_NULL_ARGUMENT, "session_uri");
     EXPECT_ERR(idaas_pam_get_oauth_session(pam, "u", NULL, ERR), IDAAS_CODE_NULL_ARGUMENT, "result_json_out");
-    idaas_pam_client_free(pam);
+    idaas_pam_free(pam);
 }
 
 /* ---- the 3LO poll -------------------------------------------------------------------------------- */
@@ -526,7 +643,7 @@ static int32_t on_url_cb(const char *url, void *user_data) {
 static void test_emulator_pam_poll(idaas_client *client) {
     idaas_error *err = NULL;
     char *json = NULL;
-    idaas_pam_client *pam = new_user_pam(client);
+    idaas_pam *pam = new_user_pam(client);
     if (!pam) return;
     const char *fast = "{\"intervalMs\":50,\"maxPollingRetries\":40,\"forceAuthentication\":true}";
 
@@ -589,12 +706,12 @@ static void test_emulator_pam_poll(idaas_client *client) {
     EXPECT_ERR(idaas_pam_poll_oauth_token(pam, "x", "{\"interval\":1}", on_url_cb, NULL, NULL, &json, ERR), IDAAS_CODE_INVALID_ARGUMENT, NULL);
     EXPECT_ERR(idaas_pam_poll_oauth_token(pam, "x", "{\"customParameters\":{\"k\":true}}", on_url_cb, NULL, NULL, &json, ERR),
                IDAAS_CODE_INVALID_ARGUMENT, NULL);
-    idaas_pam_client_free(pam);
+    idaas_pam_free(pam);
 }
 
 /* ---- JWT lifecycle ----------------------------------------------------------------------------- */
 
-static int validate(idaas_pam_client *pam, const char *token) {
+static int validate(idaas_pam *pam, const char *token) {
     bool active = false;
     idaas_error *err = NULL;
     if (idaas_pam_validate_token(pam, token, NULL, &active, &err) != IDAAS_CODE_OK) {
@@ -606,10 +723,10 @@ static int validate(idaas_pam_client *pam, const char *token) {
 }
 
 static void test_emulator_pam_jwt(idaas_client *client) {
-    idaas_pam_client *pam = NULL;
+    idaas_pam *pam = NULL;
     idaas_error *err = NULL;
     char *json = NULL;
-    CHECK_CODE(idaas_pam_client_new(client, NULL, &pam, &err), err, IDAAS_CODE_OK);
+    CHECK_CODE(idaas_pam_new(client, NULL, &pam, &err), err, IDAAS_CODE_OK);
 
     CHECK_CODE(idaas_pam_generate_jwt(pam, "partner_jwt", "billing-agent", "[\"https://api.partner.example\"]",
                                       "{\"includeDerivedShortToken\":true,\"expiration\":900,"
@@ -624,7 +741,7 @@ static void test_emulator_pam_jwt(idaas_client *client) {
     json = NULL;
     if (!jwt || !dst || !token_id || !consumer) {
         free(jwt); free(dst); free(token_id); free(consumer);
-        idaas_pam_client_free(pam);
+        idaas_pam_free(pam);
         return;
     }
 
@@ -743,7 +860,7 @@ static void test_emulator_pam_jwt(idaas_client *client) {
     free(dst);
     free(token_id);
     free(consumer);
-    idaas_pam_client_free(pam);
+    idaas_pam_free(pam);
 }
 
 static void run_emulator_tests(void) {
@@ -758,6 +875,7 @@ static void run_emulator_tests(void) {
     CHECK(g_cfg_post != NULL && g_secret != NULL);
     if (g_cfg_post && g_secret) {
         setenv("IDAAS_CLIENT_SECRET", g_secret, 1);
+        test_emulator_init();
         test_emulator_tokens();
         test_emulator_log_no_secrets();
         test_emulator_faults();
