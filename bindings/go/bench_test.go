@@ -23,12 +23,9 @@ var (
 func benchmarkClient(b *testing.B) *idaas.Client {
 	benchOnce.Do(func() {
 		token := strings.Repeat("x", 1100)
-		if benchErr = idaas.RegisterPlugin("go-bench", func(string) (string, time.Duration, error) {
+		benchClient, benchErr = pluginClient(context.Background(), "go-bench", func(string) (string, time.Duration, error) {
 			return token, time.Hour, nil
-		}); benchErr != nil {
-			return
-		}
-		benchClient, benchErr = idaas.NewClientFromJSON(context.Background(), pluginConfig("go-bench"), &idaas.ClientOptions{Prefetch: true})
+		}, &idaas.ClientOptions{Prefetch: true})
 	})
 	if benchErr != nil {
 		b.Fatal(benchErr)

@@ -17,7 +17,7 @@ package idaas
 // Frees a C string that may hold a secret (zeroed first).
 static void idaas_go_free_secret(char *s) {
 	if (s) {
-		idaas_secure_zero(s, strlen(s));
+		idaas_buffer_wipe(s, strlen(s));
 		free(s);
 	}
 }

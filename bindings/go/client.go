@@ -41,9 +41,13 @@ import (
 // userAgent identifies the Go binding in the User-Agent (options userAgentSuffix).
 const userAgent = "idaas-go"
 
-// Config is a validated IDaaS client configuration (the JSON of client-config.json). It is
-// immutable and safe for concurrent use; clients made from it do not depend on it.
-type Config struct{ h *handle[*C.idaas_config] }
+// Config is a validated IDaaS client configuration (the JSON of client-config.json) plus the
+// callbacks its clients will use (AddPlugin, SetLogger). Clients copy it: they do not depend on it
+// afterwards, and changes to it affect only clients made later. Safe for concurrent use.
+type Config struct {
+	mu sync.RWMutex // AddPlugin/SetLogger change the C config (write); NewClient reads it (read)
+	h  *handle[*C.idaas_config]
+}
 
 func newConfig(p *C.idaas_config) *Config {
 	c := &Config{h: newHandle(p, func(p *C.idaas_config) { C.idaas_config_free(p) })}
@@ -51,14 +55,16 @@ func newConfig(p *C.idaas_config) *Config {
 	return c
 }
 
-// LoadConfigFile reads, parses and validates the configuration file at path (a leading ~ is
-// expanded). Errors: ErrConfig.
-func LoadConfigFile(path string) (*Config, error) {
-	cp := cstr(path)
+// LoadConfig loads the configuration the way the reference SDKs' init() does: the file at path
+// (a leading ~ is expanded), or with path "" the file named by CLOUD_IDAAS_CONFIG_PATH, else
+// ~/.cloud_idaas/client-config.json. Errors: ErrConfig (server code LoadConfigFileFailed for a
+// missing or unreadable file, else the catalogue code of the failed check).
+func LoadConfig(path string) (*Config, error) {
+	cp := cstrOpt(path)
 	defer cfree(cp)
 	var out *C.idaas_config
 	var cerr *C.idaas_error
-	if err := takeError(C.idaas_config_from_file(cp, &out, &cerr), cerr); err != nil {
+	if err := takeError(C.idaas_config_load(cp, &out, &cerr), cerr); err != nil {
 		return nil, err
 	}
 	return newConfig(out), nil
@@ -67,21 +73,10 @@ func LoadConfigFile(path string) (*Config, error) {
 // ParseConfig parses and validates configuration JSON text. Errors: ErrConfig.
 func ParseConfig(jsonText string) (*Config, error) {
 	cp := cstr(jsonText)
-	defer cfree(cp)
+	defer cfreeSecret(cp)
 	var out *C.idaas_config
 	var cerr *C.idaas_error
 	if err := takeError(C.idaas_config_from_json(cp, &out, &cerr), cerr); err != nil {
-		return nil, err
-	}
-	return newConfig(out), nil
-}
-
-// LoadDefaultConfig loads the configuration the way the reference SDKs' init() does: the file
-// named by CLOUD_IDAAS_CONFIG_PATH, else ~/.cloud_idaas/client-config.json.
-func LoadDefaultConfig() (*Config, error) {
-	var out *C.idaas_config
-	var cerr *C.idaas_error
-	if err := takeError(C.idaas_config_load_default(&out, &cerr), cerr); err != nil {
 		return nil, err
 	}
 	return newConfig(out), nil
@@ -183,18 +178,44 @@ func newClient(p *C.idaas_client) *Client {
 	return c
 }
 
-// newClientWith runs one of the idaas_client_new* constructors (ctor is called exactly once and
-// frees its own C strings). They do network I/O only with Prefetch; then the call honours ctx: an
-// abandoned constructor's client is left to the cleanup of its unreachable wrapper.
-func newClientWith(ctx context.Context, opts *ClientOptions,
-	ctor func(o *C.char, out **C.idaas_client, cerr **C.idaas_error) C.idaas_code) (*Client, error) {
+// Init creates a client from the configuration file at path, or with path "" from the default
+// lookup (CLOUD_IDAAS_CONFIG_PATH, else ~/.cloud_idaas/client-config.json) — the one obvious way to
+// start, as the reference SDKs' init(). No network I/O: the first Token fetches the first token.
+// For plugins, a logger of the client's own or options, use LoadConfig and NewClient. Errors:
+// ErrConfig (the message names the failed check, and says so when the default file is missing
+// but ~/.cloud_idaas/client_config.json exists).
+func Init(path string) (*Client, error) {
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	defer cfg.Close()
+	return NewClient(context.Background(), cfg, nil)
+}
+
+// NewClient creates a client from cfg (with its plugins and logger). It does no network I/O
+// unless opts.Prefetch; then ctx bounds the wait (a constructor abandoned on ctx.Done finishes in
+// the background and its client is freed by the cleanup).
+func NewClient(ctx context.Context, cfg *Config, opts *ClientOptions) (*Client, error) {
+	if cfg == nil {
+		return nil, &Error{Code: CodeNullArgument, Message: "NewClient: nil Config"}
+	}
 	oj := opts.json()
 	run := func() (*Client, error) {
+		cfg.mu.RLock()
+		defer cfg.mu.RUnlock()
+		cp, ok := cfg.h.acquire()
+		if !ok {
+			return nil, ErrClosed
+		}
+		defer cfg.h.release()
 		o := cstr(oj)
 		defer cfree(o)
 		var out *C.idaas_client
 		var cerr *C.idaas_error
-		if err := takeError(ctor(o, &out, &cerr), cerr); err != nil {
+		err := takeError(C.idaas_client_new(cp, o, &out, &cerr), cerr)
+		runtime.KeepAlive(cfg)
+		if err != nil {
 			return nil, err
 		}
 		return newClient(out), nil
@@ -203,49 +224,6 @@ func newClientWith(ctx context.Context, opts *ClientOptions,
 		return run()
 	}
 	return withCtx(ctx, run)
-}
-
-// NewClient creates a client from cfg. It does no network I/O unless opts.Prefetch.
-func NewClient(ctx context.Context, cfg *Config, opts *ClientOptions) (*Client, error) {
-	if cfg == nil || cfg.h.closed.Load() {
-		return nil, ErrClosed
-	}
-	return newClientWith(ctx, opts, func(o *C.char, out **C.idaas_client, cerr **C.idaas_error) C.idaas_code {
-		cp, ok := cfg.h.acquire()
-		if !ok {
-			return C.IDAAS_CODE_NULL_ARGUMENT // closed concurrently
-		}
-		defer cfg.h.release()
-		rc := C.idaas_client_new(cp, o, out, cerr)
-		runtime.KeepAlive(cfg)
-		return rc
-	})
-}
-
-// NewClientFromFile creates a client from the configuration file at path.
-func NewClientFromFile(ctx context.Context, path string, opts *ClientOptions) (*Client, error) {
-	return newClientWith(ctx, opts, func(o *C.char, out **C.idaas_client, cerr **C.idaas_error) C.idaas_code {
-		p := cstr(path)
-		defer cfree(p)
-		return C.idaas_client_new_from_file(p, o, out, cerr)
-	})
-}
-
-// NewClientFromJSON creates a client from configuration JSON text.
-func NewClientFromJSON(ctx context.Context, configJSON string, opts *ClientOptions) (*Client, error) {
-	return newClientWith(ctx, opts, func(o *C.char, out **C.idaas_client, cerr **C.idaas_error) C.idaas_code {
-		p := cstr(configJSON)
-		defer cfreeSecret(p)
-		return C.idaas_client_new_from_json(p, o, out, cerr)
-	})
-}
-
-// NewDefaultClient creates a client from the default configuration lookup
-// (CLOUD_IDAAS_CONFIG_PATH, else ~/.cloud_idaas/client-config.json) — the reference init().
-func NewDefaultClient(ctx context.Context, opts *ClientOptions) (*Client, error) {
-	return newClientWith(ctx, opts, func(o *C.char, out **C.idaas_client, cerr **C.idaas_error) C.idaas_code {
-		return C.idaas_client_new_default(o, out, cerr)
-	})
 }
 
 // Close frees the client. Idempotent and safe to call concurrently with other methods: calls in
@@ -498,21 +476,12 @@ type ExchangeRequest struct {
 	Scope string
 }
 
-// Credential is the result of a token exchange (OAuth wire names in JSON).
-type Credential struct {
-	AccessToken     string `json:"access_token"`
-	TokenType       string `json:"token_type"`
-	ExpiresIn       int64  `json:"expires_in"` // seconds
-	ExpiresAt       int64  `json:"expires_at"` // epoch seconds, 0 = unknown
-	IssuedTokenType string `json:"issued_token_type,omitempty"`
-}
-
 // ExpiresAtTime is ExpiresAt as a time.Time (zero when unknown).
 func (c *Credential) ExpiresAtTime() time.Time {
 	if c.ExpiresAt == 0 {
 		return time.Time{}
 	}
-	return time.Unix(c.ExpiresAt, 0)
+	return time.Unix(int64(c.ExpiresAt), 0)
 }
 
 func parseCredential(s string) (*Credential, error) {

@@ -7,9 +7,10 @@
 //
 // # Clients and tokens
 //
-// Create one [Client] per configuration (NewDefaultClient, NewClientFromFile,
-// NewClientFromJSON, NewClient) and share it between goroutines: it holds the connection pool and
-// the token cache. [Client.Token] is the hot path (a cache read, no allocation in steady state).
+// Start with [Init] (the default configuration lookup, or a file), or for plugins, a logger of
+// the client's own or options, [LoadConfig] / [ParseConfig] and [NewClient]. Create one [Client]
+// per configuration and share it between goroutines: it holds the connection pool and the token
+// cache. [Client.Token] is the hot path (a cache read, no allocation in steady state).
 // [Client.Provider], [NewStaticProvider] and [NewProviderFromCredential] give [Provider] values;
 // [Client.ExchangeToken] and [ExchangeProvider] perform token exchanges.
 //
