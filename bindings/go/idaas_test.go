@@ -297,7 +297,7 @@ func TestPlugin(t *testing.T) {
 	if got := must[string](t)(c.TokenForScope(ctx, "api.example.com|read:file")); got != "tok-api.example.com|read:file" {
 		t.Errorf("scoped token %q", got)
 	}
-	// more scopes than the per-client scope cache holds (64): the rest use temporary C strings
+	// many scopes, each read twice as a string and into a buffer
 	for i := range 70 {
 		scope := fmt.Sprintf("api%d.example.com|read", i)
 		for range 2 {
@@ -310,9 +310,9 @@ func TestPlugin(t *testing.T) {
 			}
 		}
 	}
-	// A token that changes on every call: each call returns the new one (the version check of
-	// the hot path must never hand back the previous string), on the default path and through
-	// the scope cache and a provider.
+	// A token that changes on every call: each call returns the new one (the memo of Token and
+	// Provider.Token must never hand back the previous string), for a scope and through a
+	// provider.
 	vc := must[*idaas.Client](t)(idaas.NewClient(ctx, cfg, nil))
 	defer vc.Close()
 	seen := map[string]bool{}
@@ -690,6 +690,29 @@ func TestContextCancellation(t *testing.T) {
 		wantClass(t, err, idaas.ErrTimeout)
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("%s: want context.DeadlineExceeded, got %v", name, err)
+		}
+	}
+}
+
+// TestAppendTokenAbandoned: AppendToken that returns early on ctx.Done leaves dst to the caller:
+// the read that finishes in the background never writes into it.
+func TestAppendTokenAbandoned(t *testing.T) {
+	e := needEmulator(t)
+	e.fault(t, "any=latency/400")
+	c := newClient(t)
+	dst := make([]byte, 0, 8192)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := c.AppendToken(ctx, dst, "")
+	wantClass(t, err, idaas.ErrTimeout)
+	full := dst[:cap(dst)]
+	for i := range full {
+		full[i] = 'z' // the caller's own use of its buffer
+	}
+	time.Sleep(1500 * time.Millisecond) // the token request completes meanwhile
+	for i, b := range full {
+		if b != 'z' {
+			t.Fatalf("the abandoned read wrote into the caller's buffer at %d", i)
 		}
 	}
 }
