@@ -475,6 +475,54 @@ func TestLogger(t *testing.T) {
 	}
 }
 
+// TestConfigLogger: a Config's logger receives the records of its clients, which then no longer
+// reach the process-wide logger (that one still gets the HTTP stack's records).
+func TestConfigLogger(t *testing.T) {
+	e := needEmulator(t)
+	type rec struct{ level, target, msg string }
+	capture := func(mu *sync.Mutex, into *[]rec) *slog.Logger {
+		return slog.New(&captureHandler{level: idaas.LevelTrace, add: func(r slog.Record) {
+			target := ""
+			r.Attrs(func(a slog.Attr) bool {
+				if a.Key == "target" {
+					target = a.Value.String()
+				}
+				return true
+			})
+			mu.Lock()
+			*into = append(*into, rec{r.Level.String(), target, r.Message})
+			mu.Unlock()
+		}})
+	}
+	var mu sync.Mutex
+	var own, global []rec
+	noErr(t, idaas.SetLogger(capture(&mu, &global)))
+	defer idaas.SetLogger(nil)
+	cfg := must[*idaas.Config](t)(idaas.ParseConfig(e.configJSON))
+	defer cfg.Close()
+	noErr(t, cfg.SetLogger(capture(&mu, &own)))
+	c := must[*idaas.Client](t)(idaas.NewClient(context.Background(), cfg, nil))
+	defer c.Close()
+	must[string](t)(c.Token(context.Background()))
+	noErr(t, idaas.SetLogger(nil))
+	mu.Lock()
+	defer mu.Unlock()
+	if len(own) == 0 {
+		t.Fatal("the config's logger got no record")
+	}
+	for _, r := range own {
+		if !strings.HasPrefix(r.target, "idaas") || strings.Contains(r.msg, e.secret) {
+			t.Errorf("config logger record %+v", r)
+		}
+	}
+	for _, r := range global {
+		if strings.HasPrefix(r.target, "idaas") {
+			t.Errorf("a record of the client reached the process-wide logger: %+v", r)
+		}
+	}
+	t.Logf("%d records to the config's logger, %d (HTTP stack) to the process-wide one", len(own), len(global))
+}
+
 type captureHandler struct {
 	level slog.Level
 	add   func(slog.Record)
