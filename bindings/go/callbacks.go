@@ -17,14 +17,22 @@ import (
 )
 
 //export idaasGoLog
-func idaasGoLog(level C.uint32_t, target *C.char, message *C.char, _ unsafe.Pointer) {
+func idaasGoLog(level C.uint32_t, target *C.char, message *C.char, userData unsafe.Pointer) {
 	defer func() { _ = recover() }() // never unwind into the library
-	l := logger.Load()
+	l, _ := cgo.Handle(uintptr(userData)).Value().(*slog.Logger)
 	if l == nil || level < 1 || int(level) >= len(slogLevels) {
 		return
 	}
 	l.LogAttrs(context.Background(), slogLevels[level], C.GoString(message),
 		slog.String("target", C.GoString(target)))
+}
+
+// idaasGoFreeHandle is the free_user_data of plugins and per-config loggers: the library calls
+// it once, from any thread, when no handle needs the callback any more.
+//
+//export idaasGoFreeHandle
+func idaasGoFreeHandle(userData unsafe.Pointer) {
+	deleteCallbackHandle(cgo.Handle(uintptr(userData)))
 }
 
 //export idaasGoPlugin

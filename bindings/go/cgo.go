@@ -17,7 +17,7 @@ package idaas
 // Frees a C string that may hold a secret (zeroed first).
 static void idaas_go_free_secret(char *s) {
 	if (s) {
-		idaas_secure_zero(s, strlen(s));
+		idaas_buffer_wipe(s, strlen(s));
 		free(s);
 	}
 }
@@ -26,7 +26,6 @@ import "C"
 
 import (
 	"context"
-	"runtime"
 	"sync/atomic"
 	"unsafe"
 )
@@ -67,84 +66,43 @@ func takeString(p *C.char) (string, bool) {
 // once, after close, when no call holds a reference, so Close never races with a call (a call
 // abandoned on ctx.Done still holds its reference until the C call returns).
 //
-// The count of calls in flight is striped over cache lines (one stripe for most handles; a stripe
-// per CPU for the token read hot path of clients and providers, chosen by the caller's pooled
-// per-P buffer): goroutines on different CPUs then do not bounce one counter's cache line on
-// every call. A call increments its stripe, then checks closed; close sets closed, then sums the
-// stripes. Atomics are sequentially consistent, so a call that counted itself after close
-// sees closed (and backs out), and one that counted itself before is in close's sum until it
-// leaves; whoever sees closed with all stripes at zero frees the handle (freed makes that once).
+// A call increments refs, then checks closed; close sets closed, then checks refs. Atomics are
+// sequentially consistent, so a call that counted itself after close sees closed (and backs out),
+// and one that counted itself before is seen by close until it leaves; whoever sees closed with
+// no reference left frees the handle (freed makes that once).
 type handle[P any] struct {
 	ptr    P
+	free   func(P)
+	refs   atomic.Int64
 	closed atomic.Bool
 	freed  atomic.Bool
-	free   func(P)
-	refs   []refStripe // len is a power of two
-}
-
-// refStripe is one counter on its own cache line.
-type refStripe struct {
-	n atomic.Int64
-	_ [56]byte
 }
 
 func newHandle[P any](p P, free func(P)) *handle[P] {
-	return &handle[P]{ptr: p, free: free, refs: make([]refStripe, 1)}
-}
-
-// hotStripes is the stripe count of the hot-path handles (Client, Provider): a power of two, at
-// least 16 and the number of CPUs (at most 64) — 1 KiB per handle for 16. Stripes are handed out
-// round-robin to the pooled buffers, one per P in the steady state, so with up to hotStripes Ps
-// (GOMAXPROCS may be raised after start-up) no two running goroutines share one.
-var hotStripes = func() int {
-	n := 16
-	for n < runtime.NumCPU() && n < 64 {
-		n *= 2
-	}
-	return n
-}()
-
-// newHotHandle is newHandle for a handle read on the token hot path (acquireOn with the pooled
-// buffer's stripe).
-func newHotHandle[P any](p P, free func(P)) *handle[P] {
-	return &handle[P]{ptr: p, free: free, refs: make([]refStripe, hotStripes)}
+	return &handle[P]{ptr: p, free: free}
 }
 
 // acquire returns the C pointer with a reference held, or false once closed.
-func (h *handle[P]) acquire() (P, bool) { return h.acquireOn(0) }
-
-// release drops a reference taken by acquire.
-func (h *handle[P]) release() { h.releaseOn(0) }
-
-// acquireOn is acquire counting the reference on stripe i (any value; release with the same i).
-func (h *handle[P]) acquireOn(i uint32) (P, bool) {
-	s := &h.refs[int(i)&(len(h.refs)-1)]
-	s.n.Add(1)
+func (h *handle[P]) acquire() (P, bool) {
+	h.refs.Add(1)
 	if h.closed.Load() {
-		h.releaseStripe(s)
+		h.release()
 		var zero P
 		return zero, false
 	}
 	return h.ptr, true
 }
 
-func (h *handle[P]) releaseOn(i uint32) { h.releaseStripe(&h.refs[int(i)&(len(h.refs)-1)]) }
-
-func (h *handle[P]) releaseStripe(s *refStripe) {
-	s.n.Add(-1)
-	if h.closed.Load() {
+// release drops a reference taken by acquire.
+func (h *handle[P]) release() {
+	if h.refs.Add(-1) == 0 && h.closed.Load() {
 		h.tryFree()
 	}
 }
 
 // tryFree frees the C handle once closed and no call holds a reference.
 func (h *handle[P]) tryFree() {
-	for i := range h.refs {
-		if h.refs[i].n.Load() != 0 {
-			return // that call frees it when it leaves
-		}
-	}
-	if h.freed.CompareAndSwap(false, true) {
+	if h.refs.Load() == 0 && h.freed.CompareAndSwap(false, true) {
 		h.free(h.ptr)
 	}
 }
@@ -158,8 +116,14 @@ func (h *handle[P]) close() {
 
 // withCtx runs f, returning early with a context error when ctx is done first. Without a Done
 // channel (context.Background) f runs on the calling goroutine (no overhead); otherwise on a new
-// goroutine, which finishes the C call and frees its results if the caller has gone.
+// goroutine, which finishes the C call in the background if the caller has gone.
 func withCtx[T any](ctx context.Context, f func() (T, error)) (T, error) {
+	return withCtxDrop(ctx, f, nil)
+}
+
+// withCtxDrop is withCtx; drop (when not nil) receives the result of a call the caller has given
+// up on, once it arrives (to wipe a secret).
+func withCtxDrop[T any](ctx context.Context, f func() (T, error), drop func(T)) (T, error) {
 	var zero T
 	done := ctx.Done()
 	if done == nil {
@@ -181,6 +145,9 @@ func withCtx[T any](ctx context.Context, f func() (T, error)) (T, error) {
 	case r := <-ch:
 		return r.v, r.err
 	case <-done:
+		if drop != nil {
+			go func() { drop((<-ch).v) }()
+		}
 		return zero, ctxError(ctx)
 	}
 }

@@ -7,9 +7,10 @@
 //
 // # Clients and tokens
 //
-// Create one [Client] per configuration (NewDefaultClient, NewClientFromFile,
-// NewClientFromJSON, NewClient) and share it between goroutines: it holds the connection pool and
-// the token cache. [Client.Token] is the hot path (a cache read, no allocation in steady state).
+// Start with [Init] (the default configuration lookup, or a file), or for plugins, a logger of
+// the client's own or options, [LoadConfig] / [ParseConfig] and [NewClient]. Create one [Client]
+// per configuration and share it between goroutines: it holds the connection pool and the token
+// cache. [Client.Token] is the hot path (a cache read, no allocation in steady state).
 // [Client.Provider], [NewStaticProvider] and [NewProviderFromCredential] give [Provider] values;
 // [Client.ExchangeToken] and [ExchangeProvider] perform token exchanges.
 //
@@ -22,8 +23,15 @@
 // # Errors
 //
 // Every failure is an [*Error] carrying the library's [Code], the server's HTTP status, error
-// code and request id. Test the class with errors.Is and the sentinels (ErrAuth, ErrConfig,
-// ErrServer, ErrNetwork, ErrTimeout, ErrCancelled, ErrInvalidArgument ...).
+// code and request id, and whether a retry may help ([Error.Retryable], the library's verdict).
+// Test the class with errors.Is and the sentinels (ErrInvalidArgument, ErrConfig, ErrAuth,
+// ErrServerReply, ErrNetwork, ErrCancelled, ErrInternal: one per [Class]; ErrTimeout, ErrServer
+// ... for single codes).
+//
+// # Callbacks
+//
+// Token plugins and a logger belong to a [Config] ([Config.AddPlugin], [Config.SetLogger]) and
+// are released with it and the clients made from it; [SetLogger] is the process-wide logger.
 //
 // # Contexts
 //

@@ -11,38 +11,20 @@ import (
 	"fmt"
 )
 
-// Code is the status of a call into the library (the C ABI's idaas_code). Codes are grouped by
-// hundreds and never renumbered; treat an unknown code by its group (Code.Group).
+// Code is the status of a call into the library (idaas_code of the C ABI; the constants are
+// generated from the header in contract_gen.go). New codes may be added: classify any code with
+// Code.Class.
 type Code uint32
-
-// The codes of include/idaas.h.
-const (
-	CodeOK                 Code = 0
-	CodeNullArgument       Code = 100
-	CodeInvalidUTF8        Code = 101
-	CodeInvalidArgument    Code = 102
-	CodeBufferTooSmall     Code = 103
-	CodeReentrantCall      Code = 104
-	CodeConfig             Code = 200
-	CodeCredential         Code = 300
-	CodeAuth               Code = 301
-	CodeClientError        Code = 400
-	CodeServerError        Code = 401
-	CodeUnexpectedResponse Code = 402
-	CodeTransport          Code = 500
-	CodeTimeout            Code = 501
-	CodeCancelled          Code = 600
-	CodeInternal           Code = 900
-	CodePanic              Code = 901
-	CodeUnsupported        Code = 902
-)
 
 // String is the library's lower-case name of the code ("auth", "timeout" ..., "unknown").
 func (c Code) String() string { return C.GoString(C.idaas_code_name(C.uint32_t(c))) }
 
-// Group is the hundreds group of the code (1 argument, 2 config, 3 authentication, 4 server
-// reply, 5 network, 6 cancelled, 9 internal).
-func (c Code) Group() int { return int(c / 100) }
+// Class is the library's class of the code (idaas_code_class), also for a code this version
+// does not know.
+func (c Code) Class() Class { return Class(C.idaas_code_class(C.uint32_t(c))) }
+
+// Class is the group of a Code (idaas_class of the C ABI: ClassArgument, ClassConfig ...).
+type Class uint32
 
 // Error is every error returned by the library. Use errors.As to read the details and errors.Is
 // with the sentinels (ErrAuth, ErrServer ...) to test the class.
@@ -59,7 +41,8 @@ type Error struct {
 	// RequestID is the request id the server sent with the failed reply; "" when none.
 	RequestID string
 
-	cause error // a context error, or the error returned by a Go callback
+	retryable bool  // idaas_error_is_retryable
+	cause     error // a context error, or the error returned by a Go callback
 }
 
 func (e *Error) Error() string {
@@ -72,64 +55,68 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying context error (ctx.Err()) or the error of a Go callback, if any.
 func (e *Error) Unwrap() error { return e.cause }
 
-// Retryable reports whether retrying may help: a server 5xx, a transport failure, a timeout, or
-// HTTP 429.
-func (e *Error) Retryable() bool {
-	switch e.Code {
-	case CodeServerError, CodeTransport, CodeTimeout:
-		return true
-	}
-	return e.HTTPStatus == 429
-}
+// Retryable reports whether trying the failed call again may succeed: the library's verdict
+// (idaas_error_is_retryable: a server 5xx, HTTP 429, a transport failure or a timeout, after the
+// library's own retries). False for errors made by this package (a done context, a closed handle).
+func (e *Error) Retryable() bool { return e.retryable }
 
-// Is matches the class sentinels (ErrAuth ...) against the code.
+// Is matches the sentinels (ErrAuth, ErrServer ...) against the code.
 func (e *Error) Is(target error) bool {
-	c, ok := target.(*class)
-	return ok && c.match(e.Code)
+	s, ok := target.(*sentinel)
+	return ok && s.match(e.Code)
 }
 
-// class is the type of the sentinels.
-type class struct {
+// sentinel is the type of the Err* values errors.Is matches an *Error against: a class of codes
+// (by the library's Code.Class) or one code.
+type sentinel struct {
 	name  string
 	match func(Code) bool
 }
 
-func (c *class) Error() string { return "idaas: " + c.name }
+func (s *sentinel) Error() string { return "idaas: " + s.name }
 
-func group(g int) func(Code) bool  { return func(c Code) bool { return c.Group() == g } }
-func exact(x Code) func(Code) bool { return func(c Code) bool { return c == x } }
+func class(c Class) func(Code) bool { return func(x Code) bool { return x.Class() == c } }
+func code(c Code) func(Code) bool   { return func(x Code) bool { return x == c } }
 
-// Class sentinels for errors.Is. An *Error matches every sentinel of its class.
+// Sentinels for errors.Is: one per class of codes (an *Error matches the sentinel of its code's
+// class) and a few for single codes within a class.
 var (
-	// ErrInvalidArgument: an argument was rejected locally (codes 1xx).
-	ErrInvalidArgument error = &class{"invalid argument", group(1)}
+	// ErrInvalidArgument: an argument was rejected locally (ClassArgument).
+	ErrInvalidArgument error = &sentinel{"invalid argument", class(ClassArgument)}
 	// ErrReentrantCall: a plugin callback asked its own client for the token it is fetching (the
-	// same scope), which would wait for itself forever; the call failed at once instead (104, also
-	// an ErrInvalidArgument). Ask another client, or the same client for another scope.
-	ErrReentrantCall error = &class{"re-entrant call", exact(CodeReentrantCall)}
-	// ErrConfig: the configuration is missing, unreadable or invalid (200).
-	ErrConfig error = &class{"configuration error", group(2)}
-	// ErrAuth: authentication failed — a local credential could not be produced (300) or the
-	// server refused authentication/authorization (301). Use ErrCredential for the former only.
-	ErrAuth error = &class{"authentication error", group(3)}
+	// same scope), which would wait for itself forever; the call failed at once instead
+	// (CodeReentrantCall, also an ErrInvalidArgument). Ask another client, or the same client
+	// for another scope.
+	ErrReentrantCall error = &sentinel{"re-entrant call", code(CodeReentrantCall)}
+	// ErrConfig: the configuration is missing, unreadable or invalid (ClassConfig).
+	ErrConfig error = &sentinel{"configuration error", class(ClassConfig)}
+	// ErrAuth: authentication failed — a local credential could not be produced (CodeCredential)
+	// or the server refused authentication/authorization (CodeAuth) (ClassAuthentication).
+	ErrAuth error = &sentinel{"authentication error", class(ClassAuthentication)}
 	// ErrCredential: a local credential could not be produced (missing secret variable, plugin
-	// failure ...) (300).
-	ErrCredential error = &class{"credential error", exact(CodeCredential)}
-	// ErrClient: the server rejected the request for another client-side reason (other 4xx) (400).
-	ErrClient error = &class{"request rejected", exact(CodeClientError)}
-	// ErrServer: the server failed (5xx) (401).
-	ErrServer error = &class{"server error", exact(CodeServerError)}
-	// ErrUnexpectedResponse: the server answered with something unusable (402).
-	ErrUnexpectedResponse error = &class{"unexpected response", exact(CodeUnexpectedResponse)}
-	// ErrNetwork: the network failed or timed out (5xx codes: 500 transport, 501 timeout).
-	ErrNetwork error = &class{"network error", group(5)}
-	// ErrTimeout: a connect/read timeout or deadline expired (501), including an expired
+	// failure ...) (CodeCredential).
+	ErrCredential error = &sentinel{"credential error", code(CodeCredential)}
+	// ErrServerReply: the server refused the request, failed, or answered with something
+	// unusable (ClassServerReply: ErrClient, ErrServer, ErrUnexpectedResponse).
+	ErrServerReply error = &sentinel{"server reply error", class(ClassServerReply)}
+	// ErrClient: the server rejected the request for another client-side reason (other 4xx)
+	// (CodeClientError).
+	ErrClient error = &sentinel{"request rejected", code(CodeClientError)}
+	// ErrServer: the server failed (5xx) (CodeServerError).
+	ErrServer error = &sentinel{"server error", code(CodeServerError)}
+	// ErrUnexpectedResponse: the server answered with something unusable
+	// (CodeUnexpectedResponse).
+	ErrUnexpectedResponse error = &sentinel{"unexpected response", code(CodeUnexpectedResponse)}
+	// ErrNetwork: the network failed or a time bound expired (ClassNetwork: CodeTransport,
+	// CodeTimeout).
+	ErrNetwork error = &sentinel{"network error", class(ClassNetwork)}
+	// ErrTimeout: a connect/read timeout or deadline expired (CodeTimeout), including an expired
 	// context deadline.
-	ErrTimeout error = &class{"timeout", exact(CodeTimeout)}
-	// ErrCancelled: the call was cancelled (600), including a cancelled context.
-	ErrCancelled error = &class{"cancelled", group(6)}
-	// ErrInternal: a bug or unsupported operation inside the library (9xx).
-	ErrInternal error = &class{"internal error", group(9)}
+	ErrTimeout error = &sentinel{"timeout", code(CodeTimeout)}
+	// ErrCancelled: the call was cancelled (ClassCancelled), including a cancelled context.
+	ErrCancelled error = &sentinel{"cancelled", class(ClassCancelled)}
+	// ErrInternal: a bug or unsupported operation inside the library (ClassInternal).
+	ErrInternal error = &sentinel{"internal error", class(ClassInternal)}
 	// ErrClosed is returned by methods called after Close.
 	ErrClosed = errors.New("idaas: use of a closed handle")
 )
@@ -152,6 +139,7 @@ func takeError(code C.idaas_code, cerr *C.idaas_error) error {
 		if p := C.idaas_error_request_id(cerr); p != nil {
 			e.RequestID = C.GoString(p)
 		}
+		e.retryable = bool(C.idaas_error_is_retryable(cerr))
 		C.idaas_error_free(cerr)
 	}
 	return e

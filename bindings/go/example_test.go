@@ -12,18 +12,18 @@ import (
 	idaas "idaas.example/idaas-go"
 )
 
-// The library's main use: a client from the default configuration lookup
-// (CLOUD_IDAAS_CONFIG_PATH, else ~/.cloud_idaas/client-config.json) handing out cached bearer
-// tokens. (The test suite points CLOUD_IDAAS_CONFIG_PATH at its emulator.)
+// The quick start: Init with the default configuration lookup (CLOUD_IDAAS_CONFIG_PATH, else
+// ~/.cloud_idaas/client-config.json; or Init(path)), then cached bearer tokens. (The test suite
+// points CLOUD_IDAAS_CONFIG_PATH at its emulator.)
 func Example() {
-	ctx := context.Background()
-	client, err := idaas.NewDefaultClient(ctx, nil)
+	client, err := idaas.Init("")
 	if err != nil {
 		fmt.Println("client:", err)
 		return
 	}
 	defer client.Close()
 
+	ctx := context.Background()
 	token, err := client.Token(ctx) // served from the cache, refreshed ahead of expiry
 	if err != nil {
 		fmt.Println("token:", err)
@@ -40,7 +40,7 @@ func Example() {
 // Tokens for another scope, and the zero-allocation read into a caller's buffer.
 func ExampleClient_AppendToken() {
 	ctx := context.Background()
-	client, err := idaas.NewDefaultClient(ctx, nil)
+	client, err := idaas.Init("")
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -60,7 +60,7 @@ func ExampleClient_AppendToken() {
 // The JWT lifecycle of the IDaaS Developer API (examples/c/jwt_lifecycle.c in Go).
 func ExamplePAMClient_GenerateJWT() {
 	ctx := context.Background()
-	client, err := idaas.NewDefaultClient(ctx, nil)
+	client, err := idaas.Init("")
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -79,7 +79,7 @@ func ExamplePAMClient_GenerateJWT() {
 		fmt.Println(err)
 		return
 	}
-	jwt := g.Content.JWTValue
+	jwt := g.JWTContent.JWTValue
 	show := func(step string) {
 		active, err := pam.ValidateToken(ctx, jwt, "")
 		fmt.Println(step, active, err)
@@ -98,7 +98,7 @@ func ExamplePAMClient_GenerateJWT() {
 // An API key, optionally served from an in-memory cache.
 func ExamplePAMClient_APIKey() {
 	ctx := context.Background()
-	client, err := idaas.NewDefaultClient(ctx, nil)
+	client, err := idaas.Init("")
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -118,7 +118,7 @@ func ExamplePAMClient_APIKey() {
 // Every authentication token of a consumer, page after page, with a range-over-func iterator.
 func ExamplePAMClient_ListTokens() {
 	ctx := context.Background()
-	client, err := idaas.NewDefaultClient(ctx, nil)
+	client, err := idaas.Init("")
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -147,7 +147,7 @@ func ExamplePAMClient_ListTokens() {
 
 // Errors carry the library's code and the server's details; test the class with errors.Is.
 func ExampleError() {
-	_, err := idaas.NewClientFromFile(context.Background(), "/nonexistent/client-config.json", nil)
+	_, err := idaas.Init("/nonexistent/client-config.json")
 	var e *idaas.Error
 	if errors.As(err, &e) {
 		fmt.Println(e.Code, e.ServerCode)
@@ -158,20 +158,27 @@ func ExampleError() {
 	// true false
 }
 
-// A token plugin: the client gets its tokens from Go code instead of a token endpoint.
-func ExampleRegisterPlugin() {
-	err := idaas.RegisterPlugin("example-vault", func(scope string) (string, time.Duration, error) {
+// A token plugin: the clients of a configuration get their tokens from Go code instead of a
+// token endpoint. The plugin belongs to the Config and is released with it and its clients.
+func ExampleConfig_AddPlugin() {
+	cfg, err := idaas.ParseConfig(`{
+		"idaasInstanceId": "idaas_example", "clientId": "app_example",
+		"issuer": "https://idaas.invalid/oauth2", "tokenEndpoint": "https://idaas.invalid/oauth2/token",
+		"scope": "api.example.com|read:file",
+		"authnConfiguration": {"authnMethod": "PLUGIN", "pluginName": "example-vault"}}`)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer cfg.Close()
+	err = cfg.AddPlugin("example-vault", func(scope string) (string, time.Duration, error) {
 		return "token-for-" + scope, time.Hour, nil // e.g. read from a vault
 	})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	client, err := idaas.NewClientFromJSON(context.Background(), `{
-		"idaasInstanceId": "idaas_example", "clientId": "app_example",
-		"issuer": "https://idaas.invalid/oauth2", "tokenEndpoint": "https://idaas.invalid/oauth2/token",
-		"scope": "api.example.com|read:file",
-		"authnConfiguration": {"authnMethod": "PLUGIN", "pluginName": "example-vault"}}`, nil)
+	client, err := idaas.NewClient(context.Background(), cfg, nil)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -195,7 +202,8 @@ func ExampleNewStaticProvider() {
 	// Output: eyJhbGciOi...
 }
 
-// The library's log through log/slog (process-wide; nil stops it).
+// The library's log through log/slog, process-wide (nil stops it); Config.SetLogger gives the
+// clients of one configuration a logger of their own.
 func ExampleSetLogger() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if err := idaas.SetLogger(logger); err != nil {
@@ -210,7 +218,7 @@ func ExampleSetLogger() {
 func ExamplePAMClient_PollOAuthToken() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	client, err := idaas.NewDefaultClient(ctx, nil)
+	client, err := idaas.Init("")
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -239,5 +247,5 @@ func ExamplePAMClient_PollOAuthToken() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("token type:", r.AccessToken.TokenType)
+	fmt.Println("token type:", r.OAuthAccessTokenContent.TokenType)
 }

@@ -6,13 +6,13 @@ import (
 	"testing"
 )
 
-// TestHandleCloseRacesCalls: calls on every stripe race with close; the handle is freed exactly
+// TestHandleCloseRacesCalls: calls race with close; the handle is freed exactly
 // once, never while a call holds it, and no call gets it after close returned.
 func TestHandleCloseRacesCalls(t *testing.T) {
 	for round := range 200 {
 		var inside, frees atomic.Int64
 		var h *handle[int]
-		h = newHotHandle(round, func(int) {
+		h = newHandle(round, func(int) {
 			if n := inside.Load(); n != 0 {
 				t.Errorf("round %d: freed with %d calls inside", round, n)
 			}
@@ -20,17 +20,13 @@ func TestHandleCloseRacesCalls(t *testing.T) {
 		})
 		var wg sync.WaitGroup
 		start := make(chan struct{})
-		for g := range 8 {
+		for range 8 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				<-start
-				for i := range 200 {
-					stripe := uint32(g*7 + i)
-					if i%5 == 0 {
-						stripe = 0 // the acquire/release path
-					}
-					if _, ok := h.acquireOn(stripe); !ok {
+				for range 200 {
+					if _, ok := h.acquire(); !ok {
 						return
 					}
 					inside.Add(1)
@@ -38,14 +34,14 @@ func TestHandleCloseRacesCalls(t *testing.T) {
 						t.Errorf("round %d: a call holds a freed handle", round)
 					}
 					inside.Add(-1)
-					h.releaseOn(stripe)
+					h.release()
 				}
 			}()
 		}
 		close(start)
 		if round%2 == 0 {
 			h.close()
-			if _, ok := h.acquireOn(3); ok {
+			if _, ok := h.acquire(); ok {
 				t.Fatalf("round %d: acquire after close succeeded", round)
 			}
 		}
@@ -58,12 +54,12 @@ func TestHandleCloseRacesCalls(t *testing.T) {
 	}
 }
 
-// TestHandleCloseWhileHeld: close while calls on several stripes hold the handle frees it only
-// when the last of them releases it.
+// TestHandleCloseWhileHeld: close while several calls hold the handle frees it only when the
+// last of them releases it.
 func TestHandleCloseWhileHeld(t *testing.T) {
 	for round := range 50 {
 		var inside, frees atomic.Int64
-		h := newHotHandle(round, func(int) {
+		h := newHandle(round, func(int) {
 			if n := inside.Load(); n != 0 {
 				t.Errorf("round %d: freed with %d calls inside", round, n)
 			}
@@ -71,13 +67,12 @@ func TestHandleCloseWhileHeld(t *testing.T) {
 		})
 		var holding, done sync.WaitGroup
 		release := make(chan struct{})
-		for g := range 8 {
+		for range 8 {
 			holding.Add(1)
 			done.Add(1)
 			go func() {
 				defer done.Done()
-				stripe := uint32(g * (round + 1))
-				if _, ok := h.acquireOn(stripe); !ok {
+				if _, ok := h.acquire(); !ok {
 					t.Errorf("round %d: acquire before close failed", round)
 					holding.Done()
 					return
@@ -86,7 +81,7 @@ func TestHandleCloseWhileHeld(t *testing.T) {
 				holding.Done()
 				<-release
 				inside.Add(-1)
-				h.releaseOn(stripe)
+				h.release()
 			}()
 		}
 		holding.Wait()
@@ -99,17 +94,5 @@ func TestHandleCloseWhileHeld(t *testing.T) {
 		if n := frees.Load(); n != 1 {
 			t.Fatalf("round %d: freed %d times", round, n)
 		}
-	}
-}
-
-// TestHandleStripeCount: a power of two, so acquireOn can mask any stripe value.
-func TestHandleStripeCount(t *testing.T) {
-	for _, n := range []int{len(newHandle(0, func(int) {}).refs), hotStripes} {
-		if n < 1 || n&(n-1) != 0 {
-			t.Errorf("stripe count %d is not a power of two", n)
-		}
-	}
-	if hotStripes < 16 {
-		t.Errorf("hotStripes %d < 16", hotStripes)
 	}
 }

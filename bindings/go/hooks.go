@@ -11,16 +11,27 @@ package idaas
 extern void idaasGoLog(uint32_t level, char *target, char *message, void *user_data);
 extern int32_t idaasGoPlugin(void *user_data, char *scope, idaas_plugin_result *result);
 extern int32_t idaasGoURL(char *url, void *user_data);
+extern void idaasGoFreeHandle(void *user_data);
 
-static idaas_code idaas_go_set_logger(int on, uint32_t max_level, idaas_error **err_out) {
-	return idaas_set_logger(on ? (idaas_log_callback)idaasGoLog : NULL, NULL, max_level, err_out);
+// The Go callbacks as C function pointers; user_data is a runtime/cgo.Handle (an integer). Handles
+// given with free_user_data are deleted by idaasGoFreeHandle when the library is done with them.
+static idaas_code idaas_go_log_set_callback(uintptr_t handle, uint32_t max_level, idaas_error **err_out) {
+	return idaas_log_set_callback(handle ? (idaas_log_callback)idaasGoLog : NULL, (void *)handle, max_level, err_out);
 }
 
-static idaas_code idaas_go_register_plugin(const char *name, uintptr_t handle, idaas_error **err_out) {
-	return idaas_register_plugin(name, (idaas_plugin_callback)idaasGoPlugin, (void *)handle, err_out);
+static idaas_code idaas_go_config_set_logger(idaas_config *config, uintptr_t handle, uint32_t max_level,
+                                             idaas_error **err_out) {
+	return idaas_config_set_logger(config, handle ? (idaas_log_callback)idaasGoLog : NULL, (void *)handle, max_level,
+	                               handle ? (idaas_free_callback)idaasGoFreeHandle : NULL, err_out);
 }
 
-static idaas_code idaas_go_poll(const idaas_pam_client *pam, const char *provider, const char *options,
+static idaas_code idaas_go_config_add_plugin(idaas_config *config, const char *name, uintptr_t handle,
+                                             idaas_error **err_out) {
+	return idaas_config_add_plugin(config, name, (idaas_plugin_callback)idaasGoPlugin, (void *)handle,
+	                               (idaas_free_callback)idaasGoFreeHandle, err_out);
+}
+
+static idaas_code idaas_go_poll(const idaas_pam *pam, const char *provider, const char *options,
                                 uintptr_t handle, const idaas_cancel *cancel, char **out, idaas_error **err_out) {
 	return idaas_pam_poll_oauth_token(pam, provider, options, (idaas_url_callback)idaasGoURL, (void *)handle,
 	                                  cancel, out, err_out);
@@ -45,80 +56,134 @@ const LevelTrace = slog.LevelDebug - 4
 // The library levels (IDAAS_LOG_LEVEL_ERROR .. TRACE) as slog levels.
 var slogLevels = [...]slog.Level{1: slog.LevelError, 2: slog.LevelWarn, 3: slog.LevelInfo, 4: slog.LevelDebug, 5: LevelTrace}
 
+// maxLevel is the most verbose library level l is enabled for now (0: none).
+func maxLevel(l *slog.Logger) uint32 {
+	for lv := uint32(len(slogLevels) - 1); lv >= 1; lv-- {
+		if l.Enabled(context.Background(), slogLevels[lv]) {
+			return lv
+		}
+	}
+	return 0
+}
+
+// liveCallbacks counts the cgo.Handles lent to the library with a free_user_data callback (plugins,
+// per-config loggers): the library releases each once no handle needs it, so this returns to its
+// former value when the configs and clients using them are gone (the tests check that).
+var liveCallbacks atomic.Int64
+
+// newCallbackHandle wraps v for the library; idaasGoFreeHandle deletes it.
+func newCallbackHandle(v any) cgo.Handle {
+	liveCallbacks.Add(1)
+	return cgo.NewHandle(v)
+}
+
+// deleteCallbackHandle is the release of a handle the library did not take (its call failed) or
+// no longer uses.
+func deleteCallbackHandle(h cgo.Handle) {
+	h.Delete()
+	liveCallbacks.Add(-1)
+}
+
+// processLogger is the handle of the logger installed by SetLogger (0: none); guarded by
+// processLoggerMu, which also serialises the calls of idaas_log_set_callback.
 var (
-	logMu  sync.Mutex
-	logger atomic.Pointer[slog.Logger]
+	processLoggerMu sync.Mutex
+	processLogger   cgo.Handle
 )
 
-// SetLogger routes the library's log (process-wide) to l, with the attribute "target" (the
-// emitting module, e.g. "idaas::cache"). The most verbose level forwarded is the lowest level l
-// is enabled for at this call (TRACE maps to LevelTrace). nil stops logging. Messages never
-// contain secrets. The library may call the handler while holding internal locks: keep it quick
-// and do not call this package from it. May be called at any time, but not from such a handler.
+// SetLogger routes the library's records to l process-wide: those of clients whose Config has no
+// logger of its own (Config.SetLogger) and those of the HTTP stack. Records carry the attribute
+// "target" (the emitting module, e.g. "idaas::cache"). The most verbose level forwarded is the
+// lowest level l is enabled for at this call (TRACE maps to LevelTrace). nil stops logging.
+// Messages never contain secrets. The handler may run on any goroutine or library thread; records
+// it causes itself are dropped. Do not call SetLogger from the handler.
 func SetLogger(l *slog.Logger) error {
-	logMu.Lock()
-	defer logMu.Unlock()
+	processLoggerMu.Lock()
+	defer processLoggerMu.Unlock()
+	var h cgo.Handle
+	var max uint32
+	if l != nil {
+		h, max = cgo.NewHandle(l), maxLevel(l)
+	}
 	var cerr *C.idaas_error
-	if l == nil {
-		err := takeError(C.idaas_go_set_logger(0, 0, &cerr), cerr)
-		if err == nil {
-			logger.Store(nil)
+	if err := takeError(C.idaas_go_log_set_callback(C.uintptr_t(h), C.uint32_t(max), &cerr), cerr); err != nil {
+		if h != 0 {
+			h.Delete()
 		}
 		return err
 	}
-	max := uint32(0)
-	for lv := uint32(5); lv >= 1; lv-- {
-		if l.Enabled(context.Background(), slogLevels[lv]) {
-			max = lv
-			break
-		}
+	// The library no longer runs or calls the previous callback: its handle can go.
+	if processLogger != 0 {
+		processLogger.Delete()
 	}
-	old := logger.Swap(l)
-	if err := takeError(C.idaas_go_set_logger(1, C.uint32_t(max), &cerr), cerr); err != nil {
-		logger.Store(old)
-		return err
-	}
+	processLogger = h
 	return nil
+}
+
+// SetLogger sends the records of the clients made from c afterwards (and of their providers, PAM
+// clients and caches) to l instead of the process-wide logger of SetLogger; nil removes it for
+// later clients. The level rule and the "target" attribute are those of SetLogger. The logger is
+// released when c and every client made from it are gone. It must not race with other calls on c.
+func (c *Config) SetLogger(l *slog.Logger) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cp, ok := c.h.acquire()
+	if !ok {
+		return ErrClosed
+	}
+	defer c.h.release()
+	var h cgo.Handle
+	var max uint32
+	if l != nil {
+		h, max = newCallbackHandle(l), maxLevel(l)
+	}
+	var cerr *C.idaas_error
+	err := takeError(C.idaas_go_config_set_logger(cp, C.uintptr_t(h), C.uint32_t(max), &cerr), cerr)
+	runtime.KeepAlive(c)
+	if err != nil && h != 0 {
+		deleteCallbackHandle(h) // not taken: the library calls free_user_data only on success
+	}
+	return err
 }
 
 // PluginFunc produces a token for scope (the scope string verbatim, already validated): the
 // token and its lifetime (> 0: cached and refreshed ahead of expiry, whole seconds rounded up;
-// <= 0: unknown, not cached —
-// called on every use). A non-nil error fails the token request (ErrCredential, server code
-// "PluginFailed", with the error text as message: no secrets). It may be called from any
-// goroutine, concurrently, and may block; a panic is recovered and reported as an error. It must
-// not ask the client that invoked it for the token of the scope it is fetching (that client's
-// cache is waiting for this result): such a call made from the callback's goroutine with a context
-// that cannot be cancelled (context.Background()) fails at once with ErrReentrantCall; one made
-// with a cancellable context runs on another thread, is not detected, and waits until the context
-// ends. Asking the same client for another scope, or another client, is fine.
+// <= 0: unknown, not cached — called on every use). A non-nil error fails the token request
+// (ErrCredential, server code "PluginFailed", with the error text as message: no secrets). It may
+// be called from any goroutine, concurrently, and may block; a panic is recovered and reported as
+// an error. It must not ask the client that invoked it for the token of the scope it is fetching
+// (that client's cache is waiting for this result): such a call made from the callback's
+// goroutine with a context that cannot be cancelled (context.Background()) fails at once with
+// ErrReentrantCall; one made with a cancellable context runs on another thread, is not detected,
+// and ends with the context or with ErrTimeout after twice the library's call budget. Asking the
+// same client for another scope, or another client, is fine.
 type PluginFunc func(scope string) (token string, lifetime time.Duration, err error)
 
-var (
-	pluginMu sync.Mutex
-	plugins  = map[string]cgo.Handle{}
-)
-
-// RegisterPlugin registers fn as the token plugin name, for clients created afterwards whose
-// configuration says "authnMethod": "PLUGIN", "pluginName": name. Registering a name again
-// replaces it for later clients (existing clients keep the function they were built with, so the
-// old function stays referenced for the life of the process).
-func RegisterPlugin(name string, fn PluginFunc) error {
+// AddPlugin adds fn as the token plugin name for the clients made from c afterwards: a
+// configuration with "authnMethod": "PLUGIN", "pluginName": name gets its tokens from fn. Adding
+// a name again replaces it for later clients. fn is released when neither c nor any client made
+// from it needs it. It must not race with other calls on c.
+func (c *Config) AddPlugin(name string, fn PluginFunc) error {
 	if fn == nil {
-		return &Error{Code: CodeNullArgument, Message: "RegisterPlugin: nil PluginFunc"}
+		return &Error{Code: CodeNullArgument, Message: "AddPlugin: nil PluginFunc"}
 	}
-	pluginMu.Lock()
-	defer pluginMu.Unlock()
-	h := cgo.NewHandle(fn)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cp, ok := c.h.acquire()
+	if !ok {
+		return ErrClosed
+	}
+	defer c.h.release()
 	cn := cstr(name)
 	defer cfree(cn)
+	h := newCallbackHandle(fn)
 	var cerr *C.idaas_error
-	if err := takeError(C.idaas_go_register_plugin(cn, C.uintptr_t(h), &cerr), cerr); err != nil {
-		h.Delete()
-		return err
+	err := takeError(C.idaas_go_config_add_plugin(cp, cn, C.uintptr_t(h), &cerr), cerr)
+	runtime.KeepAlive(c)
+	if err != nil {
+		deleteCallbackHandle(h) // not taken: the library calls free_user_data only on success
 	}
-	plugins[name] = h // kept forever: the library may call it as long as its clients live
-	return nil
+	return err
 }
 
 // PollOptions are the optional parameters of PollOAuthToken (nil = defaults).
@@ -160,7 +225,7 @@ type pollState struct {
 // (errors.Is works on it). Cancelling ctx (or its deadline) cancels the poll promptly through
 // the library's cancellation token; the error then wraps ctx.Err(). Closing the PAMClient cancels
 // it too (the error wraps ErrClosed). Blocks up to 180 s.
-func (p *PAMClient) PollOAuthToken(ctx context.Context, providerID string, opts *PollOptions, onURL func(url string) error) (*OAuthToken, error) {
+func (p *PAMClient) PollOAuthToken(ctx context.Context, providerID string, opts *PollOptions, onURL func(url string) error) (*OAuthAuthenticationTokenResponse, error) {
 	if onURL == nil {
 		onURL = func(string) error { return nil }
 	}
@@ -221,5 +286,5 @@ func (p *PAMClient) PollOAuthToken(ctx context.Context, providerID string, opts 
 		}
 		return nil, err
 	}
-	return unmarshalResult[OAuthToken](out)
+	return unmarshalResult[OAuthAuthenticationTokenResponse](out)
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -67,10 +68,33 @@ func noErr(t testing.TB, err error) {
 	}
 }
 
+// clientFromJSON is ParseConfig + NewClient (the config is closed at once: clients copy it).
+func clientFromJSON(ctx context.Context, configJSON string, opts *idaas.ClientOptions) (*idaas.Client, error) {
+	cfg, err := idaas.ParseConfig(configJSON)
+	if err != nil {
+		return nil, err
+	}
+	defer cfg.Close()
+	return idaas.NewClient(ctx, cfg, opts)
+}
+
+// pluginClient is a client of a PLUGIN configuration whose plugin name is served by fn.
+func pluginClient(ctx context.Context, name string, fn idaas.PluginFunc, opts *idaas.ClientOptions) (*idaas.Client, error) {
+	cfg, err := idaas.ParseConfig(pluginConfig(name))
+	if err != nil {
+		return nil, err
+	}
+	defer cfg.Close()
+	if err := cfg.AddPlugin(name, fn); err != nil {
+		return nil, err
+	}
+	return idaas.NewClient(ctx, cfg, opts)
+}
+
 func newClient(t testing.TB) *idaas.Client {
 	t.Helper()
 	e := needEmulator(t)
-	c, err := idaas.NewClientFromJSON(context.Background(), e.configJSON, nil)
+	c, err := clientFromJSON(context.Background(), e.configJSON, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,17 +129,20 @@ func TestErrorClasses(t *testing.T) {
 	}{
 		{idaas.CodeNullArgument, []error{idaas.ErrInvalidArgument}, []error{idaas.ErrConfig}},
 		{idaas.CodeInvalidArgument, []error{idaas.ErrInvalidArgument}, []error{idaas.ErrAuth}},
+		{idaas.CodeReentrantCall, []error{idaas.ErrInvalidArgument, idaas.ErrReentrantCall}, []error{idaas.ErrAuth}},
 		{idaas.CodeConfig, []error{idaas.ErrConfig}, []error{idaas.ErrAuth}},
 		{idaas.CodeCredential, []error{idaas.ErrAuth, idaas.ErrCredential}, []error{idaas.ErrServer}},
 		{idaas.CodeAuth, []error{idaas.ErrAuth}, []error{idaas.ErrCredential}},
-		{idaas.CodeClientError, []error{idaas.ErrClient}, []error{idaas.ErrServer}},
-		{idaas.CodeServerError, []error{idaas.ErrServer}, []error{idaas.ErrClient, idaas.ErrNetwork}},
-		{idaas.CodeUnexpectedResponse, []error{idaas.ErrUnexpectedResponse}, []error{idaas.ErrServer}},
+		{idaas.CodeClientError, []error{idaas.ErrClient, idaas.ErrServerReply}, []error{idaas.ErrServer}},
+		{idaas.CodeServerError, []error{idaas.ErrServer, idaas.ErrServerReply}, []error{idaas.ErrClient, idaas.ErrNetwork}},
+		{idaas.CodeUnexpectedResponse, []error{idaas.ErrUnexpectedResponse, idaas.ErrServerReply}, []error{idaas.ErrServer}},
 		{idaas.CodeTransport, []error{idaas.ErrNetwork}, []error{idaas.ErrTimeout}},
 		{idaas.CodeTimeout, []error{idaas.ErrNetwork, idaas.ErrTimeout}, []error{idaas.ErrCancelled}},
 		{idaas.CodeCancelled, []error{idaas.ErrCancelled}, []error{idaas.ErrTimeout}},
 		{idaas.CodePanic, []error{idaas.ErrInternal}, []error{idaas.ErrServer}},
-		{idaas.Code(599), []error{idaas.ErrNetwork}, nil}, // unknown code: by group
+		// codes this version does not know: the library's class
+		{idaas.Code(599), []error{idaas.ErrNetwork}, []error{idaas.ErrInternal}},
+		{idaas.Code(777), []error{idaas.ErrInternal}, []error{idaas.ErrServerReply}},
 	}
 	for _, c := range cases {
 		err := fmt.Errorf("wrapped: %w", &idaas.Error{Code: c.code})
@@ -139,10 +166,37 @@ func TestErrorClasses(t *testing.T) {
 	if got := idaas.Code(777).String(); got != "unknown" {
 		t.Errorf("Code(777).String() = %q", got)
 	}
-	if !(&idaas.Error{Code: idaas.CodeClientError, HTTPStatus: 429}).Retryable() ||
-		!(&idaas.Error{Code: idaas.CodeServerError}).Retryable() ||
-		(&idaas.Error{Code: idaas.CodeAuth, HTTPStatus: 401}).Retryable() {
-		t.Error("Retryable")
+	if got := idaas.CodeOK.Class(); got != idaas.ClassOK {
+		t.Errorf("CodeOK.Class() = %d", got)
+	}
+	// Retryable is the library's verdict on its error; an error the binding makes is not.
+	if (&idaas.Error{Code: idaas.CodeServerError}).Retryable() {
+		t.Error("a Go-made Error is retryable")
+	}
+}
+
+// TestResultsRedactSecrets: printing a result (fmt, any verb) never shows its secrets, nested
+// ones included; JSON keeps them (NewProviderFromCredential sends the credential as JSON).
+func TestResultsRedactSecrets(t *testing.T) {
+	cred := idaas.Credential{AccessToken: "secret-access", TokenType: "Bearer", ExpiresIn: 60}
+	jwt := idaas.JWTTokenResponse{AuthenticationTokenID: "atntkn_1",
+		JWTContent: idaas.JWTContent{JWTValue: "secret-jwt", DerivedShortToken: "secret-short"}}
+	oauth := idaas.OAuthAuthenticationTokenResponse{CredentialProviderID: "drive",
+		OAuthAccessTokenContent: &idaas.OAuthAccessTokenContent{AccessTokenValue: "secret-oauth", TokenType: "Bearer"}}
+	for _, v := range []any{cred, &cred, jwt, &jwt, oauth, &oauth} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+			out := fmt.Sprintf(verb, v)
+			if strings.Contains(out, "secret-") {
+				t.Errorf("%s of %T shows a secret: %s", verb, v, out)
+			}
+			if !strings.Contains(out, "redacted") || !(strings.Contains(out, "Bearer") || strings.Contains(out, "atntkn_1")) {
+				t.Errorf("%s of %T: %s", verb, v, out)
+			}
+		}
+	}
+	b, err := json.Marshal(cred)
+	if err != nil || !strings.Contains(string(b), `"access_token":"secret-access"`) || strings.Contains(string(b), "scope") {
+		t.Errorf("credential JSON %s, %v", b, err)
 	}
 }
 
@@ -152,22 +206,53 @@ func TestConfigErrors(t *testing.T) {
 	wantClass(t, err, idaas.ErrConfig)
 	_, err = idaas.ParseConfig("not json")
 	wantClass(t, err, idaas.ErrConfig)
-	_, err = idaas.LoadConfigFile("/nonexistent/idaas.json")
+	_, err = idaas.LoadConfig("/nonexistent/idaas.json")
 	if e := wantClass(t, err, idaas.ErrConfig); e.ServerCode != "LoadConfigFileFailed" {
 		t.Errorf("server code %q", e.ServerCode)
 	}
-	_, err = idaas.NewClientFromFile(ctx, "/nonexistent/idaas.json", nil)
+	_, err = idaas.Init("/nonexistent/idaas.json")
 	wantClass(t, err, idaas.ErrConfig)
-	_, err = idaas.NewClientFromJSON(ctx, `{"clientId":"x"}`, nil)
+	_, err = clientFromJSON(ctx, `{"clientId":"x"}`, nil)
 	e := wantClass(t, err, idaas.ErrConfig)
 	if e.Code != idaas.CodeConfig || e.Message == "" || !strings.Contains(err.Error(), "idaas: config") {
 		t.Errorf("error %#v / %q", e, err.Error())
 	}
 	t.Setenv("CLOUD_IDAAS_CONFIG_PATH", "/nonexistent/default.json")
-	_, err = idaas.LoadDefaultConfig()
+	_, err = idaas.LoadConfig("")
 	wantClass(t, err, idaas.ErrConfig)
-	_, err = idaas.NewDefaultClient(ctx, nil)
+	_, err = idaas.Init("")
 	wantClass(t, err, idaas.ErrConfig)
+	_, err = idaas.NewClient(ctx, nil, nil)
+	wantClass(t, err, idaas.ErrInvalidArgument)
+}
+
+// TestInitDefaultLookup: Init("") follows the lookup (CLOUD_IDAAS_CONFIG_PATH, else
+// ~/.cloud_idaas/client-config.json) and passes on the library's hint about a misnamed file.
+func TestInitDefaultLookup(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("CLOUD_IDAAS_CONFIG_PATH", "")
+	dir := filepath.Join(home, ".cloud_idaas")
+	noErr(t, os.MkdirAll(dir, 0o700))
+	noErr(t, os.WriteFile(filepath.Join(dir, "client_config.json"), []byte(pluginConfig("go-init")), 0o600))
+	_, err := idaas.Init("")
+	if e := wantClass(t, err, idaas.ErrConfig); !strings.Contains(e.Message, "client_config.json") {
+		t.Errorf("no hint about client_config.json: %q", e.Message)
+	}
+	noErr(t, os.Rename(filepath.Join(dir, "client_config.json"), filepath.Join(dir, "client-config.json")))
+	// Found now; a PLUGIN configuration needs its plugin, which only a Config can add.
+	_, err = idaas.Init("")
+	if e := wantClass(t, err, idaas.ErrConfig); strings.Contains(e.Message, "client_config.json") {
+		t.Errorf("the default file exists, yet: %q", e.Message)
+	}
+	cfg := must[*idaas.Config](t)(idaas.LoadConfig("~/.cloud_idaas/client-config.json"))
+	defer cfg.Close()
+	noErr(t, cfg.AddPlugin("go-init", func(string) (string, time.Duration, error) { return "init-token", time.Hour, nil }))
+	c := must[*idaas.Client](t)(idaas.NewClient(context.Background(), cfg, nil))
+	defer c.Close()
+	if got := must[string](t)(c.Token(context.Background())); got != "init-token" {
+		t.Errorf("token %q", got)
+	}
 }
 
 // pluginConfig is a PLUGIN client configuration (no server needed).
@@ -181,7 +266,7 @@ func pluginConfig(name string) string {
 func TestPlugin(t *testing.T) {
 	ctx := context.Background()
 	var calls atomic.Int64
-	err := idaas.RegisterPlugin("go-test-plugin", func(scope string) (string, time.Duration, error) {
+	plugin := func(scope string) (string, time.Duration, error) {
 		calls.Add(1)
 		switch {
 		case strings.Contains(scope, "fail"):
@@ -193,14 +278,14 @@ func TestPlugin(t *testing.T) {
 			return fmt.Sprintf("nocache-%d", calls.Load()), 0, nil
 		}
 		return "tok-" + scope, time.Hour, nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	wantClass(t, idaas.RegisterPlugin(" ", func(string) (string, time.Duration, error) { return "", 0, nil }), idaas.ErrInvalidArgument)
-	wantClass(t, idaas.RegisterPlugin("x", nil), idaas.ErrInvalidArgument)
+	cfg := must[*idaas.Config](t)(idaas.ParseConfig(pluginConfig("go-test-plugin")))
+	defer cfg.Close()
+	wantClass(t, cfg.AddPlugin(" ", func(string) (string, time.Duration, error) { return "", 0, nil }), idaas.ErrInvalidArgument)
+	wantClass(t, cfg.AddPlugin("x", nil), idaas.ErrInvalidArgument)
+	noErr(t, cfg.AddPlugin("go-test-plugin", plugin))
 
-	c := must[*idaas.Client](t)(idaas.NewClientFromJSON(ctx, pluginConfig("go-test-plugin"), &idaas.ClientOptions{Prefetch: true, UserAgentSuffix: "test"}))
+	c := must[*idaas.Client](t)(idaas.NewClient(ctx, cfg, &idaas.ClientOptions{Prefetch: true, UserAgentSuffix: "test"}))
 	defer c.Close()
 	if calls.Load() != 1 {
 		t.Errorf("prefetch: %d plugin calls", calls.Load())
@@ -212,7 +297,7 @@ func TestPlugin(t *testing.T) {
 	if got := must[string](t)(c.TokenForScope(ctx, "api.example.com|read:file")); got != "tok-api.example.com|read:file" {
 		t.Errorf("scoped token %q", got)
 	}
-	// more scopes than the per-client scope cache holds (64): the rest use temporary C strings
+	// many scopes, each read twice as a string and into a buffer
 	for i := range 70 {
 		scope := fmt.Sprintf("api%d.example.com|read", i)
 		for range 2 {
@@ -225,10 +310,10 @@ func TestPlugin(t *testing.T) {
 			}
 		}
 	}
-	// A token that changes on every call: each call returns the new one (the version check of
-	// the hot path must never hand back the previous string), on the default path and through
-	// the scope cache and a provider.
-	vc := must[*idaas.Client](t)(idaas.NewClientFromJSON(ctx, pluginConfig("go-test-plugin"), nil))
+	// A token that changes on every call: each call returns the new one (the memo of Token and
+	// Provider.Token must never hand back the previous string), for a scope and through a
+	// provider.
+	vc := must[*idaas.Client](t)(idaas.NewClient(ctx, cfg, nil))
 	defer vc.Close()
 	seen := map[string]bool{}
 	for range 5 {
@@ -250,7 +335,7 @@ func TestPlugin(t *testing.T) {
 	if calls.Load() != before {
 		t.Error("cached token re-fetched")
 	}
-	_, err = c.TokenForScope(ctx, "api.example.com|fail")
+	_, err := c.TokenForScope(ctx, "api.example.com|fail")
 	e := wantClass(t, err, idaas.ErrCredential)
 	if e.ServerCode != "PluginFailed" || !strings.Contains(e.Message, "refuses") {
 		t.Errorf("plugin error %#v", e)
@@ -266,8 +351,7 @@ func TestPlugin(t *testing.T) {
 
 	// a big token: the buffer fallback
 	big := strings.Repeat("b", 10000)
-	noErr(t, idaas.RegisterPlugin("go-big", func(string) (string, time.Duration, error) { return big, time.Hour, nil }))
-	bc := must[*idaas.Client](t)(idaas.NewClientFromJSON(ctx, pluginConfig("go-big"), nil))
+	bc := must[*idaas.Client](t)(pluginClient(ctx, "go-big", func(string) (string, time.Duration, error) { return big, time.Hour, nil }, nil))
 	defer bc.Close()
 	if got := must[string](t)(bc.Token(ctx)); got != big {
 		t.Errorf("big token: %d bytes", len(got))
@@ -280,11 +364,10 @@ func TestPlugin(t *testing.T) {
 
 	// lifetime 0: not cached, the plugin is called on every use
 	var nc atomic.Int64
-	noErr(t, idaas.RegisterPlugin("go-nocache", func(string) (string, time.Duration, error) {
+	ncc := must[*idaas.Client](t)(pluginClient(ctx, "go-nocache", func(string) (string, time.Duration, error) {
 		nc.Add(1)
 		return "uncached", 0, nil
-	}))
-	ncc := must[*idaas.Client](t)(idaas.NewClientFromJSON(ctx, pluginConfig("go-nocache"), nil))
+	}, nil))
 	defer ncc.Close()
 	for range 3 {
 		if got := must[string](t)(ncc.Token(ctx)); got != "uncached" {
@@ -295,8 +378,9 @@ func TestPlugin(t *testing.T) {
 		t.Errorf("lifetime 0: %d plugin calls, want 3", nc.Load())
 	}
 
-	// an unregistered plugin
-	_, err = idaas.NewClientFromJSON(ctx, pluginConfig("go-nobody"), nil)
+	// a plugin the configuration does not have (plugins belong to a Config: another Config's
+	// plugins do not count)
+	_, err = clientFromJSON(ctx, pluginConfig("go-test-plugin"), nil)
 	wantClass(t, err, idaas.ErrConfig)
 }
 
@@ -354,8 +438,8 @@ func TestLogger(t *testing.T) {
 	}
 	defer idaas.SetLogger(nil)
 	// something that logs: a failing plugin token fetch, and (with an emulator) a real fetch
-	noErr(t, idaas.RegisterPlugin("go-log", func(string) (string, time.Duration, error) { return "", 0, errors.New("nope") }))
-	c := must[*idaas.Client](t)(idaas.NewClientFromJSON(context.Background(), pluginConfig("go-log"), nil))
+	failing := func(string) (string, time.Duration, error) { return "", 0, errors.New("nope") }
+	c := must[*idaas.Client](t)(pluginClient(context.Background(), "go-log", failing, nil))
 	c.Token(context.Background())
 	c.Close()
 	if emu != nil {
@@ -381,7 +465,7 @@ func TestLogger(t *testing.T) {
 		}
 	}
 	// removed: nothing more is logged
-	c = must[*idaas.Client](t)(idaas.NewClientFromJSON(context.Background(), pluginConfig("go-log"), nil))
+	c = must[*idaas.Client](t)(pluginClient(context.Background(), "go-log", failing, nil))
 	c.Token(context.Background())
 	c.Close()
 	mu.Lock()
@@ -389,6 +473,54 @@ func TestLogger(t *testing.T) {
 	if len(records) != n {
 		t.Errorf("logged after SetLogger(nil)")
 	}
+}
+
+// TestConfigLogger: a Config's logger receives the records of its clients, which then no longer
+// reach the process-wide logger (that one still gets the HTTP stack's records).
+func TestConfigLogger(t *testing.T) {
+	e := needEmulator(t)
+	type rec struct{ level, target, msg string }
+	capture := func(mu *sync.Mutex, into *[]rec) *slog.Logger {
+		return slog.New(&captureHandler{level: idaas.LevelTrace, add: func(r slog.Record) {
+			target := ""
+			r.Attrs(func(a slog.Attr) bool {
+				if a.Key == "target" {
+					target = a.Value.String()
+				}
+				return true
+			})
+			mu.Lock()
+			*into = append(*into, rec{r.Level.String(), target, r.Message})
+			mu.Unlock()
+		}})
+	}
+	var mu sync.Mutex
+	var own, global []rec
+	noErr(t, idaas.SetLogger(capture(&mu, &global)))
+	defer idaas.SetLogger(nil)
+	cfg := must[*idaas.Config](t)(idaas.ParseConfig(e.configJSON))
+	defer cfg.Close()
+	noErr(t, cfg.SetLogger(capture(&mu, &own)))
+	c := must[*idaas.Client](t)(idaas.NewClient(context.Background(), cfg, nil))
+	defer c.Close()
+	must[string](t)(c.Token(context.Background()))
+	noErr(t, idaas.SetLogger(nil))
+	mu.Lock()
+	defer mu.Unlock()
+	if len(own) == 0 {
+		t.Fatal("the config's logger got no record")
+	}
+	for _, r := range own {
+		if !strings.HasPrefix(r.target, "idaas") || strings.Contains(r.msg, e.secret) {
+			t.Errorf("config logger record %+v", r)
+		}
+	}
+	for _, r := range global {
+		if strings.HasPrefix(r.target, "idaas") {
+			t.Errorf("a record of the client reached the process-wide logger: %+v", r)
+		}
+	}
+	t.Logf("%d records to the config's logger, %d (HTTP stack) to the process-wide one", len(own), len(global))
 }
 
 type captureHandler struct {
@@ -419,16 +551,18 @@ func TestConstructors(t *testing.T) {
 			t.Fatalf("%s: token %q, %v", name, tok, err)
 		}
 	}
-	c, err := idaas.NewClientFromFile(ctx, e.configPath, nil)
-	check("file", c, err)
-	c, err = idaas.NewClientFromJSON(ctx, e.configJSON, &idaas.ClientOptions{InlineRefresh: true})
+	c, err := idaas.Init(e.configPath)
+	check("init file", c, err)
+	c, err = idaas.Init("") // CLOUD_IDAAS_CONFIG_PATH
+	check("init default", c, err)
+	c, err = clientFromJSON(ctx, e.configJSON, &idaas.ClientOptions{InlineRefresh: true})
 	check("json", c, err)
-	c, err = idaas.NewDefaultClient(ctx, &idaas.ClientOptions{Prefetch: true}) // CLOUD_IDAAS_CONFIG_PATH
-	check("default", c, err)
+	c, err = clientFromJSON(ctx, e.configJSON, &idaas.ClientOptions{Prefetch: true})
+	check("prefetch", c, err)
 	for _, load := range []func() (*idaas.Config, error){
-		func() (*idaas.Config, error) { return idaas.LoadConfigFile(e.configPath) },
+		func() (*idaas.Config, error) { return idaas.LoadConfig(e.configPath) },
 		func() (*idaas.Config, error) { return idaas.ParseConfig(e.configJSON) },
-		idaas.LoadDefaultConfig,
+		func() (*idaas.Config, error) { return idaas.LoadConfig("") },
 	} {
 		cfg := must[*idaas.Config](t)(load())
 		c, err = idaas.NewClient(ctx, cfg, nil)
@@ -437,7 +571,7 @@ func TestConstructors(t *testing.T) {
 	}
 	// Prefetch surfaces errors in the constructor
 	t.Setenv(e.secretEnv, "wrong-secret")
-	_, err = idaas.NewClientFromJSON(ctx, e.configJSON, &idaas.ClientOptions{Prefetch: true})
+	_, err = clientFromJSON(ctx, e.configJSON, &idaas.ClientOptions{Prefetch: true})
 	wantClass(t, err, idaas.ErrAuth)
 }
 
@@ -532,6 +666,7 @@ func TestServerErrors(t *testing.T) {
 		{"token=status/503:10", idaas.ErrServer, idaas.CodeServerError},
 		{"token=non-json:10", idaas.ErrUnexpectedResponse, idaas.CodeUnexpectedResponse},
 		{"token=reset:10", idaas.ErrNetwork, idaas.CodeTransport},
+		{"token=status/429:10", idaas.ErrClient, idaas.CodeClientError},
 	}
 	for _, tc := range cases {
 		t.Run(tc.spec, func(t *testing.T) {
@@ -542,13 +677,18 @@ func TestServerErrors(t *testing.T) {
 			if ie.Code != tc.code {
 				t.Errorf("code %v, want %v (%v)", ie.Code, tc.code, err)
 			}
+			// the library's verdict: 5xx, 429 and transport failures are worth a retry
+			if want := tc.code != idaas.CodeUnexpectedResponse; ie.Retryable() != want {
+				t.Errorf("Retryable() = %v, want %v (%#v)", ie.Retryable(), want, ie)
+			}
 			if tc.code == idaas.CodeServerError && (ie.HTTPStatus != 503 || !ie.Retryable()) {
 				t.Errorf("503: %#v", ie)
 			}
+
 		})
 	}
 	// nothing listens: connection refused
-	c := must[*idaas.Client](t)(idaas.NewClientFromJSON(ctx, e.configWith(t, func(m map[string]any) {
+	c := must[*idaas.Client](t)(clientFromJSON(ctx, e.configWith(t, func(m map[string]any) {
 		m["tokenEndpoint"] = "http://127.0.0.1:1/oauth2/token"
 		m["issuer"] = "http://127.0.0.1:1/oauth2"
 	}), nil))
@@ -598,6 +738,29 @@ func TestContextCancellation(t *testing.T) {
 		wantClass(t, err, idaas.ErrTimeout)
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("%s: want context.DeadlineExceeded, got %v", name, err)
+		}
+	}
+}
+
+// TestAppendTokenAbandoned: AppendToken that returns early on ctx.Done leaves dst to the caller:
+// the read that finishes in the background never writes into it.
+func TestAppendTokenAbandoned(t *testing.T) {
+	e := needEmulator(t)
+	e.fault(t, "any=latency/400")
+	c := newClient(t)
+	dst := make([]byte, 0, 8192)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := c.AppendToken(ctx, dst, "")
+	wantClass(t, err, idaas.ErrTimeout)
+	full := dst[:cap(dst)]
+	for i := range full {
+		full[i] = 'z' // the caller's own use of its buffer
+	}
+	time.Sleep(1500 * time.Millisecond) // the token request completes meanwhile
+	for i, b := range full {
+		if b != 'z' {
+			t.Fatalf("the abandoned read wrote into the caller's buffer at %d", i)
 		}
 	}
 }
@@ -720,8 +883,7 @@ func TestPAMAPIKeys(t *testing.T) {
 	}
 
 	// a configuration without developerApiEndpoint
-	noErr(t, idaas.RegisterPlugin("go-pam-plain", func(string) (string, time.Duration, error) { return "t", time.Hour, nil }))
-	plain := must[*idaas.Client](t)(idaas.NewClientFromJSON(ctx, pluginConfig("go-pam-plain"), nil))
+	plain := must[*idaas.Client](t)(pluginClient(ctx, "go-pam-plain", func(string) (string, time.Duration, error) { return "t", time.Hour, nil }, nil))
 	defer plain.Close()
 	_, err = plain.NewPAMClient(nil)
 	wantClass(t, err, idaas.ErrConfig)
@@ -747,11 +909,11 @@ func TestPAMOAuth(t *testing.T) {
 	_, _, err = pam.FetchOAuthToken(ctx, "no_such_provider", "") //nolint:staticcheck
 	wantClass(t, err, idaas.ErrClient)
 
-	r := must[*idaas.OAuthToken](t)(pam.FetchOAuthTokenV2(ctx, drive2LO, idaas.FlowM2M, nil))
-	if r.AccessToken == nil || r.AccessToken.AccessTokenValue == "" || r.CredentialProviderID == "" || r.Session != nil {
+	r := must[*idaas.OAuthAuthenticationTokenResponse](t)(pam.FetchOAuthTokenV2(ctx, drive2LO, idaas.FlowM2M, nil))
+	if r.OAuthAccessTokenContent == nil || r.OAuthAccessTokenContent.AccessTokenValue == "" || r.CredentialProviderID == "" || r.OAuthAuthorizationSession != nil {
 		t.Errorf("v2 m2m: %+v", r)
 	}
-	must[*idaas.OAuthToken](t)(pam.FetchOAuthTokenV2(ctx, drive2LO, idaas.FlowM2M, &idaas.OAuthOptions{
+	must[*idaas.OAuthAuthenticationTokenResponse](t)(pam.FetchOAuthTokenV2(ctx, drive2LO, idaas.FlowM2M, &idaas.OAuthOptions{
 		Scope: "https://www.googleapis.com/auth/drive.readonly", ForceAuthentication: true,
 		CustomParameters: map[string]string{"prompt": "consent"}}))
 	_, err = pam.FetchOAuthTokenV2(ctx, drive2LO, "3lo", nil)
@@ -764,12 +926,12 @@ func TestPAMOAuth(t *testing.T) {
 	if ie := wantClass(t, err, idaas.ErrClient); ie.ServerCode != "authorization_flow_mismatch" {
 		t.Errorf("flow mismatch %#v", ie)
 	}
-	s := must[*idaas.OAuthToken](t)(user.FetchOAuthTokenV2(ctx, drive3LO, idaas.FlowUserFederation, &idaas.OAuthOptions{ForceAuthentication: true}))
-	if s.Session == nil || s.Session.SessionURI == "" || s.Session.AuthorizationURL == "" {
+	s := must[*idaas.OAuthAuthenticationTokenResponse](t)(user.FetchOAuthTokenV2(ctx, drive3LO, idaas.FlowUserFederation, &idaas.OAuthOptions{ForceAuthentication: true}))
+	if s.OAuthAuthorizationSession == nil || s.OAuthAuthorizationSession.SessionURI == "" || s.OAuthAuthorizationSession.AuthorizationURL == "" {
 		t.Fatalf("3LO: %+v", s)
 	}
-	st := must[*idaas.OAuthSession](t)(user.OAuthSession(ctx, s.Session.SessionURI))
-	if st.SessionStatus != "pending" || st.SessionURI != s.Session.SessionURI {
+	st := must[*idaas.OAuthAuthorizationSessionResponse](t)(user.OAuthSession(ctx, s.OAuthAuthorizationSession.SessionURI))
+	if st.SessionStatus != "pending" || st.SessionURI != s.OAuthAuthorizationSession.SessionURI {
 		t.Errorf("session %+v", st)
 	}
 	_, err = user.OAuthSession(ctx, "urn:ietf:params:oauth:request_uri:nope")
@@ -803,13 +965,13 @@ func TestPoll(t *testing.T) {
 		urls = append(urls, url)
 		return completeNewestSession(t, "completed")
 	})
-	if err != nil || r.AccessToken == nil || r.AccessToken.AccessTokenValue == "" || len(urls) != 1 || urls[0] == "" {
+	if err != nil || r.OAuthAccessTokenContent == nil || r.OAuthAccessTokenContent.AccessTokenValue == "" || len(urls) != 1 || urls[0] == "" {
 		t.Fatalf("poll: %+v %v %q", r, err, urls)
 	}
 
 	// a token at once: no callback
 	called := false
-	must[*idaas.OAuthToken](t)(pam.PollOAuthToken(ctx, drive2LO, nil, func(string) error { called = true; return nil }))
+	must[*idaas.OAuthAuthenticationTokenResponse](t)(pam.PollOAuthToken(ctx, drive2LO, nil, func(string) error { called = true; return nil }))
 	if called {
 		t.Error("callback called without a session")
 	}
@@ -883,9 +1045,9 @@ func TestJWTLifecycle(t *testing.T) {
 	ctx := context.Background()
 	c := newClient(t)
 	pam := newPAM(t, c, nil)
-	g := must[*idaas.JWTToken](t)(pam.GenerateJWT(ctx, pamProvider, jwtSubject, []string{jwtAudience}, &idaas.JWTOptions{
+	g := must[*idaas.JWTTokenResponse](t)(pam.GenerateJWT(ctx, pamProvider, jwtSubject, []string{jwtAudience}, &idaas.JWTOptions{
 		Expiration: 15 * time.Minute, IncludeDerivedShortToken: true, CustomClaims: map[string]any{"tenant": "acme", "tier": 2}}))
-	jwt, dst := g.Content.JWTValue, g.Content.DerivedShortToken
+	jwt, dst := g.JWTContent.JWTValue, g.JWTContent.DerivedShortToken
 	if jwt == "" || dst == "" || g.AuthenticationTokenID == "" || g.ConsumerID == "" {
 		t.Fatalf("generate: %+v", g)
 	}
@@ -920,7 +1082,7 @@ func TestJWTLifecycle(t *testing.T) {
 	}
 
 	// list: a second token, then every page through the iterator
-	must[*idaas.JWTToken](t)(pam.GenerateJWT(ctx, pamProvider, jwtSubject, []string{jwtAudience}, nil))
+	must[*idaas.JWTTokenResponse](t)(pam.GenerateJWT(ctx, pamProvider, jwtSubject, []string{jwtAudience}, nil))
 	var ids []string
 	for tok, err := range pam.ListTokens(ctx, g.ConsumerID, pamProvider, &idaas.ListOptions{MaxResults: 1}) {
 		if err != nil {
@@ -931,7 +1093,7 @@ func TestJWTLifecycle(t *testing.T) {
 	if len(ids) < 2 {
 		t.Errorf("listed %v", ids)
 	}
-	page := must[*idaas.TokenPage](t)(pam.ListTokensPage(ctx, g.ConsumerID, pamProvider, &idaas.ListOptions{MaxResults: 1}))
+	page := must[*idaas.AuthenticationTokenPage](t)(pam.ListTokensPage(ctx, g.ConsumerID, pamProvider, &idaas.ListOptions{MaxResults: 1}))
 	if len(page.Entities) != 1 || page.NextToken == "" || page.TotalCount < 2 {
 		t.Errorf("page %+v", page)
 	}
@@ -1069,9 +1231,9 @@ func TestExampleProgram(t *testing.T) {
 
 // Forgotten handles are freed by their cleanups (no crash, no double free with Close).
 func TestCleanupBackstop(t *testing.T) {
-	noErr(t, idaas.RegisterPlugin("go-gc", func(string) (string, time.Duration, error) { return "gc-token", time.Hour, nil }))
+	gc := func(string) (string, time.Duration, error) { return "gc-token", time.Hour, nil }
 	for i := range 200 {
-		c, err := idaas.NewClientFromJSON(context.Background(), pluginConfig("go-gc"), nil)
+		c, err := pluginClient(context.Background(), "go-gc", gc, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1091,7 +1253,7 @@ func TestCleanupBackstop(t *testing.T) {
 func TestUserAgent(t *testing.T) {
 	e := needEmulator(t)
 	e.control(t, "DELETE", "/_emulator/requests", nil)
-	c, err := idaas.NewClientFromJSON(context.Background(), e.configJSON, &idaas.ClientOptions{UserAgentSuffix: "ua-test/1"})
+	c, err := clientFromJSON(context.Background(), e.configJSON, &idaas.ClientOptions{UserAgentSuffix: "ua-test/1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1124,7 +1286,7 @@ func TestPluginReentrantCall(t *testing.T) {
 	const other = "api.example.com|other"
 	var self atomic.Pointer[idaas.Client]
 	var inner atomic.Pointer[error]
-	noErr(t, idaas.RegisterPlugin("go-reentrant", func(scope string) (string, time.Duration, error) {
+	c := must[*idaas.Client](t)(pluginClient(ctx, "go-reentrant", func(scope string) (string, time.Duration, error) {
 		if scope == other {
 			return "other-token", time.Hour, nil
 		}
@@ -1138,8 +1300,7 @@ func TestPluginReentrantCall(t *testing.T) {
 			return "", 0, err
 		}
 		return "unreachable", time.Hour, nil
-	}))
-	c := must[*idaas.Client](t)(idaas.NewClientFromJSON(ctx, pluginConfig("go-reentrant"), nil))
+	}, nil))
 	defer c.Close()
 	self.Store(c)
 

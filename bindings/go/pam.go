@@ -18,7 +18,7 @@ import (
 // PAMClient is the client of the IDaaS Developer API (API keys, OAuth tokens held by IDaaS, JWT
 // authentication tokens). Safe for concurrent use; Close it when done.
 type PAMClient struct {
-	h     *handle[*C.idaas_pam_client]
+	h     *handle[*C.idaas_pam]
 	polls *pollSet // the cancellation tokens of running PollOAuthToken calls (Close cancels them)
 }
 
@@ -105,12 +105,12 @@ func (o *PAMOptions) json() string {
 	return string(b)
 }
 
-func newPAM(p *C.idaas_pam_client) *PAMClient {
+func newPAM(p *C.idaas_pam) *PAMClient {
 	x := &PAMClient{
-		h:     newHandle(p, func(p *C.idaas_pam_client) { C.idaas_pam_client_free(p) }),
+		h:     newHandle(p, func(p *C.idaas_pam) { C.idaas_pam_free(p) }),
 		polls: &pollSet{active: map[*C.idaas_cancel]struct{}{}},
 	}
-	runtime.AddCleanup(x, func(h *handle[*C.idaas_pam_client]) { h.close() }, x.h)
+	runtime.AddCleanup(x, func(h *handle[*C.idaas_pam]) { h.close() }, x.h)
 	return x
 }
 
@@ -124,9 +124,9 @@ func (c *Client) NewPAMClient(opts *PAMOptions) (*PAMClient, error) {
 	defer c.h.release()
 	o := cstr(opts.json())
 	defer cfree(o)
-	var out *C.idaas_pam_client
+	var out *C.idaas_pam
 	var cerr *C.idaas_error
-	if err := takeError(C.idaas_pam_client_new(cp, o, &out, &cerr), cerr); err != nil {
+	if err := takeError(C.idaas_pam_new(cp, o, &out, &cerr), cerr); err != nil {
 		return nil, err
 	}
 	runtime.KeepAlive(c)
@@ -148,9 +148,9 @@ func (c *Client) NewPAMClientWithProvider(p *Provider, opts *PAMOptions) (*PAMCl
 	defer p.h.release()
 	o := cstr(opts.json())
 	defer cfree(o)
-	var out *C.idaas_pam_client
+	var out *C.idaas_pam
 	var cerr *C.idaas_error
-	if err := takeError(C.idaas_pam_client_new_with_provider(cp, pp, o, &out, &cerr), cerr); err != nil {
+	if err := takeError(C.idaas_pam_new_with_provider(cp, pp, o, &out, &cerr), cerr); err != nil {
 		return nil, err
 	}
 	runtime.KeepAlive(c)
@@ -167,7 +167,7 @@ func (p *PAMClient) Close() error {
 }
 
 // call runs f with the C handle under ctx (see Client.Token for the ctx semantics).
-func pamCall[T any](ctx context.Context, p *PAMClient, f func(*C.idaas_pam_client) (T, error)) (T, error) {
+func pamCall[T any](ctx context.Context, p *PAMClient, f func(*C.idaas_pam) (T, error)) (T, error) {
 	return withCtx(ctx, func() (T, error) {
 		pp, ok := p.h.acquire()
 		if !ok {
@@ -198,7 +198,7 @@ func (p *PAMClient) APIKey(ctx context.Context, credentialID string) (key string
 		k  string
 		ok bool
 	}
-	v, err := pamCall(ctx, p, func(pp *C.idaas_pam_client) (r, error) {
+	v, err := pamCall(ctx, p, func(pp *C.idaas_pam) (r, error) {
 		id := cstr(credentialID)
 		defer cfree(id)
 		var out *C.char
@@ -215,7 +215,7 @@ func (p *PAMClient) APIKey(ctx context.Context, credentialID string) (key string
 // InvalidateAPIKey drops the cached API key of credentialID ("" = every cached key), so the next
 // APIKey asks the server. A no-op without an API-key cache. No network I/O.
 func (p *PAMClient) InvalidateAPIKey(credentialID string) error {
-	_, err := pamCall(context.Background(), p, func(pp *C.idaas_pam_client) (struct{}, error) {
+	_, err := pamCall(context.Background(), p, func(pp *C.idaas_pam) (struct{}, error) {
 		id := cstrOpt(credentialID)
 		defer cfree(id)
 		var cerr *C.idaas_error
@@ -234,7 +234,7 @@ func (p *PAMClient) FetchOAuthToken(ctx context.Context, providerID, scope strin
 		t  string
 		ok bool
 	}
-	v, err := pamCall(ctx, p, func(pp *C.idaas_pam_client) (r, error) {
+	v, err := pamCall(ctx, p, func(pp *C.idaas_pam) (r, error) {
 		id, sc := cstr(providerID), cstrOpt(scope)
 		defer cfree(id)
 		defer cfree(sc)
@@ -284,47 +284,14 @@ func jsonText(m map[string]any) string {
 	return string(b)
 }
 
-// OAuthAccessTokenContent is the token of an OAuthToken.
-type OAuthAccessTokenContent struct {
-	AccessTokenValue string `json:"accessTokenValue"`
-	TokenType        string `json:"tokenType"`
-	Scope            string `json:"scope,omitempty"`
-}
-
-// OAuthAuthorizationSession is the pending user authorization of an OAuthToken (3LO).
-type OAuthAuthorizationSession struct {
-	SessionID        string `json:"sessionId"`
-	SessionURI       string `json:"sessionUri"`
-	AuthorizationURL string `json:"authorizationUrl"`
-	SessionStatus    string `json:"sessionStatus,omitempty"`
-}
-
-// OAuthToken is an OAuthAuthenticationTokenResponse: either AccessToken (the token) or Session
-// (show Session.AuthorizationURL to the user). Times are epoch milliseconds.
-type OAuthToken struct {
-	InstanceID              string                     `json:"instanceId"`
-	AuthenticationTokenID   string                     `json:"authenticationTokenId"`
-	CredentialProviderID    string                     `json:"credentialProviderId"`
-	AuthenticationTokenType string                     `json:"authenticationTokenType,omitempty"`
-	Revoked                 bool                       `json:"revoked,omitempty"`
-	CreatorType             string                     `json:"creatorType"`
-	CreatorID               string                     `json:"creatorId"`
-	ConsumerType            string                     `json:"consumerType"`
-	ConsumerID              string                     `json:"consumerId,omitempty"`
-	CreateTime              int64                      `json:"createTime"`
-	UpdateTime              int64                      `json:"updateTime"`
-	ExpirationTime          int64                      `json:"expirationTime,omitempty"`
-	AccessToken             *OAuthAccessTokenContent   `json:"oauthAccessTokenContent,omitempty"`
-	Session                 *OAuthAuthorizationSession `json:"oauthAuthorizationSession,omitempty"`
-}
-
 // FetchOAuthTokenV2 is FetchOAuthAuthenticationToken (2LO with FlowM2M, 3LO with
-// FlowUserFederation). The result holds a secret (AccessToken.AccessTokenValue).
-func (p *PAMClient) FetchOAuthTokenV2(ctx context.Context, providerID string, flow AuthorizationFlow, opts *OAuthOptions) (*OAuthToken, error) {
+// FlowUserFederation): either the token (OAuthAccessTokenContent, a secret) or, when the user
+// must authorize first, the session (show OAuthAuthorizationSession.AuthorizationURL).
+func (p *PAMClient) FetchOAuthTokenV2(ctx context.Context, providerID string, flow AuthorizationFlow, opts *OAuthOptions) (*OAuthAuthenticationTokenResponse, error) {
 	m := map[string]any{}
 	opts.fields(m)
 	oj := jsonText(m)
-	return pamCall(ctx, p, func(pp *C.idaas_pam_client) (*OAuthToken, error) {
+	return pamCall(ctx, p, func(pp *C.idaas_pam) (*OAuthAuthenticationTokenResponse, error) {
 		id, fl, o := cstr(providerID), cstr(string(flow)), cstr(oj)
 		defer cfree(id)
 		defer cfree(fl)
@@ -334,32 +301,15 @@ func (p *PAMClient) FetchOAuthTokenV2(ctx context.Context, providerID string, fl
 		if err := takeError(C.idaas_pam_fetch_oauth_token_v2(pp, id, fl, o, &out, &cerr), cerr); err != nil {
 			return nil, err
 		}
-		return unmarshalResult[OAuthToken](out)
+		return unmarshalResult[OAuthAuthenticationTokenResponse](out)
 	})
 }
 
-// OAuthSession is an OAuthAuthorizationSessionResponse. SessionStatus is "pending",
-// "callback_received", "completed", "failed" or "expired". Times are epoch milliseconds.
-type OAuthSession struct {
-	InstanceID                   string `json:"instanceId"`
-	SessionID                    string `json:"sessionId"`
-	SessionURI                   string `json:"sessionUri"`
-	SessionStatus                string `json:"sessionStatus"`
-	CredentialProviderIdentifier string `json:"credentialProviderIdentifier"`
-	ConsumerType                 string `json:"consumerType"`
-	ConsumerID                   string `json:"consumerId"`
-	CreatorType                  string `json:"creatorType"`
-	CreatorID                    string `json:"creatorId"`
-	AuthorizationURL             string `json:"authorizationUrl,omitempty"`
-	ExpirationTime               int64  `json:"expirationTime,omitempty"`
-	AuthenticationTokenID        string `json:"authenticationTokenId,omitempty"`
-	ErrorCode                    string `json:"errorCode,omitempty"`
-	ErrorDescription             string `json:"errorDescription,omitempty"`
-}
-
-// OAuthSession returns the state of the 3LO session sessionURI (Session.SessionURI).
-func (p *PAMClient) OAuthSession(ctx context.Context, sessionURI string) (*OAuthSession, error) {
-	return pamCall(ctx, p, func(pp *C.idaas_pam_client) (*OAuthSession, error) {
+// OAuthSession returns the state of the 3LO session sessionURI
+// (OAuthAuthorizationSession.SessionURI); SessionStatus is "pending", "callback_received",
+// "completed", "failed" or "expired".
+func (p *PAMClient) OAuthSession(ctx context.Context, sessionURI string) (*OAuthAuthorizationSessionResponse, error) {
+	return pamCall(ctx, p, func(pp *C.idaas_pam) (*OAuthAuthorizationSessionResponse, error) {
 		u := cstr(sessionURI)
 		defer cfree(u)
 		var out *C.char
@@ -367,7 +317,7 @@ func (p *PAMClient) OAuthSession(ctx context.Context, sessionURI string) (*OAuth
 		if err := takeError(C.idaas_pam_get_oauth_session(pp, u, &out, &cerr), cerr); err != nil {
 			return nil, err
 		}
-		return unmarshalResult[OAuthSession](out)
+		return unmarshalResult[OAuthAuthorizationSessionResponse](out)
 	})
 }
 
@@ -379,21 +329,10 @@ type JWTOptions struct {
 	IncludeDerivedShortToken bool
 }
 
-// JWTContent is a JWT and its optional derived short token (both secrets).
-type JWTContent struct {
-	JWTValue          string `json:"jwtValue"`
-	DerivedShortToken string `json:"derivedShortToken,omitempty"`
-}
-
-// JWTToken is a JwtTokenResponse: the new authentication token's fields and its JWT.
-type JWTToken struct {
-	AuthenticationToken
-	Content JWTContent `json:"jwtContent"`
-}
-
 // GenerateJWT is GenerateJwtAuthenticationToken: a JWT from the JWT credential provider
-// providerID for subject and audiences (none may start with urn:cloud:idaas).
-func (p *PAMClient) GenerateJWT(ctx context.Context, providerID, subject string, audiences []string, opts *JWTOptions) (*JWTToken, error) {
+// providerID for subject and audiences (none may start with urn:cloud:idaas). The JWT and the
+// derived short token are in JWTContent (secrets).
+func (p *PAMClient) GenerateJWT(ctx context.Context, providerID, subject string, audiences []string, opts *JWTOptions) (*JWTTokenResponse, error) {
 	if audiences == nil {
 		audiences = []string{}
 	}
@@ -418,7 +357,7 @@ func (p *PAMClient) GenerateJWT(ctx context.Context, providerID, subject string,
 		return nil, &Error{Code: CodeInvalidArgument, Message: "options: " + err.Error()}
 	}
 	oj := string(b)
-	return pamCall(ctx, p, func(pp *C.idaas_pam_client) (*JWTToken, error) {
+	return pamCall(ctx, p, func(pp *C.idaas_pam) (*JWTTokenResponse, error) {
 		id, sub, a, o := cstr(providerID), cstr(subject), cstr(string(aud)), cstr(oj)
 		defer cfree(id)
 		defer cfree(sub)
@@ -429,14 +368,14 @@ func (p *PAMClient) GenerateJWT(ctx context.Context, providerID, subject string,
 		if err := takeError(C.idaas_pam_generate_jwt(pp, id, sub, a, o, &out, &cerr), cerr); err != nil {
 			return nil, err
 		}
-		return unmarshalResult[JWTToken](out)
+		return unmarshalResult[JWTTokenResponse](out)
 	})
 }
 
 // ObtainJWT is ObtainJwtAuthenticationToken: the JWT of the existing authentication token
 // tokenID (atntkn_...) of consumerID.
 func (p *PAMClient) ObtainJWT(ctx context.Context, consumerID, tokenID string) (*JWTContent, error) {
-	return pamCall(ctx, p, func(pp *C.idaas_pam_client) (*JWTContent, error) {
+	return pamCall(ctx, p, func(pp *C.idaas_pam) (*JWTContent, error) {
 		c, t := cstr(consumerID), cstr(tokenID)
 		defer cfree(c)
 		defer cfree(t)
@@ -451,7 +390,7 @@ func (p *PAMClient) ObtainJWT(ctx context.Context, consumerID, tokenID string) (
 
 // ObtainJWTByShortToken is ObtainJwtAuthenticationTokenByDerivedShortToken.
 func (p *PAMClient) ObtainJWTByShortToken(ctx context.Context, derivedShortToken string) (*JWTContent, error) {
-	return pamCall(ctx, p, func(pp *C.idaas_pam_client) (*JWTContent, error) {
+	return pamCall(ctx, p, func(pp *C.idaas_pam) (*JWTContent, error) {
 		t := cstr(derivedShortToken)
 		defer cfreeSecret(t)
 		var out *C.char
@@ -490,35 +429,12 @@ func (o *ListOptions) json() string {
 	return jsonText(m)
 }
 
-// AuthenticationToken is one entry of a token list (no token material). Times are epoch ms.
-type AuthenticationToken struct {
-	InstanceID              string `json:"instanceId"`
-	AuthenticationTokenID   string `json:"authenticationTokenId"`
-	AuthenticationTokenType string `json:"authenticationTokenType"`
-	CredentialProviderID    string `json:"credentialProviderId"`
-	CreatorType             string `json:"creatorType"`
-	CreatorID               string `json:"creatorId"`
-	ConsumerType            string `json:"consumerType"`
-	ConsumerID              string `json:"consumerId,omitempty"`
-	Revoked                 bool   `json:"revoked,omitempty"`
-	CreateTime              int64  `json:"createTime"`
-	UpdateTime              int64  `json:"updateTime"`
-	ExpirationTime          int64  `json:"expirationTime,omitempty"`
-}
-
-// TokenPage is one AuthenticationTokenPage; NextToken "" means the last page.
-type TokenPage struct {
-	Entities   []AuthenticationToken `json:"entities"`
-	TotalCount int64                 `json:"totalCount,omitempty"`
-	MaxResults int64                 `json:"maxResults,omitempty"`
-	NextToken  string                `json:"nextToken,omitempty"`
-}
-
 // ListTokensPage is ListAuthenticationTokens: ONE page of the authentication tokens of
-// consumerID under providerID (opts.NextToken selects the page).
-func (p *PAMClient) ListTokensPage(ctx context.Context, consumerID, providerID string, opts *ListOptions) (*TokenPage, error) {
+// consumerID under providerID (opts.NextToken selects the page; the page's NextToken "" means the
+// last page).
+func (p *PAMClient) ListTokensPage(ctx context.Context, consumerID, providerID string, opts *ListOptions) (*AuthenticationTokenPage, error) {
 	oj := opts.json()
-	return pamCall(ctx, p, func(pp *C.idaas_pam_client) (*TokenPage, error) {
+	return pamCall(ctx, p, func(pp *C.idaas_pam) (*AuthenticationTokenPage, error) {
 		c, id, o := cstr(consumerID), cstr(providerID), cstr(oj)
 		defer cfree(c)
 		defer cfree(id)
@@ -528,7 +444,7 @@ func (p *PAMClient) ListTokensPage(ctx context.Context, consumerID, providerID s
 		if err := takeError(C.idaas_pam_list_tokens(pp, c, id, o, &out, &cerr), cerr); err != nil {
 			return nil, err
 		}
-		return unmarshalResult[TokenPage](out)
+		return unmarshalResult[AuthenticationTokenPage](out)
 	})
 }
 
@@ -570,7 +486,7 @@ func (p *PAMClient) ListTokens(ctx context.Context, consumerID, providerID strin
 // ValidateToken is ValidateAuthenticationToken: whether token (a JWT or derived short token) is
 // active; false when unknown, revoked or expired. hint may be "".
 func (p *PAMClient) ValidateToken(ctx context.Context, token, hint string) (bool, error) {
-	return pamCall(ctx, p, func(pp *C.idaas_pam_client) (bool, error) {
+	return pamCall(ctx, p, func(pp *C.idaas_pam) (bool, error) {
 		t, h := cstr(token), cstrOpt(hint)
 		defer cfreeSecret(t)
 		defer cfree(h)
@@ -585,8 +501,8 @@ func (p *PAMClient) ValidateToken(ctx context.Context, token, hint string) (bool
 
 // tokenOp runs one of the revoke/reinstate calls taking (token, hint).
 func (p *PAMClient) tokenOp(ctx context.Context, token, hint string,
-	f func(*C.idaas_pam_client, *C.char, *C.char, **C.idaas_error) C.idaas_code) error {
-	_, err := pamCall(ctx, p, func(pp *C.idaas_pam_client) (struct{}, error) {
+	f func(*C.idaas_pam, *C.char, *C.char, **C.idaas_error) C.idaas_code) error {
+	_, err := pamCall(ctx, p, func(pp *C.idaas_pam) (struct{}, error) {
 		t, h := cstr(token), cstrOpt(hint)
 		defer cfreeSecret(t)
 		defer cfree(h)
@@ -598,21 +514,21 @@ func (p *PAMClient) tokenOp(ctx context.Context, token, hint string,
 
 // RevokeToken is RevokeAuthenticationToken (sent once, not retried). hint may be "".
 func (p *PAMClient) RevokeToken(ctx context.Context, token, hint string) error {
-	return p.tokenOp(ctx, token, hint, func(pp *C.idaas_pam_client, t, h *C.char, e **C.idaas_error) C.idaas_code {
+	return p.tokenOp(ctx, token, hint, func(pp *C.idaas_pam, t, h *C.char, e **C.idaas_error) C.idaas_code {
 		return C.idaas_pam_revoke_token(pp, t, h, e)
 	})
 }
 
 // ReinstateToken is ReinstateAuthenticationToken: undoes RevokeToken. hint may be "".
 func (p *PAMClient) ReinstateToken(ctx context.Context, token, hint string) error {
-	return p.tokenOp(ctx, token, hint, func(pp *C.idaas_pam_client, t, h *C.char, e **C.idaas_error) C.idaas_code {
+	return p.tokenOp(ctx, token, hint, func(pp *C.idaas_pam, t, h *C.char, e **C.idaas_error) C.idaas_code {
 		return C.idaas_pam_reinstate_token(pp, t, h, e)
 	})
 }
 
 func (p *PAMClient) consumerOp(ctx context.Context, consumerID, providerID string,
-	f func(*C.idaas_pam_client, *C.char, *C.char, **C.idaas_error) C.idaas_code) error {
-	_, err := pamCall(ctx, p, func(pp *C.idaas_pam_client) (struct{}, error) {
+	f func(*C.idaas_pam, *C.char, *C.char, **C.idaas_error) C.idaas_code) error {
+	_, err := pamCall(ctx, p, func(pp *C.idaas_pam) (struct{}, error) {
 		c, id := cstr(consumerID), cstr(providerID)
 		defer cfree(c)
 		defer cfree(id)
@@ -624,14 +540,14 @@ func (p *PAMClient) consumerOp(ctx context.Context, consumerID, providerID strin
 
 // RevokeTokensByConsumer revokes every token of consumerID under providerID.
 func (p *PAMClient) RevokeTokensByConsumer(ctx context.Context, consumerID, providerID string) error {
-	return p.consumerOp(ctx, consumerID, providerID, func(pp *C.idaas_pam_client, c, id *C.char, e **C.idaas_error) C.idaas_code {
+	return p.consumerOp(ctx, consumerID, providerID, func(pp *C.idaas_pam, c, id *C.char, e **C.idaas_error) C.idaas_code {
 		return C.idaas_pam_revoke_tokens_by_consumer(pp, c, id, e)
 	})
 }
 
 // ReinstateTokensByConsumer undoes RevokeTokensByConsumer.
 func (p *PAMClient) ReinstateTokensByConsumer(ctx context.Context, consumerID, providerID string) error {
-	return p.consumerOp(ctx, consumerID, providerID, func(pp *C.idaas_pam_client, c, id *C.char, e **C.idaas_error) C.idaas_code {
+	return p.consumerOp(ctx, consumerID, providerID, func(pp *C.idaas_pam, c, id *C.char, e **C.idaas_error) C.idaas_code {
 		return C.idaas_pam_reinstate_tokens_by_consumer(pp, c, id, e)
 	})
 }

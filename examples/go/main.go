@@ -8,7 +8,7 @@
 // Without -config the default lookup applies (CLOUD_IDAAS_CONFIG_PATH, else
 // ~/.cloud_idaas/client-config.json). The defaults match the emulator (idaas-emulator); the
 // client secret is read from the environment variable the configuration names. Secrets are never
-// printed in full. Exit status: 0 on success, else the error code's group (code/100).
+// printed in full. Exit status: 0 on success, else the error's class (Code.Class: 2 config, 3 auth ...).
 package main
 
 import (
@@ -39,21 +39,15 @@ func main() {
 	if err := run(ctx, *config, *provider, *subject, *audience, *credential); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		var e *idaas.Error
-		if errors.As(err, &e) && e.Code.Group() > 0 {
-			os.Exit(e.Code.Group())
+		if errors.As(err, &e) && e.Code.Class() != idaas.ClassOK {
+			os.Exit(int(e.Code.Class())) // the class values are the code groups: 2 config, 3 auth ...
 		}
 		os.Exit(1)
 	}
 }
 
 func run(ctx context.Context, config, provider, subject, audience, credential string) error {
-	var client *idaas.Client
-	var err error
-	if config != "" {
-		client, err = idaas.NewClientFromFile(ctx, config, nil)
-	} else {
-		client, err = idaas.NewDefaultClient(ctx, nil)
-	}
+	client, err := idaas.Init(config) // "": the default lookup
 	if err != nil {
 		return fmt.Errorf("client: %w", err)
 	}
@@ -89,7 +83,7 @@ func run(ctx context.Context, config, provider, subject, audience, credential st
 	if err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
-	jwt := g.Content.JWTValue
+	jwt := g.JWTContent.JWTValue
 	fmt.Printf("generated %s: %.16s... (%d chars)\n", g.AuthenticationTokenID, jwt, len(jwt))
 
 	show := func(step string) error {
