@@ -61,7 +61,7 @@ impl idaas_provider {
 /// A static provider that returns `access_token` (token type `Bearer`) forever, never refreshing;
 /// `expires_at_epoch_secs` is its expiry in epoch seconds (0 = unknown), informational only (the
 /// token is returned even after it, and the server will reject it). Errors: `IDAAS_CODE_INVALID_ARGUMENT`
-/// for a blank token.
+/// for a blank token or one outside the RFC 6750 token characters (it is sent as `Bearer`).
 #[no_mangle]
 pub unsafe extern "C" fn idaas_provider_new_static(
     access_token: *const c_char,
@@ -73,14 +73,9 @@ pub unsafe extern "C" fn idaas_provider_new_static(
         // SAFETY: NULL or a NUL-terminated string (header contract).
         let token = unsafe { str_arg(access_token, "access_token") }?;
         out_arg(provider_out, "provider_out")?;
-        if token.trim().is_empty() {
-            return Err(FfiError::invalid("access_token is blank"));
-        }
         let credential = Credential {
-            access_token: SecretString::from(token),
-            token_type: "Bearer".to_owned(),
             expires_at: expires_at_epoch_secs,
-            ..Credential::default()
+            ..Credential::from_access_token(SecretString::from(token))?
         };
         let provider = idaas_provider {
             kind: ProviderKind::Shared(StaticProvider::new(credential).shared()),

@@ -509,21 +509,6 @@ impl<T: Send + Sync + 'static> Inner<T> {
         let now = self.clock.now_millis();
         let result = res.map(|f| {
             let times = self.times_for(now, f.expires_at_ms);
-            if times.expires_at_ms > now {
-                crate::diag::event!(
-                    Debug,
-                    "{}: refreshed; valid for {} s (prefetch in {} s)",
-                    self.name,
-                    (times.expires_at_ms - now) / 1000,
-                    times.prefetch_at_ms.saturating_sub(now) / 1000
-                );
-            } else {
-                crate::diag::event!(
-                    Debug,
-                    "{}: fetched a value without a future expiry (not cached)",
-                    self.name
-                );
-            }
             let e = Arc::new(Entry {
                 times,
                 value: Arc::new(f.value),
@@ -565,7 +550,25 @@ impl<T: Send + Sync + 'static> Inner<T> {
         st.generation = st.generation.wrapping_add(1);
         drop(st);
         self.cv.notify_all();
-        // One log line per failed fetch (never per waiting caller); errors carry no secrets.
+        // Log lines are written once the fetch is published and the lock released: a log sink may
+        // call back into this cache. One line per fetch, never per waiting caller; no secrets.
+        if let Ok(e) = &result {
+            if e.times.expires_at_ms > now {
+                crate::diag::event!(
+                    Debug,
+                    "{}: refreshed; valid for {} s (prefetch in {} s)",
+                    self.name,
+                    (e.times.expires_at_ms - now) / 1000,
+                    e.times.prefetch_at_ms.saturating_sub(now) / 1000
+                );
+            } else {
+                crate::diag::event!(
+                    Debug,
+                    "{}: fetched a value without a future expiry (not cached)",
+                    self.name
+                );
+            }
+        }
         if let (Some((failures, backoff, valid_for)), Err(err)) = (failure_line, &result) {
             match valid_for {
                 Some(secs) => crate::diag::event!(

@@ -209,7 +209,7 @@ impl ClientBuilder {
                     return Err(Error::config(
                         "PluginNotFound",
                         format!(
-                            "authnConfiguration.pluginName: Plugin {name} not found; register it with ClientBuilder::plugin (or idaas_register_plugin at the C ABI) before building the client"
+                            "authnConfiguration.pluginName: Plugin {name} not found; register it with ClientBuilder::plugin (or idaas_config_add_plugin at the C ABI) before building the client"
                         ),
                     ))
                 }

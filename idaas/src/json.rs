@@ -88,8 +88,6 @@ pub fn credential_json(c: &Credential) -> Result<SecretString> {
 pub fn parse_credential(json: &str) -> Result<Credential> {
     #[derive(serde::Deserialize)]
     struct In {
-        #[serde(with = "crate::secret::secret_serde")]
-        access_token: SecretString,
         #[serde(default)]
         token_type: Option<String>,
         #[serde(default)]
@@ -101,36 +99,40 @@ pub fn parse_credential(json: &str) -> Result<Credential> {
         #[serde(default)]
         scope: Option<String>,
     }
-    let c: In = serde_json::from_str(json).map_err(|e| {
-        // serde_json's message names the position and the expectation, never the value.
-        Error::invalid_argument(format!(
-            "credential JSON is not a credential object ({:?} error at line {} column {})",
+    let bad = |what: String| Error::invalid_argument(format!("credential JSON: {what}"));
+    // serde_json's messages name the position and the expectation, and for a wrong type the value,
+    // so the secret member is taken out by hand and only the error category is reported.
+    let mut value: serde_json::Value = serde_json::from_str(json).map_err(|e| {
+        bad(format!(
+            "not JSON ({:?} error at line {} column {})",
             e.classify(),
             e.line(),
             e.column()
         ))
     })?;
-    if c.access_token.expose().trim().is_empty() {
-        return Err(Error::invalid_argument(
-            "credential JSON: access_token is missing or blank",
-        ));
+    let obj = value
+        .as_object_mut()
+        .ok_or_else(|| bad("not a JSON object".into()))?;
+    let access_token = match obj.remove("access_token") {
+        Some(serde_json::Value::String(s)) => SecretString::new(s),
+        Some(serde_json::Value::Null) | None => return Err(bad("access_token is missing".into())),
+        Some(_) => return Err(bad("access_token is not a string".into())),
+    };
+    let c: In = serde_json::from_value(value).map_err(|e| {
+        bad(format!(
+            "a member has the wrong type ({:?} error)",
+            e.classify()
+        ))
+    })?;
+    let mut credential = Credential::from_access_token(access_token)?;
+    if let Some(t) = c.token_type {
+        credential.token_type = t;
     }
-    crate::server_text::check(
-        "credential JSON",
-        "access_token",
-        c.access_token.expose(),
-        crate::server_text::TextRule::B64Token,
-    )
-    .map_err(|e| Error::invalid_argument(e.message().to_string()))?;
-    Ok(Credential {
-        access_token: c.access_token,
-        token_type: c.token_type.unwrap_or_else(|| "Bearer".to_owned()),
-        expires_in: c.expires_in.unwrap_or(0),
-        expires_at: c.expires_at.unwrap_or(0),
-        issued_token_type: c.issued_token_type,
-        scope: c.scope,
-        ..Credential::default()
-    })
+    credential.expires_in = c.expires_in.unwrap_or(0);
+    credential.expires_at = c.expires_at.unwrap_or(0);
+    credential.issued_token_type = c.issued_token_type;
+    credential.scope = c.scope;
+    Ok(credential)
 }
 
 /// The JSON Schema (draft-07) of every result shape, one `definitions` entry per type: the source

@@ -30,6 +30,30 @@ pub struct Credential {
     pub scope: Option<String>,
 }
 
+impl Credential {
+    /// A `Bearer` credential for an access token obtained elsewhere (a token exchange's result, a
+    /// token handed over by another process), checked like a token reply's: not blank and in the
+    /// RFC 6750 token characters, since it is sent as `Authorization: Bearer`. The token is never
+    /// quoted in the error ([`crate::ErrorKind::InvalidArgument`]).
+    pub fn from_access_token(access_token: SecretString) -> Result<Credential> {
+        if access_token.expose().trim().is_empty() {
+            return Err(crate::Error::invalid_argument("access_token is blank"));
+        }
+        crate::server_text::check(
+            "the given credential",
+            "access_token",
+            access_token.expose(),
+            crate::server_text::TextRule::B64Token,
+        )
+        .map_err(|e| crate::Error::invalid_argument(e.message().to_string()))?;
+        Ok(Credential {
+            access_token,
+            token_type: "Bearer".to_owned(),
+            ..Credential::default()
+        })
+    }
+}
+
 /// Something that hands out bearer tokens: a cached, self-refreshing machine provider, a static
 /// provider wrapping a token-exchange result, or an application plugin.
 ///
