@@ -46,7 +46,7 @@ impl Config {
 
 /// Text (of the file at `path`, if any) → a validated, normalised [`Config`].
 fn from_text(text: &str, path: Option<&Path>) -> Result<Config> {
-    let value: Value = serde_json::from_str(text).map_err(|e| {
+    let value = parse::json_text(text).map_err(|e| {
         Error::config(
             "LoadConfigFileFailed",
             format!(

@@ -18,6 +18,16 @@
 //! * Fields are read in a fixed order (the `authnConfiguration` object and its keys, then
 //!   `httpConfiguration`, then the top-level strings), so a file with several faults always reports
 //!   the same one. Unknown keys are ignored.
+//!
+//! # Key order
+//! "Later in the file" needs the order of the text, which `serde_json::Map` does not keep: it
+//! sorts its keys unless serde_json's `preserve_order` feature is on, and whether it is on depends
+//! on which other crates share the build (the emulator turns it on; a library build alone does
+//! not). So text is read by [`json_text`], which puts each key in its snake_case form in document
+//! order while reading, and the result no longer depends on the map's order. A key repeated with
+//! the very same spelling keeps the place of its first occurrence and the value of its last, as a
+//! Python dict does. A [`Value`] given by the caller ([`Config::from_json_value`]) is read in its
+//! map's iteration order.
 
 use super::model::{
     AssertionAudience, AuthnConfig, AuthnMethod, BasicEncoding, Config, DeployEnvironment,
@@ -25,7 +35,10 @@ use super::model::{
     READ_TIMEOUT,
 };
 use crate::error::{Error, Result};
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// The reference's camelCase → snake_case key conversion (§2.2).
@@ -46,6 +59,90 @@ pub fn to_snake_case(key: &str) -> String {
         out.push(c.to_ascii_lowercase());
     }
     out
+}
+
+/// Parse configuration text into a [`Value`] whose object keys are in snake_case form, the later
+/// spelling of a key winning in document order (module docs, "Key order"). Syntax errors are
+/// serde_json's, as `serde_json::from_str` reports them.
+pub(super) fn json_text(text: &str) -> serde_json::Result<Value> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = InDocumentOrder::deserialize(&mut de)?.0;
+    de.end()?;
+    Ok(value)
+}
+
+/// A JSON value read with [`json_text`]'s key rule.
+struct InDocumentOrder(Value);
+
+impl<'de> Deserialize<'de> for InDocumentOrder {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(InDocumentOrder(Value::Null))
+    }
+}
+
+impl<'de> Visitor<'de> for InDocumentOrder {
+    type Value = InDocumentOrder;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<Self, E> {
+        Ok(InDocumentOrder(Value::Null))
+    }
+
+    fn visit_bool<E>(self, v: bool) -> std::result::Result<Self, E> {
+        Ok(InDocumentOrder(Value::Bool(v)))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<Self, E> {
+        Ok(InDocumentOrder(Value::from(v)))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Self, E> {
+        Ok(InDocumentOrder(Value::from(v)))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> std::result::Result<Self, E> {
+        Ok(InDocumentOrder(Value::from(v)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> std::result::Result<Self, E> {
+        Ok(InDocumentOrder(Value::String(v.to_owned())))
+    }
+
+    fn visit_string<E>(self, v: String) -> std::result::Result<Self, E> {
+        Ok(InDocumentOrder(Value::String(v)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Self, A::Error> {
+        let mut items = Vec::new();
+        while let Some(InDocumentOrder(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(InDocumentOrder(Value::Array(items)))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self, A::Error> {
+        // First the members as a Python dict holds them: a repeated spelling overwrites the value
+        // in place. Then the snake_case forms in that order, the later one winning.
+        let mut members: Vec<(String, Value)> = Vec::new();
+        let mut place: HashMap<String, usize> = HashMap::new();
+        while let Some((key, InDocumentOrder(value))) = map.next_entry::<String, _>()? {
+            match place.get(&key) {
+                Some(&i) => members[i].1 = value,
+                None => {
+                    place.insert(key.clone(), members.len());
+                    members.push((key, value));
+                }
+            }
+        }
+        let mut object = Map::new();
+        for (key, value) in members {
+            object.insert(to_snake_case(&key), value);
+        }
+        Ok(InDocumentOrder(Value::Object(object)))
+    }
 }
 
 /// One JSON object of the configuration, looked up by canonical key.
@@ -320,5 +417,82 @@ mod tests {
             "client_x509_certificate"
         );
         assert_eq!(to_snake_case("client_id"), "client_id");
+    }
+
+    fn client_id_of(text: &str) -> Result<String> {
+        let text = format!(
+            r#"{{{text}, "idaasInstanceId": "i", "issuer": "https://i.example", "tokenEndpoint": "https://i.example/t",
+               "authnConfiguration": {{"authnMethod": "CLIENT_SECRET_POST", "clientSecretEnvVarName": "X"}}}}"#
+        );
+        Config::from_json_str(&text).map(|c| c.client_id)
+    }
+
+    /// D-1 "the later spelling wins" in the order of the text, in both directions. A sorted map
+    /// (serde_json without `preserve_order`, the library built alone) put `clientId` before
+    /// `client_id` whatever the text said.
+    #[test]
+    fn later_spelling_wins_in_document_order() {
+        assert_eq!(
+            client_id_of(r#""client_id": "a", "clientId": "b""#).unwrap(),
+            "b"
+        );
+        assert_eq!(
+            client_id_of(r#""clientId": "a", "client_id": "b""#).unwrap(),
+            "b"
+        );
+        // An overridden value is never type-checked, a winning one is.
+        assert_eq!(
+            client_id_of(r#""client_id": 5, "clientId": "b""#).unwrap(),
+            "b"
+        );
+        let e = client_id_of(r#""clientId": "a", "client_id": 5"#).unwrap_err();
+        assert!(
+            e.message()
+                .starts_with("clientId: expected a string, got a number"),
+            "{e}"
+        );
+        // A later null makes the key absent.
+        let e = client_id_of(r#""client_id": "a", "clientId": null"#).unwrap_err();
+        assert_eq!(e.code(), "ClientIdNotFound", "{e}");
+        // Nested objects follow the same rule.
+        let v = json_text(r#"{"h": {"read_timeout": 1, "readTimeout": 2}}"#).unwrap();
+        assert_eq!(v["h"]["read_timeout"], 2);
+    }
+
+    /// A spelling repeated exactly keeps its first place with its last value, as a Python dict.
+    #[test]
+    fn exact_repeat_keeps_its_first_place() {
+        let text = r#""clientId": "a", "client_id": "b", "clientId": "c""#;
+        assert_eq!(client_id_of(text).unwrap(), "b");
+        assert_eq!(
+            client_id_of(r#""clientId": "a", "clientId": "c""#).unwrap(),
+            "c"
+        );
+    }
+
+    /// The text reader reports what `serde_json::from_str` reports, and reads everything but
+    /// object keys the same.
+    #[test]
+    fn text_reader_matches_serde_json() {
+        let deep = "[".repeat(200);
+        for bad in [
+            "",
+            "{",
+            "[1,",
+            "{} x",
+            "{\"a\" 1}",
+            "1e400",
+            "\"\\ud800x\"",
+            &deep,
+        ] {
+            let ours = json_text(bad).unwrap_err().to_string();
+            let theirs = serde_json::from_str::<Value>(bad).unwrap_err().to_string();
+            assert_eq!(ours, theirs, "{bad:?}");
+        }
+        let text =
+            r#"[1, -2, 2.5, 1e3, 18446744073709551616, "x\n", null, true, [], {"a": [{"bC": 1}]}]"#;
+        let mut expected: Value = serde_json::from_str(text).unwrap();
+        expected[9] = serde_json::json!({"a": [{"b_c": 1}]});
+        assert_eq!(json_text(text).unwrap(), expected);
     }
 }
