@@ -33,6 +33,7 @@ fi
 if want docs; then
   stage "docs and contract: references resolve in docs/; the JSON Schema and the bindings' generated files are current"
   scripts/check-doc-refs.sh
+  scripts/check-doc-paths.py
   cargo test --locked -q -p idaas --features json-schema --test contract
   python3 scripts/gen-contract.py --check
 fi

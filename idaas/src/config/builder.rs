@@ -183,10 +183,10 @@ impl ConfigBuilder {
         self
     }
 
-    /// Validate and normalise (§2.7).
+    /// Validate and normalise (core.md §2.7).
     ///
     /// A client-secret method without a supplier or env var name falls back to the environment
-    /// variable `ALIBABA_CLOUD_EIAM_APP_CLIENT_SECRET` (§2.6, both references).
+    /// variable `ALIBABA_CLOUD_EIAM_APP_CLIENT_SECRET` (core.md §2.6, both references).
     pub fn build(mut self) -> Result<Config> {
         if self.authn.authn_method.uses_client_secret()
             && self.authn.client_secret_supplier.is_none()

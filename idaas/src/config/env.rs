@@ -1,4 +1,4 @@
-//! Secrets from environment variables (§2.6).
+//! Secrets from environment variables (core.md §2.6).
 //!
 //! The file holds no secret: `clientSecretEnvVarName` / `privateKeyEnvVarName` name environment
 //! variables. The client secret is read at every token request (rotation takes effect at the next
@@ -10,7 +10,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::secret::SecretString;
 
 /// Environment variable used for the client secret when a programmatic config names no source
-/// (§2.6, both references).
+/// (core.md §2.6, both references).
 pub const FALLBACK_CLIENT_SECRET_ENV: &str = "ALIBABA_CLOUD_EIAM_APP_CLIENT_SECRET";
 
 /// Read an environment variable named by the configuration key `field` (for error messages).

@@ -1,4 +1,4 @@
-//! Where the configuration file is (§2.1) and how it is read.
+//! Where the configuration file is (core.md §2.1) and how it is read.
 //!
 //! [`Config::load`] takes the first of: the explicit path, the environment variable
 //! `CLOUD_IDAAS_CONFIG_PATH` (ignored when unset or blank), `~/.cloud_idaas/client-config.json`.
@@ -16,16 +16,16 @@ use super::model::Config;
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
 
-/// Environment variable naming the config file (§2.1 rule 3).
+/// Environment variable naming the config file (core.md §2.1 rule 3).
 pub const CONFIG_PATH_ENV: &str = "CLOUD_IDAAS_CONFIG_PATH";
-/// Default config file, relative to the home directory (§2.1 rule 4).
+/// Default config file, relative to the home directory (core.md §2.1 rule 4).
 pub const DEFAULT_CONFIG_RELATIVE: &str = ".cloud_idaas/client-config.json";
 /// The default file's spelling in the PAM SDK's README (with an underscore), which no SDK reads;
 /// [`Config::load`] names it in its error when it exists.
 const MISSPELLED_CONFIG_RELATIVE: &str = ".cloud_idaas/client_config.json";
 
 impl Config {
-    /// Locate, read, parse, validate and normalise the configuration (§2.1): `explicit`, else
+    /// Locate, read, parse, validate and normalise the configuration (core.md §2.1): `explicit`, else
     /// `CLOUD_IDAAS_CONFIG_PATH`, else `~/.cloud_idaas/client-config.json`.
     pub fn load(explicit: Option<&Path>) -> Result<Config> {
         if let Some(p) = explicit {

@@ -41,7 +41,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// The reference's camelCase → snake_case key conversion (§2.2).
+/// The reference's camelCase → snake_case key conversion (core.md §2.2).
 pub fn to_snake_case(key: &str) -> String {
     let chars: Vec<char> = key.chars().collect();
     let mut out = String::with_capacity(key.len() + 4);
