@@ -981,7 +981,7 @@ idaas_code idaas_plugin_result_set_error(idaas_plugin_result *result,
  * A static provider that returns `access_token` (token type `Bearer`) forever, never refreshing;
  * `expires_at_epoch_secs` is its expiry in epoch seconds (0 = unknown), informational only (the
  * token is returned even after it, and the server will reject it). Errors: `IDAAS_CODE_INVALID_ARGUMENT`
- * for a blank token.
+ * for a blank token or one outside the RFC 6750 token characters (it is sent as `Bearer`).
  */
 idaas_code idaas_provider_new_static(const char *access_token,
                                      uint64_t expires_at_epoch_secs,
