@@ -822,6 +822,44 @@ fn a_refused_key_is_looked_up_again() {
 }
 
 #[test]
+fn the_last_winning_source_is_asked_first() {
+    // The metadata service is there but has no role: the chain falls through to the credentials
+    // URI. When the key expires, the URI is asked again — and the metadata service is not.
+    let emu = idaas_emulator::start(EmulatorOptions {
+        alibaba_sts_lifetime_secs: 120,
+        ..EmulatorOptions::default()
+    })
+    .unwrap();
+    emu.set_fault(idaas_emulator::parse_fault_spec("metadata=status/404").unwrap());
+    let clock = idaas::ManualClock::starting_now();
+    let c = Client::builder(plugin_config(&emu, |_| {}))
+        .alibaba_cloud(options(&emu, &[]).credentials_uri(emu.alibaba_credentials_uri()))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    assert_eq!(first_token_provider(&emu, &c), "default/credential_uri");
+    let uri = |emu: &Emulator| {
+        emu.requests()
+            .iter()
+            .filter(|r| r.path == idaas_emulator::ALIBABA_CREDENTIALS_URI_PATH)
+            .count()
+    };
+    assert!(!metadata_requests(&emu).is_empty());
+    emu.clear_requests();
+    // Into the key's stale window (it lives 120 s, stale at most 30 s before; the emulator's clock
+    // does not move, so a new key is still valid by ours, and x-acs-date stays in its window).
+    clock.advance_secs(100);
+    c.bearer_token_for_scope("api.example.com|read:file")
+        .unwrap();
+    assert_eq!(uri(&emu), 1);
+    assert!(
+        metadata_requests(&emu).is_empty(),
+        "the metadata service was asked again"
+    );
+    assert_eq!(openapi_requests(&emu).len(), 1);
+}
+
+#[test]
 fn refresh_across_the_expiry_of_temporary_credentials() {
     // Real time: the emulator refuses an expired STS key, so every token below was signed with a
     // live one. Keys live 4 s, tokens 2 s.
@@ -976,4 +1014,96 @@ fn secrets_never_reach_logs_errors_or_debug() {
     for s in &secrets {
         assert!(!text.contains(s.as_str()), "a secret leaked: {text}");
     }
+}
+
+#[test]
+fn failures_of_the_chain_services_are_named() {
+    let emu = Emulator::start_default();
+    let home = TempDir::new();
+    let role = emu.alibaba_cloud().ram_roles[1].role_arn.clone();
+    let provider = emu.alibaba_cloud().oidc_provider_arn.clone();
+    // A token STS does not trust.
+    let file = home.write("token", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2ln");
+    let oidc = [
+        ("ALIBABA_CLOUD_ROLE_ARN", role.as_str()),
+        ("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", provider.as_str()),
+        ("ALIBABA_CLOUD_OIDC_TOKEN_FILE", file.to_str().unwrap()),
+        ("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true"),
+    ];
+    let e = client(&emu, &oidc).bearer_token().unwrap_err();
+    assert!(
+        e.message()
+            .contains("OIDC role (default/oidc_role_arn): AuthenticationFail.OIDCToken.Invalid"),
+        "{e}"
+    );
+    assert!(e.message().contains("(HTTP 400, request id "), "{e}");
+    // STS down.
+    home.write("token", &emu.mint_oidc_token("w", 600));
+    emu.set_fault(idaas_emulator::parse_fault_spec("sts=status/503:1").unwrap());
+    let e = client(&emu, &oidc).bearer_token().unwrap_err();
+    assert!(
+        e.message()
+            .contains("OIDC role (default/oidc_role_arn): server_error"),
+        "{e}"
+    );
+    // A missing token file.
+    let gone = [
+        oidc[0],
+        oidc[1],
+        ("ALIBABA_CLOUD_OIDC_TOKEN_FILE", "/nonexistent/idaas/token"),
+        oidc[3],
+    ];
+    let e = client(&emu, &gone).bearer_token().unwrap_err();
+    assert!(
+        e.message()
+            .contains("OIDC token file /nonexistent/idaas/token does not exist"),
+        "{e}"
+    );
+    // A metadata document without Code (the session-token PUT uses up the first of the two, its
+    // text reply is left as is), a credentials URI answering HTML.
+    emu.set_fault(idaas_emulator::parse_fault_spec("metadata=json-without/Code:2").unwrap());
+    let e = client(&emu, &[("ALIBABA_CLOUD_ECS_METADATA", "EmulatorEcsRole")])
+        .bearer_token()
+        .unwrap_err();
+    assert!(
+        e.message()
+            .contains("ECS RAM role (default/ecs_ram_role): InvalidResponse"),
+        "{e}"
+    );
+    assert!(e.message().contains("Code is missing, not Success"), "{e}");
+    emu.set_fault(idaas_emulator::parse_fault_spec("credentials-uri=non-json:1").unwrap());
+    let uri = emu.alibaba_credentials_uri();
+    let e = client(
+        &emu,
+        &[
+            ("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true"),
+            ("ALIBABA_CLOUD_CREDENTIALS_URI", &uri),
+        ],
+    )
+    .bearer_token()
+    .unwrap_err();
+    assert!(e.message().contains("credentials URI (default/credential_uri): InvalidResponse: credentials URI reply: not the expected JSON document"), "{e}");
+}
+
+#[test]
+fn a_clock_off_by_more_than_fifteen_minutes_is_refused() {
+    let emu = Emulator::start_default();
+    let (id, secret) = ak(&emu);
+    let clock = idaas::ManualClock::starting_now();
+    clock.advance_secs(16 * 60);
+    let c = builder(
+        &emu,
+        &[
+            ("ALIBABA_CLOUD_ACCESS_KEY_ID", &id),
+            ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", &secret),
+        ],
+    )
+    .clock(clock)
+    .build()
+    .unwrap();
+    let e = c.bearer_token().unwrap_err();
+    assert_eq!(
+        (e.kind(), e.code(), e.http_status()),
+        (ErrorKind::Auth, "InvalidTimeStamp.Expired", Some(400))
+    );
 }
