@@ -241,25 +241,31 @@ fn oidc_role_from_a_token_file() {
     assert_eq!(sts.len(), 1);
     let q = sts[0].query.clone().unwrap();
     let names: Vec<&str> = q.split('&').map(|p| p.split('=').next().unwrap()).collect();
+    assert_eq!(names, ["Action", "Format", "Version", "Timestamp"]);
+    assert!(q.starts_with("Action=AssumeRoleWithOIDC&Format=JSON&Version=2015-04-01&Timestamp="));
+    // The token travels in the body, never in the URL; as in the file, minus the newline.
+    assert_eq!(sts[0].method, "POST");
+    assert_eq!(
+        sts[0].header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    let names: Vec<&str> = sts[0].form.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(
         names,
         [
-            "Action",
-            "Format",
-            "Version",
-            "DurationSeconds",
             "RoleArn",
             "OIDCProviderArn",
             "OIDCToken",
             "RoleSessionName",
-            "Timestamp"
+            "DurationSeconds"
         ]
     );
-    assert!(q.contains("&Format=JSON&Version=2015-04-01&DurationSeconds=3600&"));
-    // The token as in the file, minus the trailing newline.
-    assert!(q.contains(&format!("&OIDCToken={oidc}&")), "{q}");
-    assert!(q.contains("&RoleSessionName=idaas-"));
-    assert_eq!(sts[0].method, "GET");
+    assert_eq!(sts[0].form_param("OIDCToken"), Some(oidc.as_str()));
+    assert_eq!(sts[0].form_param("DurationSeconds"), Some("3600"));
+    assert!(sts[0]
+        .form_param("RoleSessionName")
+        .unwrap()
+        .starts_with("idaas-"));
     assert!(openapi_requests(&emu)[0]
         .header("x-acs-accesskey-id")
         .unwrap()
@@ -269,10 +275,10 @@ fn oidc_role_from_a_token_file() {
     v.push(("ALIBABA_CLOUD_ROLE_SESSION_NAME", "my-session"));
     emu.clear_requests();
     client(&emu, &v).bearer_token().unwrap();
-    assert!(emu.requests().iter().any(|r| r
-        .query
-        .as_deref()
-        .is_some_and(|q| q.contains("&RoleSessionName=my-session&"))));
+    assert!(emu
+        .requests()
+        .iter()
+        .any(|r| r.form_param("RoleSessionName") == Some("my-session")));
 }
 
 #[test]
@@ -306,10 +312,10 @@ fn aliyun_cli_profile_modes() {
         assert_eq!(first_token_provider(&emu, &c), expected);
     }
     // The OIDC profile's expired_seconds is the STS DurationSeconds.
-    assert!(emu.requests().iter().any(|r| r
-        .query
-        .as_deref()
-        .is_some_and(|q| q.contains("&DurationSeconds=900&"))));
+    assert!(emu
+        .requests()
+        .iter()
+        .any(|r| r.form_param("DurationSeconds") == Some("900")));
     // Disabled: the chain goes on (here to the metadata service).
     let c = client(
         &emu,

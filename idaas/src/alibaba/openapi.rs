@@ -252,7 +252,10 @@ impl OpenApi {
             let (result, retry_after) = match sent {
                 Ok(resp) => {
                     let ra = retry_after(&resp);
-                    (parse_reply(&resp, now, &secrets), ra)
+                    let parsed = parse_reply(&resp, now, &secrets);
+                    // The body held the token.
+                    crate::secret::wipe_bytes(resp.body);
+                    (parsed, ra)
                 }
                 Err(e) => (Err(e), None),
             };

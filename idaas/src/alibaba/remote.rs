@@ -2,15 +2,16 @@
 //! §2.6, §2.7): STS `AssumeRoleWithOIDC`, the ECS instance-metadata service and a credentials URI.
 //!
 //! Each returns a [`TempCredential`] or an [`Error`] whose text never holds a secret: the OIDC
-//! token and the metadata token a request carried are redacted from any server text quoted, and
-//! transport messages name URLs without their query (where the OIDC token travels).
+//! token and the metadata token a request carried are redacted from any server text quoted. The
+//! OIDC token travels in a form body, never in a URL: URLs end up in log records (the HTTP library
+//! logs request lines at `DEBUG`), proxies' and servers' access logs.
 
 use super::time;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{Deadline, HttpClient, HttpRequest, HttpResponse, Method};
 use crate::secret::SecretString;
 use crate::server_text::{self, Redactor, TextRule};
-use crate::token::error_from_response;
+use crate::token::{error_from_response, Form, FORM_CONTENT_TYPE};
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -120,6 +121,11 @@ fn credential_of(doc: Document, what: &str, status: u16) -> Result<TempCredentia
     })
 }
 
+/// Wipe a reply that held a secret (a key, a token) once it has been parsed.
+fn wipe(resp: HttpResponse) {
+    crate::secret::wipe_bytes(resp.body);
+}
+
 /// A 2xx reply's body as JSON `T`, else an error naming `what` (server text redacted).
 fn json_reply<T: serde::de::DeserializeOwned>(
     resp: &HttpResponse,
@@ -152,51 +158,55 @@ pub(crate) struct OidcRequest<'a> {
     pub duration_secs: u64,
 }
 
-/// STS `AssumeRoleWithOIDC` (unsigned `GET <base>/?Action=…`; the OIDC token is the proof).
+/// STS `AssumeRoleWithOIDC`: unsigned (the OIDC token is the proof), `POST <base>/?Action=…`
+/// with the action, format, version and timestamp in the query and the role, the token and the
+/// session in a form body.
 pub(crate) fn assume_role_with_oidc(
     http: &HttpClient,
     sts_base: &str,
     req: &OidcRequest<'_>,
     now_secs: u64,
 ) -> Result<TempCredential> {
-    let duration = req.duration_secs.to_string();
     let timestamp = time::format_utc(now_secs);
-    let mut params: Vec<(&str, &str)> = vec![
-        ("Action", "AssumeRoleWithOIDC"),
-        ("Format", "JSON"),
-        ("Version", STS_VERSION),
-        ("DurationSeconds", &duration),
-        ("RoleArn", req.role_arn),
-        ("OIDCProviderArn", req.provider_arn),
-        ("OIDCToken", req.oidc_token.expose()),
-        ("RoleSessionName", req.session_name),
-        ("Timestamp", &timestamp),
-    ];
-    if let Some(p) = req.policy {
-        params.push(("Policy", p));
-    }
     let url = format!(
         "{}/?{}",
         sts_base.trim_end_matches('/'),
-        super::sign::wire_query(&params)
+        super::sign::wire_query(&[
+            ("Action", "AssumeRoleWithOIDC"),
+            ("Format", "JSON"),
+            ("Version", STS_VERSION),
+            ("Timestamp", &timestamp),
+        ])
     );
-    let sent = http.send(HttpRequest {
-        method: Method::Get,
+    let mut form = Form::new();
+    form.push("RoleArn", req.role_arn)
+        .push("OIDCProviderArn", req.provider_arn)
+        .push("OIDCToken", req.oidc_token.expose())
+        .push("RoleSessionName", req.session_name)
+        .push("DurationSeconds", &req.duration_secs.to_string());
+    if let Some(p) = req.policy {
+        form.push("Policy", p);
+    }
+    // The body is wiped once sent (HttpClient), the form when dropped.
+    let resp = http.send(HttpRequest {
+        method: Method::Post,
         url: &url,
-        headers: vec![("Accept", "application/json".to_string())],
-        body: None,
-    });
-    // The URL carries the OIDC token.
-    crate::secret::wipe(url);
-    let resp = sent?;
+        headers: vec![
+            ("Content-Type", FORM_CONTENT_TYPE.to_string()),
+            ("Accept", "application/json".to_string()),
+        ],
+        body: Some(form.as_str().as_bytes().to_vec()),
+    })?;
     let mut secrets = Redactor::new();
     secrets.add(req.oidc_token);
     let what = "STS AssumeRoleWithOIDC";
-    let reply: StsReply = json_reply(&resp, what, &secrets)?;
-    let doc = reply
+    let status = resp.status;
+    let reply: Result<StsReply> = json_reply(&resp, what, &secrets);
+    wipe(resp);
+    let doc = reply?
         .credentials
-        .ok_or_else(|| bad_reply(what, resp.status, "Credentials is missing"))?;
-    credential_of(doc, what, resp.status)
+        .ok_or_else(|| bad_reply(what, status, "Credentials is missing"))?;
+    credential_of(doc, what, status)
 }
 
 /// The ECS metadata service at `base`, asked as alibaba-plugin.md §2.6 says.
@@ -239,6 +249,7 @@ impl Metadata<'_> {
         )?;
         if resp.status == 200 {
             let token = SecretString::new(String::from_utf8_lossy(&resp.body).trim().to_string());
+            wipe(resp);
             server_text::check(
                 "ECS metadata service reply",
                 "session token",
@@ -322,11 +333,14 @@ impl Metadata<'_> {
         let what = "ECS metadata service (RAM role credentials)";
         let path = format!("{ROLE_PATH}{}", super::sign::canonical_encode(&role));
         let r = self.get(&path, token.as_ref(), what)?;
-        let doc: Document = json_reply(&r, what, &Redactor::new().with(token.as_ref()))?;
+        let status = r.status;
+        let doc: Result<Document> = json_reply(&r, what, &Redactor::new().with(token.as_ref()));
+        wipe(r);
+        let doc = doc?;
         if doc.code.as_deref() != Some("Success") {
             return Err(bad_reply(
                 what,
-                r.status,
+                status,
                 format!(
                     "Code is {}, not Success",
                     doc.code
@@ -335,7 +349,7 @@ impl Metadata<'_> {
                 ),
             ));
         }
-        Ok((role, credential_of(doc, what, r.status)?))
+        Ok((role, credential_of(doc, what, status)?))
     }
 }
 
@@ -349,11 +363,14 @@ pub(crate) fn credentials_uri(http: &HttpClient, url: &str) -> Result<TempCreden
         headers: vec![("Accept", "application/json".to_string())],
         body: None,
     })?;
-    let doc: Document = json_reply(&resp, what, &Redactor::new())?;
+    let status = resp.status;
+    let doc: Result<Document> = json_reply(&resp, what, &Redactor::new());
+    wipe(resp);
+    let doc = doc?;
     if doc.code.as_deref() != Some("Success") {
         return Err(bad_reply(
             what,
-            resp.status,
+            status,
             format!(
                 "Code is {}, not Success",
                 doc.code
@@ -362,5 +379,5 @@ pub(crate) fn credentials_uri(http: &HttpClient, url: &str) -> Result<TempCreden
             ),
         ));
     }
-    credential_of(doc, what, resp.status)
+    credential_of(doc, what, status)
 }
