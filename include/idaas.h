@@ -585,7 +585,11 @@ idaas_code idaas_config_from_json(const char *json,
  * (see `idaas_plugin_callback`). Adding a name again replaces it for later clients. `user_data` is
  * handed back to every call; when neither this configuration nor any client made from it needs
  * the plugin any more, `free_user_data(user_data)` is called once (when not NULL). PLUGIN clients
- * cannot do token exchange. Errors: `IDAAS_CODE_NULL_ARGUMENT`, `IDAAS_CODE_INVALID_UTF8`,
+ * cannot do token exchange. Without a plugin added under it, the name
+ * `alibabacloudPluginCredentialProvider` selects the built-in Alibaba Cloud plugin: the
+ * configuration needs `openApiEndpoint`, and the key comes from the Alibaba Cloud credential chain
+ * (`ALIBABA_CLOUD_*` environment variables, profile files, ECS RAM role ..., read when the client
+ * is made); adding a plugin under that name replaces it. Errors: `IDAAS_CODE_NULL_ARGUMENT`, `IDAAS_CODE_INVALID_UTF8`,
  * `IDAAS_CODE_INVALID_ARGUMENT` (blank name). On error `free_user_data` is not called.
  */
 idaas_code idaas_config_add_plugin(idaas_config *config,

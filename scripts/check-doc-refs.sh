@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Keeps the references in code and documents resolvable inside the repository (see docs/README.md):
 #   * every decision number D-n must have an entry (a "## D-n ..." heading) in docs/decisions.md;
-#   * every "core.md §x.y" / "pam.md §x.y" must name a heading "x.y" of docs/protocol/core.md / pam.md;
+#   * every "core.md §x.y" / "pam.md §x.y" / "alibaba-plugin.md §x.y" must name a heading "x.y" of
+#     that document in docs/protocol/;
 #   * a bare "§x.y" resolves to the one protocol document its file names (inside docs/protocol/X.md:
-#     X.md itself); a file naming both or neither must write the document name;
+#     X.md itself); a file naming several or none must write the document name;
 #   * nothing may point at documents that are not in the repository (the shared specification and
 #     design folders, the specification's decision list).
 # Prints each problem as file:line and exits 1 if there is any.
@@ -18,7 +19,12 @@ import subprocess
 import sys
 
 SELF = "scripts/check-doc-refs.sh"
-DOCS = {"core": "docs/protocol/core.md", "pam": "docs/protocol/pam.md"}
+DOCS = {
+    "core": "docs/protocol/core.md",
+    "pam": "docs/protocol/pam.md",
+    "alibaba-plugin": "docs/protocol/alibaba-plugin.md",
+}
+DOC_NAMES = "|".join(re.escape(k) for k in DOCS)
 DECISIONS = "docs/decisions.md"
 
 listing = "--list" in sys.argv[1:]
@@ -74,10 +80,10 @@ else:
 # What the files cite.
 DECISION_REF = re.compile(r"\bD-(\d+)(?![0-9A-Za-z_])")
 SECTION_REF = re.compile(r"§\s?(\d+(?:\.\d+)*)")
-NAMED_BEFORE = re.compile(r"\b(core|pam)\.md[\])`*]*\s*$")
+NAMED_BEFORE = re.compile(r"\b(" + DOC_NAMES + r")\.md[\])`*]*\s*$")
 EXTERNAL_BEFORE = re.compile(r"\bRFC\s*\d+[,:]?\s*$")
 CHAIN_GAP = re.compile(r"^\s*(?:,|;|/|&|–|-|and|or|to)?\s*$")
-DOC_NAME = re.compile(r"\b(core|pam)\.md\b")
+DOC_NAME = re.compile(r"\b(" + DOC_NAMES + r")\.md\b")
 has_architecture_doc = any(f.rsplit("/", 1)[-1] == "ARCHITECTURE.md" for f in files)
 OUTSIDE = re.compile(
     r"shared/(?:spec|design)\b|\bspec/README\.md\b"
@@ -129,8 +135,8 @@ for path in files:
                 doc = file_doc
             else:
                 problem(path, lineno, f"bare §{num} is ambiguous (this file names "
-                        f"{'both core.md and pam.md' if DOC_NAME.search(text) else 'neither core.md nor pam.md'}); "
-                        f"write core.md §{num} or pam.md §{num}")
+                        f"{'several protocol documents' if DOC_NAME.search(text) else 'no protocol document'}); "
+                        f"write the document's name, e.g. core.md §{num}")
                 prev_end, prev_doc = m.end(), None
                 continue
             prev_end, prev_doc = m.end(), doc
@@ -145,9 +151,9 @@ if listing:
         if ref.startswith("D-"):
             return (0, int(ref[2:]), ())
         doc, num = ref.split(" §")
-        return (1 if doc == "core.md" else 2, 0, tuple(int(p) for p in num.split(".")))
+        return (1 + list(DOCS).index(doc[:-3]), 0, tuple(int(p) for p in num.split(".")))
     for ref in sorted(cited, key=order):
-        target = DECISIONS if ref.startswith("D-") else DOCS[ref.split(".")[0]]
+        target = DECISIONS if ref.startswith("D-") else DOCS[ref.split(" §")[0][:-3]]
         print(f"{ref}  ->  {target}  ({len(cited[ref])})")
         for w in cited[ref]:
             print(f"    {w}")
@@ -160,6 +166,6 @@ if problems:
     print(f"check-doc-refs: {len(problems)} unresolved reference(s); see docs/README.md", file=sys.stderr)
     sys.exit(1)
 print(f"check-doc-refs: {n_dec} decision and {n_sec} section citations resolve "
-      f"({len(decisions)} decisions, {len(sections['core'])} core.md and "
-      f"{len(sections['pam'])} pam.md sections)")
+      f"({len(decisions)} decisions; sections: "
+      + ", ".join(f"{len(sections[k])} {k}.md" for k in DOCS) + ")")
 PY

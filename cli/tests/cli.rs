@@ -814,3 +814,70 @@ fn hostile_server_text_is_never_printed_raw() {
         "{err:?}"
     );
 }
+
+/// `idaas token` with the built-in PLUGIN `alibabacloudPluginCredentialProvider`: the emulator's
+/// PLUGIN configuration plus the variables it prints, and nothing else.
+#[test]
+fn token_with_the_alibaba_cloud_plugin() {
+    let emu = Emulator::start_default();
+    let n = N.fetch_add(1, Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("idaas-cli-plugin-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("plugin.json");
+    std::fs::write(&config, emu.client_config(AuthMethod::Plugin).to_string()).unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let run = |env: &[(String, String)], args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_idaas"));
+        c.arg("--config").arg(&config).args(args);
+        // Only what the test gives: no Alibaba Cloud variable or profile of the machine.
+        for (k, _) in std::env::vars() {
+            if k.starts_with("ALIBABA_CLOUD_")
+                || k.starts_with("IDAAS_")
+                || k == "CLOUD_IDAAS_CONFIG_PATH"
+            {
+                c.env_remove(k);
+            }
+        }
+        c.env("HOME", &dir);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let env = emu.alibaba_cloud_env();
+    let token = ok(&run(&env, &["token"]));
+    assert_eq!(token.trim().split('.').count(), 3, "a JWT: {token}");
+    let sent: Vec<_> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.header("x-acs-action") == Some("GenerateOauthToken"))
+        .collect();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].status, 200);
+    let json: Value =
+        serde_json::from_str(&ok(&run(&env, &["--output", "json", "token"]))).unwrap();
+    assert_eq!(json["token_type"], "Bearer", "{json}");
+    assert_eq!(json["expires_in"], 1200, "{json}");
+    // A wrong secret: the service's refusal, exit 4, the secret not shown.
+    let mut wrong = env.clone();
+    wrong[1].1 = "wrong-secret-not-to-be-printed".into();
+    let o = run(&wrong, &["token"]);
+    assert_eq!(code(&o), 4);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("SignatureDoesNotMatch"), "{err}");
+    assert!(!err.contains("wrong-secret-not-to-be-printed"), "{err}");
+    // No credentials anywhere: exit 4 and every source of the chain named.
+    let o = run(
+        &[("ALIBABA_CLOUD_ECS_METADATA_DISABLED".into(), "true".into())],
+        &["token"],
+    );
+    assert_eq!(code(&o), 4);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("AlibabaCloudCredentialsNotFound"), "{err}");
+    assert!(
+        err.contains("ALIBABA_CLOUD_ACCESS_KEY_ID is not set"),
+        "{err}"
+    );
+    assert!(err.contains("credentials URI"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -5,7 +5,10 @@
 
 use crate::fixtures::{ClientFixture, FederatedKind};
 use crate::state::State;
-use crate::{AuthMethod, CLIENT_SECRET_ENV, PAM_SCOPE, PRIVATE_KEY_ENV};
+use crate::{
+    AuthMethod, ALIBABA_CLOUD_PLUGIN_NAME, ALIBABA_CREDENTIALS_URI_PATH, CLIENT_SECRET_ENV,
+    PAM_SCOPE, PRIVATE_KEY_ENV,
+};
 use serde_json::{json, Map, Value};
 use std::sync::atomic::Ordering;
 
@@ -20,6 +23,8 @@ pub(crate) fn client_for(st: &State, method: AuthMethod) -> Option<&ClientFixtur
         AuthMethod::Oidc => ("app_federated", &|c| has_federated(c, FederatedKind::Oidc)),
         AuthMethod::Pkcs7 => ("app_federated", &|c| has_federated(c, FederatedKind::Pkcs7)),
         AuthMethod::Pca => ("app_federated", &|c| has_federated(c, FederatedKind::Pca)),
+        // Any application: GenerateOauthToken needs no client secret.
+        AuthMethod::Plugin => ("app_plugin", &|_| true),
     };
     let cs = &st.fixtures.clients;
     cs.iter()
@@ -84,8 +89,11 @@ pub(crate) fn client_config(st: &State, method: AuthMethod) -> Value {
             authn.insert("x509CertChains".into(), json!(setup.default_pca.chain_pem));
             authn.insert("privateKeyEnvVarName".into(), json!(PRIVATE_KEY_ENV));
         }
+        AuthMethod::Plugin => {
+            authn.insert("pluginName".into(), json!(ALIBABA_CLOUD_PLUGIN_NAME));
+        }
     }
-    json!({
+    let mut cfg = json!({
         "idaasInstanceId": st.site.instance_id,
         "clientId": client_id,
         "issuer": st.site.issuer,
@@ -94,7 +102,42 @@ pub(crate) fn client_config(st: &State, method: AuthMethod) -> Value {
         "developerApiEndpoint": st.site.devapi_endpoint(),
         "authnConfiguration": Value::Object(authn),
         "httpConfiguration": {"caCertificatePath": setup.ca_cert_path.to_string_lossy()},
-    })
+    });
+    if method == AuthMethod::Plugin {
+        cfg["openApiEndpoint"] = json!(st.site.public_base());
+    }
+    cfg
+}
+
+/// The variables that make the PLUGIN config work against this emulator (an AccessKey from the
+/// fixtures, the emulator as STS and metadata service).
+pub(crate) fn alibaba_env(st: &State) -> Vec<(String, String)> {
+    let mut env = Vec::new();
+    if let Some(k) = st
+        .fixtures
+        .alibaba_cloud
+        .access_keys
+        .iter()
+        .find(|k| k.security_token.is_none())
+    {
+        env.push((
+            "ALIBABA_CLOUD_ACCESS_KEY_ID".to_string(),
+            k.access_key_id.clone(),
+        ));
+        env.push((
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET".to_string(),
+            k.access_key_secret.clone(),
+        ));
+    }
+    env.push((
+        "IDAAS_ALIBABA_CLOUD_STS_ENDPOINT".to_string(),
+        st.site.public_base().to_string(),
+    ));
+    env.push((
+        "IDAAS_ALIBABA_CLOUD_ECS_METADATA_ENDPOINT".to_string(),
+        st.site.http_base.clone(),
+    ));
+    env
 }
 
 /// Everything a test suite needs to know about this instance.
@@ -130,6 +173,27 @@ pub(crate) fn info(st: &State) -> Value {
         },
         "clientIds": clients,
         "clientConfigs": configs,
+        "alibabaCloud": {
+            "openApiEndpoint": site.public_base(),
+            "stsEndpoint": site.public_base(),
+            "metadataEndpoint": site.http_base,
+            "credentialsUri": format!("{}{ALIBABA_CREDENTIALS_URI_PATH}", site.public_base()),
+            "accessKeys": st.fixtures.alibaba_cloud.access_keys.iter().map(|k| json!({
+                "accessKeyId": k.access_key_id,
+                "accessKeySecret": k.access_key_secret,
+                "securityToken": k.security_token,
+            })).collect::<Vec<_>>(),
+            "ramRoles": st.fixtures.alibaba_cloud.ram_roles.iter().map(|r| json!({
+                "roleName": r.role_name,
+                "roleArn": r.role_arn,
+            })).collect::<Vec<_>>(),
+            "oidcProviderArn": st.fixtures.alibaba_cloud.oidc_provider_arn,
+            "ecsRoleName": st.fixtures.alibaba_cloud.ecs_role_name,
+            "environment": alibaba_env(st)
+                .into_iter()
+                .map(|(k, v)| (k, Value::from(v)))
+                .collect::<Map<String, Value>>(),
+        },
         "connectionsAccepted": st.server.accepted.load(Ordering::Relaxed),
     })
 }

@@ -27,6 +27,44 @@ pub struct Fixtures {
     pub credentials: Vec<CredentialFixture>,
     /// Developer API credential providers (JWT, OAuth 2LO/3LO).
     pub credential_providers: Vec<ProviderFixture>,
+    /// Alibaba Cloud: AccessKeys, RAM roles and the OIDC provider of the PLUGIN
+    /// `alibabacloudPluginCredentialProvider` (default: the built-in ones).
+    pub alibaba_cloud: AlibabaCloudFixture,
+}
+
+/// The Alibaba Cloud side of the emulator: keys that may sign OpenAPI requests, the RAM roles STS
+/// and the metadata service hand out keys for, the trusted OIDC provider.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlibabaCloudFixture {
+    /// `accessKeys`: long-term AccessKeys and STS keys with their security token.
+    pub access_keys: Vec<AccessKeyFixture>,
+    /// `ramRoles`.
+    pub ram_roles: Vec<RamRoleFixture>,
+    /// `oidcProviderArn`: the one OIDC provider STS `AssumeRoleWithOIDC` accepts (tokens of the
+    /// emulator's trusted OIDC issuer).
+    pub oidc_provider_arn: String,
+    /// `ecsRoleName`: the RAM role attached to the emulated ECS instance (`None`: none).
+    pub ecs_role_name: Option<String>,
+}
+
+/// An AccessKey known to the OpenAPI stand-in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccessKeyFixture {
+    /// `accessKeyId`.
+    pub access_key_id: String,
+    /// `accessKeySecret`.
+    pub access_key_secret: String,
+    /// `securityToken`: set for an STS key (it must then come with this token).
+    pub security_token: Option<String>,
+}
+
+/// A RAM role.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RamRoleFixture {
+    /// `roleName` (the metadata service's name for it).
+    pub role_name: String,
+    /// `roleArn` (what `AssumeRoleWithOIDC` names).
+    pub role_arn: String,
 }
 
 /// One M2M client application.
@@ -259,6 +297,7 @@ impl Fixtures {
                 "clients",
                 "credentials",
                 "credentialProviders",
+                "alibabaCloud",
             ],
         )?;
         let instance_id = match opt_str(root, "", "instanceId")? {
@@ -436,11 +475,83 @@ impl Fixtures {
                 issuer_whitelist: str_array(c, &p, "issuerWhitelist")?,
             });
         }
+        let alibaba_cloud = match root.get("alibabaCloud") {
+            None | Some(Value::Null) => default_alibaba_cloud(),
+            Some(v) => parse_alibaba_cloud(v)?,
+        };
         Ok(Fixtures {
             instance_id,
             clients,
             credentials,
             credential_providers: providers,
+            alibaba_cloud,
         })
     }
+}
+
+/// The `alibabaCloud` section of the built-in fixtures (also used when a fixtures file has none).
+fn default_alibaba_cloud() -> AlibabaCloudFixture {
+    let v: Value = serde_json::from_str(DEFAULT_JSON).expect("built-in fixtures are JSON");
+    parse_alibaba_cloud(&v["alibabaCloud"]).expect("built-in alibabaCloud fixtures are valid")
+}
+
+fn parse_alibaba_cloud(v: &Value) -> R<AlibabaCloudFixture> {
+    let p = "alibabaCloud";
+    let m = obj(v, p)?;
+    check_keys(
+        m,
+        p,
+        &["accessKeys", "ramRoles", "oidcProviderArn", "ecsRoleName"],
+    )?;
+    let mut access_keys: Vec<AccessKeyFixture> = Vec::new();
+    for (i, kv) in arr(m, p, "accessKeys")?.iter().enumerate() {
+        let kp = format!("{p}.accessKeys[{i}]");
+        let k = obj(kv, &kp)?;
+        check_keys(k, &kp, &["accessKeyId", "accessKeySecret", "securityToken"])?;
+        let id = req_str(k, &kp, "accessKeyId")?;
+        if access_keys.iter().any(|o| o.access_key_id == id) {
+            return Err(format!("{kp}.accessKeyId: duplicate AccessKey id {id}"));
+        }
+        access_keys.push(AccessKeyFixture {
+            access_key_id: id,
+            access_key_secret: req_str(k, &kp, "accessKeySecret")?,
+            security_token: match opt_str(k, &kp, "securityToken")? {
+                Some(t) if t.is_empty() => {
+                    return Err(format!("{kp}.securityToken: must not be empty"))
+                }
+                t => t,
+            },
+        });
+    }
+    let mut ram_roles: Vec<RamRoleFixture> = Vec::new();
+    for (i, rv) in arr(m, p, "ramRoles")?.iter().enumerate() {
+        let rp = format!("{p}.ramRoles[{i}]");
+        let r = obj(rv, &rp)?;
+        check_keys(r, &rp, &["roleName", "roleArn"])?;
+        let role_name = req_str(r, &rp, "roleName")?;
+        if !role_name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+        {
+            return Err(format!(
+                "{rp}.roleName: letters, digits, '.', '-' and '_' only"
+            ));
+        }
+        ram_roles.push(RamRoleFixture {
+            role_name,
+            role_arn: req_str(r, &rp, "roleArn")?,
+        });
+    }
+    let ecs_role_name = opt_str(m, p, "ecsRoleName")?;
+    if let Some(n) = &ecs_role_name {
+        if !ram_roles.iter().any(|r| &r.role_name == n) {
+            return Err(format!("{p}.ecsRoleName: no role named {n} in ramRoles"));
+        }
+    }
+    Ok(AlibabaCloudFixture {
+        access_keys,
+        ram_roles,
+        oidc_provider_arn: req_str(m, p, "oidcProviderArn")?,
+        ecs_role_name,
+    })
 }

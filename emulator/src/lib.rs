@@ -3,7 +3,10 @@
 //! One loopback port serves HTTPS and plain HTTP (the first byte of each connection decides):
 //! the OAuth 2.0 token endpoint with every client-authentication method of the IDaaS M2M core
 //! and RFC 8693 token exchange, JWKS and OIDC discovery, the PAM Developer API (version
-//! 2022-02-25), an ECS instance-metadata stand-in, and a control API under `/_emulator/`.
+//! 2022-02-25), an ECS instance-metadata stand-in, the Alibaba Cloud services of the PLUGIN
+//! `alibabacloudPluginCredentialProvider` (EIAM OpenAPI `GenerateOauthToken` with signature
+//! verification, STS `AssumeRoleWithOIDC`, the metadata RAM role, a credentials URI), and a
+//! control API under `/_emulator/`.
 //! Faults (latency, error statuses, resets, truncated or malformed bodies, ...) can be injected
 //! per route. See `emulator/README.md` for the wire details, the decisions taken and the module
 //! map.
@@ -31,8 +34,8 @@ mod util;
 
 pub use faults::parse_fault_spec;
 pub use fixtures::{
-    ClientFixture, CredentialFixture, FederatedCredential, FederatedKind, Fixtures,
-    ProviderFixture, ProviderKind,
+    AccessKeyFixture, AlibabaCloudFixture, ClientFixture, CredentialFixture, FederatedCredential,
+    FederatedKind, Fixtures, ProviderFixture, ProviderKind, RamRoleFixture,
 };
 
 use serde_json::Value;
@@ -56,6 +59,10 @@ pub const PAM_SCOPE: &str = "urn:cloud:idaas:pam|.all";
 pub const CLIENT_SECRET_ENV: &str = "IDAAS_CLIENT_SECRET";
 /// Env var name used by [`Emulator::client_config`] for private keys.
 pub const PRIVATE_KEY_ENV: &str = "IDAAS_PRIVATE_KEY";
+/// The `pluginName` of the PLUGIN configuration ([`AuthMethod::Plugin`]).
+pub const ALIBABA_CLOUD_PLUGIN_NAME: &str = "alibabacloudPluginCredentialProvider";
+/// Path of the credentials URI document (see [`Emulator::alibaba_credentials_uri`]).
+pub const ALIBABA_CREDENTIALS_URI_PATH: &str = "/alibabacloud/credentials";
 
 /// Shape of Developer API error bodies (pam.md §3.1).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -78,7 +85,8 @@ impl ErrorStyle {
     }
 }
 
-/// Client-authentication methods of the core (core.md §5.2), minus PLUGIN.
+/// Client-authentication methods of the core (core.md §5.2); PLUGIN is the built-in
+/// `alibabacloudPluginCredentialProvider`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AuthMethod {
     /// `CLIENT_SECRET_BASIC`.
@@ -95,11 +103,14 @@ pub enum AuthMethod {
     Pkcs7,
     /// `PCA` (x509-jwt-bearer).
     Pca,
+    /// `PLUGIN` `alibabacloudPluginCredentialProvider`: EIAM OpenAPI `GenerateOauthToken` signed
+    /// with an Alibaba Cloud key (see [`Emulator::alibaba_cloud_env`]).
+    Plugin,
 }
 
 impl AuthMethod {
     /// Every method.
-    pub const ALL: [AuthMethod; 7] = [
+    pub const ALL: [AuthMethod; 8] = [
         AuthMethod::ClientSecretBasic,
         AuthMethod::ClientSecretPost,
         AuthMethod::ClientSecretJwt,
@@ -107,6 +118,7 @@ impl AuthMethod {
         AuthMethod::Oidc,
         AuthMethod::Pkcs7,
         AuthMethod::Pca,
+        AuthMethod::Plugin,
     ];
 
     /// The config-file spelling (`authnMethod`), e.g. `CLIENT_SECRET_BASIC`.
@@ -119,6 +131,7 @@ impl AuthMethod {
             AuthMethod::Oidc => "OIDC",
             AuthMethod::Pkcs7 => "PKCS7",
             AuthMethod::Pca => "PCA",
+            AuthMethod::Plugin => "PLUGIN",
         }
     }
 
@@ -138,8 +151,14 @@ pub enum Route {
     DeveloperApi,
     /// Developer API requests whose `x-acs-action` header equals this action name.
     DeveloperApiAction(String),
-    /// The ECS metadata stand-in (`/latest/...`).
+    /// The ECS metadata stand-in (`/latest/...`), the RAM role routes included.
     Metadata,
+    /// The EIAM OpenAPI (`GenerateOauthToken`, and requests naming unknown actions).
+    OpenApi,
+    /// STS (`AssumeRoleWithOIDC`).
+    Sts,
+    /// The credentials URI document.
+    CredentialsUri,
     /// Every request except the control API.
     Any,
 }
@@ -297,6 +316,9 @@ pub struct EmulatorOptions {
     /// OIDC token file referenced by `client_config(AuthMethod::Oidc)`; `None` = a file in the
     /// temp directory, pre-filled with a token minted for subject `workload` valid 24 h.
     pub oidc_token_file: Option<PathBuf>,
+    /// Lifetime in seconds of the temporary Alibaba Cloud keys issued by STS, the metadata RAM
+    /// role and the credentials URI (default 3600; `DurationSeconds` may ask less).
+    pub alibaba_sts_lifetime_secs: u64,
 }
 
 impl Default for EmulatorOptions {
@@ -316,6 +338,7 @@ impl Default for EmulatorOptions {
             request_log: None,
             tls_files: None,
             oidc_token_file: None,
+            alibaba_sts_lifetime_secs: 3600,
         }
     }
 }
@@ -397,6 +420,9 @@ pub fn start(opts: EmulatorOptions) -> Result<Emulator, EmulatorError> {
     let fixtures = opts.fixtures.clone().unwrap_or_else(Fixtures::builtin);
     if opts.token_lifetime_secs == 0 {
         return Err(opt_err("token_lifetime_secs", "must be positive"));
+    }
+    if opts.alibaba_sts_lifetime_secs == 0 {
+        return Err(opt_err("alibaba_sts_lifetime_secs", "must be positive"));
     }
     // Before binding, so the warning is there even when the bind fails.
     if let Some(w) = files::non_loopback_warning(opts.bind) {
@@ -486,6 +512,10 @@ pub fn start(opts: EmulatorOptions) -> Result<Emulator, EmulatorError> {
         ),
         devapi: state::devapi::DevApiState::new(&fixtures, opts.error_style),
         metadata: state::metadata::MetadataState::default(),
+        alibaba: state::alibaba::AlibabaState::new(
+            &fixtures.alibaba_cloud,
+            opts.alibaba_sts_lifetime_secs,
+        ),
         fixtures,
         faults: state::FaultRules::new(opts.faults.clone()),
         log: reqlog::RequestLog::new(log_file),
@@ -683,6 +713,52 @@ impl Emulator {
     /// Sets the lifetime of access tokens issued from now on.
     pub fn set_token_lifetime(&self, secs: u64) {
         self.state.token.set_lifetime(secs.max(1));
+    }
+
+    /// `https://127.0.0.1:PORT` (`http://` without TLS): the `openApiEndpoint` of the PLUGIN
+    /// config and the STS endpoint (`IDAAS_ALIBABA_CLOUD_STS_ENDPOINT`).
+    pub fn alibaba_endpoint(&self) -> String {
+        self.state.site.public_base().to_string()
+    }
+
+    /// The credentials URI (`ALIBABA_CLOUD_CREDENTIALS_URI`): every GET issues a temporary key.
+    pub fn alibaba_credentials_uri(&self) -> String {
+        format!(
+            "{}{ALIBABA_CREDENTIALS_URI_PATH}",
+            self.state.site.public_base()
+        )
+    }
+
+    /// The fixtures' Alibaba Cloud side (AccessKeys, RAM roles, OIDC provider).
+    pub fn alibaba_cloud(&self) -> &AlibabaCloudFixture {
+        &self.state.fixtures.alibaba_cloud
+    }
+
+    /// The environment variables that make the PLUGIN config of [`Emulator::client_config`] work:
+    /// the first long-term AccessKey of the fixtures (`ALIBABA_CLOUD_ACCESS_KEY_ID`,
+    /// `ALIBABA_CLOUD_ACCESS_KEY_SECRET`) and the emulator as STS and ECS metadata service
+    /// (`IDAAS_ALIBABA_CLOUD_STS_ENDPOINT`, `IDAAS_ALIBABA_CLOUD_ECS_METADATA_ENDPOINT`).
+    pub fn alibaba_cloud_env(&self) -> Vec<(String, String)> {
+        client_config::alibaba_env(&self.state)
+    }
+
+    /// Sets the lifetime of temporary Alibaba Cloud keys issued from now on.
+    pub fn set_alibaba_sts_lifetime(&self, secs: u64) {
+        self.state.alibaba.set_sts_lifetime(secs);
+    }
+
+    /// Number of logged requests for an Alibaba Cloud action (`x-acs-action` header or `Action`
+    /// query parameter), e.g. `GenerateOauthToken` or `AssumeRoleWithOIDC`.
+    pub fn count_alibaba_action(&self, action: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| {
+                r.header("x-acs-action") == Some(action)
+                    || r.query
+                        .as_deref()
+                        .is_some_and(|q| q.split('&').any(|p| p == format!("Action={action}")))
+            })
+            .count()
     }
 
     /// Sets the shape of Developer API error bodies.

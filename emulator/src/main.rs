@@ -15,7 +15,7 @@ fn parse_style(s: &str) -> Result<ErrorStyle, String> {
 
 fn parse_method(s: &str) -> Result<AuthMethod, String> {
     AuthMethod::parse(s).ok_or_else(|| {
-        "expected one of CLIENT_SECRET_BASIC, CLIENT_SECRET_POST, CLIENT_SECRET_JWT, PRIVATE_KEY_JWT, OIDC, PKCS7, PCA".to_string()
+        "expected one of CLIENT_SECRET_BASIC, CLIENT_SECRET_POST, CLIENT_SECRET_JWT, PRIVATE_KEY_JWT, OIDC, PKCS7, PCA, PLUGIN".to_string()
     })
 }
 
@@ -53,6 +53,10 @@ struct Cli {
     /// Access-token lifetime in seconds.
     #[arg(long, default_value_t = 1200, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     token_lifetime: u64,
+    /// Lifetime in seconds of the temporary Alibaba Cloud keys issued by STS, the metadata RAM
+    /// role and the credentials URI (PLUGIN alibabacloudPluginCredentialProvider).
+    #[arg(long, default_value_t = 3600, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    alibaba_sts_lifetime: u64,
     /// Omit expires_at from token replies.
     #[arg(long)]
     omit_expires_at: bool,
@@ -69,7 +73,7 @@ struct Cli {
     error_style: ErrorStyle,
     /// Inject a fault (repeatable): ROUTE=FAULT[:TIMES], e.g. token=status/503:2,
     /// devapi:ObtainCredential=reset, any=latency/500. ROUTE: token | devapi | devapi:ACTION |
-    /// metadata | any. FAULT: latency/MS | status/CODE[/RETRY_AFTER] | reset | reset-mid-body |
+    /// metadata | openapi | sts | credentials-uri | any. FAULT: latency/MS | status/CODE[/RETRY_AFTER] | reset | reset-mid-body |
     /// truncate | non-json | json-without/FIELD | expires-at-past | huge-body/BYTES |
     /// no-content | redirect/URL | down. TIMES: apply to the next N matching requests only.
     #[arg(long = "fault", value_parser = parse_fault_spec, value_name = "SPEC")]
@@ -88,7 +92,8 @@ struct Cli {
     /// replaces PATH by rename, never writing through a symbolic link.
     #[arg(long, value_name = "PATH")]
     ready_file: Option<PathBuf>,
-    /// Once listening, print the client config JSON for METHOD (e.g. CLIENT_SECRET_BASIC) to stdout.
+    /// Once listening, print the client config JSON for METHOD (e.g. CLIENT_SECRET_BASIC) to
+    /// stdout. For PLUGIN, the environment variables it needs are printed to stderr.
     #[arg(long, value_parser = parse_method, value_name = "METHOD")]
     print_config: Option<AuthMethod>,
     /// Exit when standard input reaches end of file (lets a parent process tie our lifetime to
@@ -131,6 +136,7 @@ fn main() {
             _ => None,
         },
         oidc_token_file: cli.oidc_token_file.clone(),
+        alibaba_sts_lifetime_secs: cli.alibaba_sts_lifetime,
     };
     let emu = match start(opts) {
         Ok(e) => e,
@@ -171,6 +177,13 @@ fn main() {
             serde_json::to_string_pretty(&emu.client_config(m)).unwrap_or_default()
         );
         let _ = out.flush();
+        if m == AuthMethod::Plugin {
+            // The config names no credentials: the chain reads them from the environment.
+            eprintln!("idaas-emulator: the PLUGIN config needs these environment variables:");
+            for (k, v) in emu.alibaba_cloud_env() {
+                eprintln!("export {k}={v}");
+            }
+        }
     }
     if cli.exit_on_stdin_eof {
         let mut sink = [0u8; 1024];

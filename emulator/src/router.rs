@@ -3,10 +3,12 @@
 //! the same classification.
 //!
 //! Areas by path: `/_emulator` and `/_emulator/…` the control API; the token endpoint path;
-//! `/v2/…` the Developer API; `/latest/…` the ECS metadata stand-in; everything else discovery,
-//! JWKS, health or 404. Each area's action table lives with its handler.
+//! `/v2/…` the Developer API; `/latest/…` the ECS metadata stand-in; `/` naming an action
+//! (`x-acs-action` header or `Action` query parameter) and `/alibabacloud/credentials` the Alibaba
+//! Cloud stand-ins (EIAM OpenAPI, STS, credentials URI); everything else discovery, JWKS, health
+//! or 404. Each area's action table lives with its handler.
 
-use crate::handlers::{control, devapi, discovery, metadata, token};
+use crate::handlers::{alibaba, control, devapi, discovery, metadata, token};
 use crate::http::{Ctx, Request, Response};
 use crate::state::State;
 use crate::TOKEN_PATH;
@@ -17,6 +19,7 @@ pub(crate) enum Target {
     Token,
     DeveloperApi(devapi::DevApiTarget),
     Metadata(metadata::Action),
+    Alibaba(alibaba::Action),
     Discovery(discovery::Action),
 }
 
@@ -38,6 +41,10 @@ pub(crate) fn classify(req: &Request) -> Target {
         Target::DeveloperApi(devapi::route(req, rest))
     } else if p.starts_with("/latest/") {
         Target::Metadata(metadata::route(&req.method, p))
+    } else if p == alibaba::CREDENTIALS_URI_PATH {
+        Target::Alibaba(alibaba::Action::CredentialsUri)
+    } else if let Some(a) = (p == "/").then(|| alibaba::route_root(req)).flatten() {
+        Target::Alibaba(a)
     } else {
         Target::Discovery(discovery::route(&req.method, p))
     }
@@ -50,12 +57,13 @@ pub(crate) fn handle(st: &State, req: &Request, target: &Target, ctx: &Ctx) -> R
         Target::Token => token::handle(st, req, ctx),
         Target::DeveloperApi(t) => devapi::handle(st, req, t, ctx),
         Target::Metadata(a) => metadata::handle(st, req, a, ctx),
+        Target::Alibaba(a) => alibaba::handle(st, req, a, ctx),
         Target::Discovery(a) => discovery::handle(st, req, a, ctx),
     }
 }
 
-/// An error reply in the area's style: the Developer API's current error style, OAuth
-/// elsewhere.
+/// An error reply in the area's style: the Developer API's current error style, Alibaba Cloud
+/// style for the Alibaba Cloud stand-ins, OAuth elsewhere.
 pub(crate) fn error_response(
     st: &State,
     target: &Target,
@@ -66,6 +74,7 @@ pub(crate) fn error_response(
 ) -> Response {
     match target {
         Target::DeveloperApi(_) => devapi::error_response(st, status, code, desc, rid),
+        Target::Alibaba(_) => alibaba::error(status, code, desc, rid),
         _ => token::oauth_error(status, code, desc, rid),
     }
 }

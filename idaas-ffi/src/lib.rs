@@ -47,6 +47,8 @@ mod pam;
 mod plugin;
 mod provider;
 mod strings;
+#[cfg(test)]
+mod tests;
 
 pub use cancel::*;
 pub use client::*;

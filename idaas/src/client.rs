@@ -15,7 +15,7 @@
 //! client first needs its authentication (first provider or first exchange); rotating the key needs
 //! a new client. The client secret is read at every token request.
 //!
-//! # Decisions D-1 … D-22, D-32 (recorded in docs/decisions.md) and where they are implemented
+//! # Decisions D-1 … D-22, D-32, D-44 (recorded in docs/decisions.md) and where they are implemented
 //!
 //! | # | Decision taken | Module |
 //! |---|---|---|
@@ -42,10 +42,12 @@
 //! | D-21 | `IDaaS core/<ver> Rust OS(<os>; <arch>)` + optional suffix ([`ClientBuilder::user_agent_suffix`]) | [`crate::http`] |
 //! | D-22 | one [`crate::Error`]: kind, code, message, HTTP status, request id, cause; no secrets | [`crate::error`] |
 //! | D-32 | refresh-ahead runs on a background thread by default (the reference refreshes in the caller): no caller waits for the network while the cached token is still served; [`ClientBuilder::async_refresh`]`(false)` restores in-caller refresh | [`crate::cache`] |
+//! | D-44 | PLUGIN `alibabacloudPluginCredentialProvider` is built in (a registered plugin of that name wins); `openApiEndpoint` required when the client is built | [`crate::alibaba`] |
 //!
 //! Beyond the references: token requests are retried (≤ 3 attempts, jittered backoff, within the
 //! read-timeout budget) on transport errors, 429 and 5xx ([`crate::token`]).
 
+use crate::alibaba::AlibabaCloudOptions;
 use crate::auth::ClientAuth;
 use crate::cache::{CachePolicy, Fetched, RefreshCache};
 use crate::clock::SharedClock;
@@ -102,6 +104,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     cache_policy: CachePolicy,
     ecs_metadata_base: Option<String>,
+    alibaba: AlibabaCloudOptions,
     log_sink: Option<Arc<dyn LogSink>>,
     prefetch: bool,
 }
@@ -115,6 +118,7 @@ impl std::fmt::Debug for ClientBuilder {
             .field("plugins", &self.plugins.keys().collect::<Vec<_>>())
             .field("retry", &self.retry)
             .field("cache_policy", &self.cache_policy)
+            .field("alibaba", &self.alibaba)
             .field("log_sink", &self.log_sink.as_ref().map(|_| "<sink>"))
             .field("prefetch", &self.prefetch)
             .finish_non_exhaustive()
@@ -192,6 +196,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Options of the built-in PLUGIN `alibabacloudPluginCredentialProvider` (where STS, the ECS
+    /// metadata service and the credentials URI are; the variables of its credential chain). Unset
+    /// options come from the environment when the client is built (D-52).
+    pub fn alibaba_cloud(mut self, options: AlibabaCloudOptions) -> Self {
+        self.alibaba = options;
+        self
+    }
+
     /// Validate and build (no network).
     pub fn build(self) -> Result<Client> {
         let config = self.config.validate()?;
@@ -201,22 +213,6 @@ impl ClientBuilder {
             opts.user_agent.push_str(s);
         }
         let http = HttpClient::new(opts)?;
-        let plugin = if config.authn.authn_method == AuthnMethod::Plugin {
-            let name = config.authn.plugin_name.clone().unwrap_or_default();
-            match self.plugins.get(&name) {
-                Some(p) => Some(p.clone()),
-                None => {
-                    return Err(Error::config(
-                        "PluginNotFound",
-                        format!(
-                            "authnConfiguration.pluginName: Plugin {name} not found; register it with ClientBuilder::plugin (or idaas_config_add_plugin at the C ABI) before building the client"
-                        ),
-                    ))
-                }
-            }
-        } else {
-            None
-        };
         let mut cache_policy = self.cache_policy;
         if let Some(on) = self.async_refresh {
             cache_policy.async_refresh = on;
@@ -225,6 +221,36 @@ impl ClientBuilder {
             cache_policy.max_wait = Some(http.options().call_budget().saturating_mul(2));
         }
         let diag = Diag::new(self.log_sink);
+        let clock = self.clock.unwrap_or_else(crate::clock::system_clock);
+        let plugin: Option<SharedPlugin> = if config.authn.authn_method == AuthnMethod::Plugin {
+            let name = config.authn.plugin_name.clone().unwrap_or_default();
+            match self.plugins.get(&name) {
+                // A plugin the application registered wins, also under the built-in name (D-44).
+                Some(p) => Some(p.clone()),
+                None if name == crate::alibaba::PLUGIN_NAME => {
+                    Some(Arc::new(crate::alibaba::AlibabaPlugin::new(
+                        &config,
+                        &self.alibaba,
+                        &http,
+                        &clock,
+                        &self.retry,
+                        &cache_policy,
+                        &diag,
+                    )?))
+                }
+                None => {
+                    return Err(Error::config(
+                        "PluginNotFound",
+                        format!(
+                            "authnConfiguration.pluginName: Plugin {name} not found; register it with ClientBuilder::plugin (or idaas_config_add_plugin at the C ABI) before building the client; the built-in plugin is {}",
+                            crate::alibaba::PLUGIN_NAME
+                        ),
+                    ))
+                }
+            }
+        } else {
+            None
+        };
         if diag.has_sink() {
             // Logged to the facade when the file was read, before this sink existed.
             for w in &config.load_warnings {
@@ -236,7 +262,7 @@ impl ClientBuilder {
                 config,
                 diag,
                 http,
-                clock: self.clock.unwrap_or_else(crate::clock::system_clock),
+                clock,
                 cache_policy,
                 retry: self.retry,
                 plugin,
@@ -271,6 +297,7 @@ impl Client {
             retry: RetryPolicy::default(),
             cache_policy: CachePolicy::default(),
             ecs_metadata_base: None,
+            alibaba: AlibabaCloudOptions::default(),
             log_sink: None,
             prefetch: false,
         }

@@ -151,6 +151,13 @@ impl Error {
         self
     }
 
+    /// The same error with another kind (code, message, status, request id and cause kept): a
+    /// component that promises its callers fewer kinds than its parts produce re-classifies.
+    pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
     /// Attach the underlying cause (it must not hold a secret in its `Display`).
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.source = Some(Box::new(source));

@@ -263,9 +263,20 @@ impl HttpClient {
     /// metadata services that have no TLS (the ECS metadata service `http://100.100.100.200`,
     /// core.md §6.2); never for the token endpoint or the Developer API. Never proxied.
     pub fn send_allow_plain_http(&self, req: HttpRequest<'_>) -> Result<HttpResponse> {
+        self.send_allow_plain_http_before(req, self.deadline())
+    }
+
+    /// [`HttpClient::send_allow_plain_http`] as one attempt that must be over by `deadline`. A
+    /// metadata service answers at once where it exists; a short deadline keeps a machine without
+    /// one from waiting out the whole connect timeout (the Alibaba Cloud credential chain).
+    pub fn send_allow_plain_http_before(
+        &self,
+        req: HttpRequest<'_>,
+        deadline: Deadline,
+    ) -> Result<HttpResponse> {
         let facts = checked(req.url)?;
         let direct = facts.loopback || facts.scheme == Scheme::Http;
-        self.send_checked(req, direct, self.deadline())
+        self.send_checked(req, direct, deadline)
     }
 
     fn send_checked(

@@ -68,6 +68,14 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## PLUGIN `alibabacloudPluginCredentialProvider`
+//!
+//! The reference SDKs' Alibaba Cloud plugin is built in: a configuration with `authnMethod:
+//! PLUGIN`, `pluginName: alibabacloudPluginCredentialProvider` and `openApiEndpoint` gets its tokens
+//! from the EIAM OpenAPI, signed with a key from the Alibaba Cloud credential chain (environment,
+//! OIDC role, profile files, ECS RAM role, credentials URI). [`ClientBuilder::alibaba_cloud`] takes
+//! [`AlibabaCloudOptions`] (where STS and the metadata service are, or the chain's variables).
+//!
 //! ## Secrets and errors
 //!
 //! Every secret is a [`SecretString`]: `Debug`/`Display` print `** redacted **` and the bytes are
@@ -82,6 +90,7 @@
 //! [`is_sensitive_log_record`] is false: at `TRACE` level they dump raw requests.
 #![deny(unsafe_code)]
 
+mod alibaba;
 mod auth;
 mod cache;
 mod client;
@@ -103,6 +112,10 @@ mod secret;
 mod server_text;
 mod token;
 
+pub use alibaba::{
+    AlibabaCloudOptions, ECS_METADATA_ENDPOINT_ENV as ALIBABA_CLOUD_ECS_METADATA_ENDPOINT_ENV,
+    PLUGIN_NAME as ALIBABA_CLOUD_PLUGIN_NAME, STS_ENDPOINT_ENV as ALIBABA_CLOUD_STS_ENDPOINT_ENV,
+};
 pub use cache::{CachePolicy, CacheTimes, MAX_LIFETIME};
 pub use client::{Client, ClientBuilder};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
@@ -136,6 +149,11 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub mod internals {
     pub use crate::cache::{compute_times, Fetched, RefreshCache};
     pub use crate::http::{check_url, HttpClient, HttpRequest, HttpResponse, Method};
+    /// The built-in Alibaba Cloud plugin: signing and time formats.
+    pub mod alibaba {
+        pub use crate::alibaba::sign::*;
+        pub use crate::alibaba::time::{format_utc, parse_utc};
+    }
     /// Client authentication, keys and assertions.
     pub mod auth {
         pub use crate::auth::*;

@@ -1,10 +1,12 @@
 //! PLUGIN authentication: application-supplied token sources (core.md §6.4, decision D-17).
 //!
-//! Decision D-17: instead of the reference's entry-point / ServiceLoader registry and the Alibaba
-//! Cloud OpenAPI plugin, the application registers a [`TokenPlugin`] under a name with
-//! [`crate::client::ClientBuilder::plugin`] (the C ABI registers a callback the same way). A
-//! configuration with `authnMethod: PLUGIN` and `pluginName: X` uses the plugin registered as `X`;
-//! an unregistered name fails when the client is built (`PluginNotFound`, naming it).
+//! Decision D-17: instead of the reference's entry-point / ServiceLoader registry, the application
+//! registers a [`TokenPlugin`] under a name with [`crate::client::ClientBuilder::plugin`] (the C ABI
+//! registers a callback the same way). A configuration with `authnMethod: PLUGIN` and
+//! `pluginName: X` uses the plugin registered as `X`. The reference's Alibaba Cloud OpenAPI plugin
+//! is built in (D-44, [`crate::alibaba`]): `alibabacloudPluginCredentialProvider` selects it when
+//! no plugin is registered under that name. Any other unregistered name fails when the client is
+//! built (`PluginNotFound`, naming it).
 //!
 //! The plugin is asked for a token per scope; its [`Credential`] is cached exactly like a
 //! token-endpoint reply (refresh ahead, single flight, backoff). It should set `expires_at`

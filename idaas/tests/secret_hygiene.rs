@@ -106,6 +106,9 @@ static GLOBAL: Scanning = Scanning;
 const CLIENT_SECRET: &str = "cs-HYGIENE-4e1d9a7c2b";
 const API_KEY: &str = "sk-HYGIENE-API-KEY-77aa01";
 const OAUTH_CLIENT_SECRET: &str = "ocs-HYGIENE-5c3b";
+const ALIBABA_SECRET: &str = "ak-HYGIENE-SECRET-9f3e1d";
+const ALIBABA_STS_SECRET: &str = "sts-HYGIENE-SECRET-27c4";
+const ALIBABA_STS_TOKEN: &str = "sts-HYGIENE-TOKEN-b81f3a0e";
 
 fn key_pem() -> String {
     std::fs::read_to_string(concat!(
@@ -130,6 +133,9 @@ fn emulator() -> Emulator {
             c.oauth_client_secret = Some(OAUTH_CLIENT_SECRET.to_string());
         }
     }
+    f.alibaba_cloud.access_keys[0].access_key_secret = ALIBABA_SECRET.to_string();
+    f.alibaba_cloud.access_keys[1].access_key_secret = ALIBABA_STS_SECRET.to_string();
+    f.alibaba_cloud.access_keys[1].security_token = Some(ALIBABA_STS_TOKEN.to_string());
     idaas_emulator::start(EmulatorOptions {
         fixtures: Some(f),
         ..EmulatorOptions::default()
@@ -171,9 +177,21 @@ impl Secrets {
                     self.add(v);
                 }
             }
+            if let Some(t) = r.header("x-acs-security-token") {
+                self.add(t);
+            }
             if let Some(a) = r.header("authorization") {
-                // The credential after the scheme (`Basic …`, `Bearer …`).
-                self.add(a.split_once(' ').map(|(_, c)| c).unwrap_or(a));
+                match a.strip_prefix("ACS3-HMAC-SHA256 ") {
+                    // An Alibaba Cloud signature: only the signature is secret-derived (the key
+                    // id and the header names are not secrets).
+                    Some(acs) => {
+                        if let Some(sig) = acs.split(",Signature=").nth(1) {
+                            self.add(sig);
+                        }
+                    }
+                    // The credential after the scheme (`Basic …`, `Bearer …`).
+                    None => self.add(a.split_once(' ').map(|(_, c)| c).unwrap_or(a)),
+                }
             }
             if let Some(j) = &r.json {
                 for k in ["token", "derivedShortToken"] {
@@ -413,6 +431,69 @@ fn no_secret_in_logs_errors_or_debug_output() {
             .err()
             .unwrap_or_else(|| idaas::Error::internal("ok")),
     );
+
+    // The built-in Alibaba Cloud plugin: an AccessKey, an STS token, an OIDC role (with the key STS
+    // issues), the ECS RAM role, and a refused secret.
+    {
+        let ali = emu.alibaba_cloud().clone();
+        let (ak, sts) = (&ali.access_keys[0], &ali.access_keys[1]);
+        for s in [ALIBABA_SECRET, ALIBABA_STS_SECRET, ALIBABA_STS_TOKEN] {
+            secrets.add(s);
+        }
+        let dir = std::env::temp_dir().join(format!("idaas-hygiene-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let role_token = emu.mint_oidc_token("workload", 600);
+        secrets.add(&role_token);
+        let token_file = dir.join("oidc-token");
+        std::fs::write(&token_file, &role_token).unwrap();
+        let plugin = |vars: &[(&str, &str)]| {
+            let cfg = Config::from_json_value(&emu.client_config(AuthMethod::Plugin)).unwrap();
+            Client::builder(cfg)
+                .alibaba_cloud(
+                    idaas::AlibabaCloudOptions::new()
+                        .sts_endpoint(emu.alibaba_endpoint())
+                        .ecs_metadata_endpoint(emu.metadata_base_url())
+                        .environment(vars.iter().map(|(k, v)| (k.to_string(), v.to_string()))),
+                )
+                .retry_policy(fast_token_retry())
+                .build()
+                .unwrap()
+        };
+        let file = token_file.to_str().unwrap();
+        for vars in [
+            vec![
+                ("ALIBABA_CLOUD_ACCESS_KEY_ID", ak.access_key_id.as_str()),
+                ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ALIBABA_SECRET),
+            ],
+            vec![
+                ("ALIBABA_CLOUD_ACCESS_KEY_ID", sts.access_key_id.as_str()),
+                ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ALIBABA_STS_SECRET),
+                ("ALIBABA_CLOUD_SECURITY_TOKEN", ALIBABA_STS_TOKEN),
+            ],
+            vec![
+                ("ALIBABA_CLOUD_ROLE_ARN", ali.ram_roles[1].role_arn.as_str()),
+                (
+                    "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+                    ali.oidc_provider_arn.as_str(),
+                ),
+                ("ALIBABA_CLOUD_OIDC_TOKEN_FILE", file),
+            ],
+            vec![],
+        ] {
+            let c = plugin(&vars);
+            let cred = c.credential().unwrap();
+            secrets.add(cred.access_token.expose());
+            out("plugin credential", format!("{cred:?}"));
+            out("plugin client", format!("{c:?}"));
+        }
+        secrets.add("ak-HYGIENE-WRONG-0000");
+        let c = plugin(&[
+            ("ALIBABA_CLOUD_ACCESS_KEY_ID", ak.access_key_id.as_str()),
+            ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ak-HYGIENE-WRONG-0000"),
+        ]);
+        errors.push(c.bearer_token().unwrap_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     for e in &errors {
         out("error display", e.to_string());

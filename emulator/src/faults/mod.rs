@@ -40,6 +40,13 @@ fn covers(route: &Route, target: &Target) -> bool {
             d.declared_action.as_deref() == Some(a.as_str())
         }
         (Route::Metadata, Target::Metadata(_)) => true,
+        (Route::OpenApi, Target::Alibaba(a)) => a.is_openapi(),
+        (Route::Sts, Target::Alibaba(a)) => {
+            *a == crate::handlers::alibaba::Action::AssumeRoleWithOidc
+        }
+        (Route::CredentialsUri, Target::Alibaba(a)) => {
+            *a == crate::handlers::alibaba::Action::CredentialsUri
+        }
         _ => false,
     }
 }
@@ -117,9 +124,13 @@ pub(crate) fn apply(
         Fault::ExpiresAtPast => {
             let mut resp = normal();
             if let Ok(Value::Object(mut m)) = serde_json::from_slice::<Value>(&resp.body) {
+                let past = crate::util::now_secs().saturating_sub(3600);
                 if m.contains_key("access_token") || m.contains_key("expires_at") {
-                    let past = crate::util::now_secs().saturating_sub(3600);
                     m.insert("expires_at".into(), Value::from(past));
+                    resp.body = Value::Object(m).to_string().into_bytes();
+                } else if let Some(Value::Object(tr)) = m.get_mut("TokenResponse") {
+                    // GenerateOauthToken: the token's ExpiresAt.
+                    tr.insert("ExpiresAt".into(), Value::from(past));
                     resp.body = Value::Object(m).to_string().into_bytes();
                 }
             }

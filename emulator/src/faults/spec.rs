@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! SPEC  = ROUTE "=" FAULT [":" TIMES]
-//! ROUTE = "token" | "devapi" | "devapi:" ACTION | "metadata" | "any"
+//! ROUTE = "token" | "devapi" | "devapi:" ACTION | "metadata" | "openapi" | "sts"
+//!       | "credentials-uri" | "any"
 //! FAULT = "latency/" MS | "status/" CODE ["/" RETRY_AFTER_SECS] | "reset" | "reset-mid-body"
 //!       | "truncate" | "non-json" | "json-without/" FIELD | "expires-at-past"
 //!       | "huge-body/" BYTES | "no-content" | "redirect/" URL | "down"
@@ -13,7 +14,8 @@
 use crate::{Fault, FaultRule, Route};
 use std::time::Duration;
 
-/// Parses a route name (`token`, `devapi`, `devapi:ACTION`, `metadata`, `any`).
+/// Parses a route name (`token`, `devapi`, `devapi:ACTION`, `metadata`, `openapi`, `sts`,
+/// `credentials-uri`, `any`).
 pub fn parse_route(s: &str) -> Result<Route, String> {
     let s = s.trim();
     if let Some(a) = s.strip_prefix("devapi:") {
@@ -26,9 +28,12 @@ pub fn parse_route(s: &str) -> Result<Route, String> {
         "token" => Ok(Route::Token),
         "devapi" | "developer-api" | "developerapi" => Ok(Route::DeveloperApi),
         "metadata" => Ok(Route::Metadata),
+        "openapi" => Ok(Route::OpenApi),
+        "sts" => Ok(Route::Sts),
+        "credentials-uri" => Ok(Route::CredentialsUri),
         "any" | "*" => Ok(Route::Any),
         other => Err(format!(
-            "unknown route {other:?} (expected token, devapi, devapi:ACTION, metadata or any)"
+            "unknown route {other:?} (expected token, devapi, devapi:ACTION, metadata, openapi, sts, credentials-uri or any)"
         )),
     }
 }
@@ -149,6 +154,15 @@ mod tests {
         assert_eq!(r.times, None);
         let r = parse_fault_spec("any=redirect/http://h:80/x").unwrap();
         assert_eq!(r.fault, Fault::Redirect("http://h:80/x".into()));
+        assert_eq!(
+            parse_fault_spec("openapi=status/500").unwrap().route,
+            Route::OpenApi
+        );
+        assert_eq!(parse_fault_spec("sts=reset").unwrap().route, Route::Sts);
+        assert_eq!(
+            parse_fault_spec("credentials-uri=down:1").unwrap().route,
+            Route::CredentialsUri
+        );
         assert!(parse_fault_spec("token=bogus").is_err());
         assert!(parse_fault_spec("nowhere=reset").is_err());
         assert!(parse_fault_spec("token").is_err());

@@ -27,6 +27,7 @@ pub(crate) enum Action {
     /// Sets the status of this session (id or URI, percent-decoded).
     SetSessionStatus(String),
     SetTokenLifetime,
+    SetAlibabaStsLifetime,
     SetErrorStyle,
     NotFound,
 }
@@ -51,6 +52,7 @@ pub(crate) fn route(method: &str, path: &str) -> Action {
             percent_decode(&p[SESSIONS_PREFIX.len()..], false).unwrap_or_default(),
         ),
         ("POST", "/_emulator/token-lifetime") => Action::SetTokenLifetime,
+        ("POST", "/_emulator/alibaba-sts-lifetime") => Action::SetAlibabaStsLifetime,
         ("POST", "/_emulator/error-style") => Action::SetErrorStyle,
         _ => Action::NotFound,
     }
@@ -165,6 +167,13 @@ pub(crate) fn handle(st: &State, req: &Request, action: &Action, _ctx: &Ctx) -> 
         Action::SetTokenLifetime => match n("secs") {
             Some(v) if v > 0 => {
                 st.token.set_lifetime(v);
+                ok()
+            }
+            _ => bad("secs must be a positive integer"),
+        },
+        Action::SetAlibabaStsLifetime => match n("secs") {
+            Some(v) if v > 0 => {
+                st.alibaba.set_sts_lifetime(v);
                 ok()
             }
             _ => bad("secs must be a positive integer"),

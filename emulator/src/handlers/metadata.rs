@@ -1,4 +1,12 @@
-//! ECS instance-metadata stand-in (core.md §6.2), plain HTTP or HTTPS on the same port.
+//! ECS instance-metadata stand-in (core.md §6.2, alibaba-plugin.md §2.6), plain HTTP or HTTPS on
+//! the same port.
+//!
+//! RAM role (the PLUGIN's credential chain): `GET /latest/meta-data/ram/security-credentials/`
+//! answers the name of the role attached to the emulated instance (fixtures `ecsRoleName`; 404
+//! without one) and `GET …/security-credentials/<role>` a credentials document with a newly
+//! issued temporary key (404 for another role). A session token in
+//! `X-aliyun-ecs-metadata-token` must be live (401 otherwise); without one the request is
+//! answered too (IMDSv1), and the request log shows which it was.
 //!
 //! `PUT /latest/api/token` (header `X-aliyun-ecs-metadata-token-ttl-seconds`, 1..=21600) returns
 //! a random session token. `GET /latest/dynamic/instance-identity/pkcs7?audience=<enc JSON>`
@@ -31,14 +39,24 @@ const MAX_CLOCK_AHEAD: i64 = 300;
 pub(crate) enum Action {
     SessionToken,
     AttestedDocument,
+    RamRoleName,
+    /// The credentials of this role (percent-decoded).
+    RamRoleCredentials(String),
     NotFound,
 }
+
+/// Where the RAM role routes are.
+const ROLE_PREFIX: &str = "/latest/meta-data/ram/security-credentials/";
 
 /// Routes `/latest/...`.
 pub(crate) fn route(method: &str, path: &str) -> Action {
     match (method, path) {
         ("PUT", "/latest/api/token") => Action::SessionToken,
         ("GET", "/latest/dynamic/instance-identity/pkcs7") => Action::AttestedDocument,
+        ("GET", ROLE_PREFIX) => Action::RamRoleName,
+        ("GET", p) if p.starts_with(ROLE_PREFIX) => Action::RamRoleCredentials(
+            percent_decode(&p[ROLE_PREFIX.len()..], false).unwrap_or_default(),
+        ),
         _ => Action::NotFound,
     }
 }
@@ -48,6 +66,29 @@ pub(crate) fn handle(st: &State, req: &Request, action: &Action, _ctx: &Ctx) -> 
     match action {
         Action::SessionToken => session_token(st, req),
         Action::AttestedDocument => attested_document(st, req),
+        Action::RamRoleName | Action::RamRoleCredentials(_) => {
+            if let Some(t) = req.header("x-aliyun-ecs-metadata-token") {
+                match st.metadata.ttl_of(t.trim(), now_secs()) {
+                    Ok(_) => {}
+                    Err(TokenRefusal::Expired) => {
+                        return Response::text(401, "metadata token expired")
+                    }
+                    Err(TokenRefusal::Unknown) => {
+                        return Response::text(401, "unknown metadata token")
+                    }
+                }
+            }
+            let attached = st.fixtures.alibaba_cloud.ecs_role_name.as_deref();
+            match (action, attached) {
+                (_, None) => Response::text(404, "no RAM role is attached to this instance"),
+                (Action::RamRoleName, Some(name)) => Response::text(200, name),
+                (Action::RamRoleCredentials(r), Some(name)) if r == name => Response::json(
+                    200,
+                    &super::alibaba::role_document(&st.alibaba.issue(now_secs(), None)),
+                ),
+                _ => Response::text(404, "not found"),
+            }
+        }
         Action::NotFound => Response::text(404, "not found"),
     }
 }

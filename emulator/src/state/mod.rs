@@ -3,10 +3,12 @@
 //! What every area reads — the addresses ([`Site`]), the signing keys ([`Keys`]) and the
 //! fixtures — is fixed at start-up and needs no lock. What changes belongs to one area and has
 //! its own struct and locks: the token endpoint ([`token::TokenState`]), the Developer API
-//! ([`devapi::DevApiState`]), the ECS metadata stand-in ([`metadata::MetadataState`]), the fault
+//! ([`devapi::DevApiState`]), the ECS metadata stand-in ([`metadata::MetadataState`]), the Alibaba
+//! Cloud stand-ins ([`alibaba::AlibabaState`]), the fault
 //! rules ([`FaultRules`]), the request log and the connections ([`ServerState`]). Handlers
 //! depend on this module; it depends on no handler.
 
+pub(crate) mod alibaba;
 pub(crate) mod devapi;
 pub(crate) mod metadata;
 pub(crate) mod token;
@@ -31,6 +33,7 @@ pub(crate) struct State {
     pub token: token::TokenState,
     pub devapi: devapi::DevApiState,
     pub metadata: metadata::MetadataState,
+    pub alibaba: alibaba::AlibabaState,
     pub faults: FaultRules,
     pub log: RequestLog,
     pub server: ServerState,

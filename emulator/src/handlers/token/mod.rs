@@ -146,7 +146,7 @@ fn token(st: &State, req: &Request) -> Result<Value, E> {
 
 /// The claims of an access token; with an exchange `subject`, the token is user-bound: `sub`
 /// is the subject, `act` names the client.
-fn access_token_claims(
+pub(crate) fn access_token_claims(
     st: &State,
     client: &ClientFixture,
     audience: &str,
