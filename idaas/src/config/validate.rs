@@ -19,8 +19,9 @@
 //!   rejected at load time (`UnsupportedClientDeployEnvironment`): only `PKCS7` +
 //!   `ALIBABA_CLOUD_ECS` and `OIDC` + `KUBERNETES` do anything (`PKCS7` + `AWS_EC2` is not
 //!   implemented by the references either).
-//! * `PLUGIN` requires `pluginName` (Java rule); `openApiEndpoint` is not required because the
-//!   plugin is an application callback (decision D-17), not the Alibaba Cloud OpenAPI plugin.
+//! * `PLUGIN` requires `pluginName` (Java rule). `openApiEndpoint` is checked when a client is
+//!   built, and only for the built-in Alibaba Cloud plugin (an application's plugin needs none,
+//!   decision D-17; the built-in one, D-44).
 //! * `identityType: HUMAN` is validated as in §2.7 step 6, but the device flow is not implemented
 //!   (core.md §12 is informative): building a provider for it fails with
 //!   `UnsupportedAuthenticationMethod`.
@@ -250,7 +251,7 @@ fn validate_and_normalise(cfg: &mut Config, path: Option<&Path>) -> Result<()> {
             "PluginNameNotFound",
             "authnConfiguration.pluginName",
             "PluginName can not be empty.",
-            "PLUGIN needs the name under which the application registers its token plugin.",
+            "PLUGIN needs the name of its token plugin: alibabacloudPluginCredentialProvider (built in) or the name an application registered.",
         ));
     }
     // Step 9: http ranges.
