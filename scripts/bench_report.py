@@ -244,15 +244,23 @@ def check_targets(recs):
                 add(r, f"cached token read, {impl}, {r['variant']}, {r['threads']} thread(s)",
                     f"median ≤ {limit} ns", f"{r['median_ns']:.1f} ns", r["median_ns"] <= limit)
 
+    # The floors of the architecture issue (each still ≥ 5× faster than the reference SDK's 1.5 µs).
     cached("rust", lambda v: v.startswith("bearer_token()"), 50)
-    cached("c", lambda v: v.startswith("idaas_client_get_token +"), 100)
-    cached("go", lambda v: v == "Token", 150)
+    cached("c", lambda v: v.startswith("idaas_client_get_token +"), 150)
+    cached("go", lambda v: v == "Token", 250)
     cached("java", lambda v: v.startswith("getBearerToken()"), 300)
     cached("node", lambda v: v.startswith("getBearerTokenSync()"), 1000)
 
-    for r in find(recs, name="get_api_key", impl="rust", variant="https", threads=1):
-        add(r, "get_api_key over loopback HTTPS, sequential", "median ≤ 150 µs",
-            f"{r['median_ns'] / 1e3:.1f} µs", r["median_ns"] <= 150e3)
+    # get_api_key within 10 % of a bare HTTP GET of the same route (same transport, 1 thread).
+    for r in find(recs, name="get_api_key", impl="rust", threads=1):
+        floor = find(recs, name="bare_http_get", variant=r["variant"], threads=1)
+        if not floor or r.get("median_ns") is None:
+            continue
+        f = floor[0]["median_ns"]
+        add(r, f"get_api_key over loopback {r['variant'].upper()}, sequential",
+            "median within 10 % of a bare GET of the same route",
+            f"{r['median_ns'] / 1e3:.1f} µs vs {f / 1e3:.1f} µs (+{(r['median_ns'] / f - 1) * 100:.1f} %)",
+            r["median_ns"] <= f * 1.10)
     for r in recs:
         if r.get("impl") == "rust" and r.get("name") in ("get_api_key", "generate_jwt") and "connections" in r:
             # One connection per thread over the whole row (warm-up + measured phase); +1 when the
