@@ -8,7 +8,7 @@ Sources (both generated from the Rust code, both committed):
 Outputs (committed; never edit them by hand):
   bindings/go/contract_gen.go                       Code constants, result structs
   bindings/java/src/main/java/dev/idaas/ErrorCode.java, ErrorClass.java, one record per result shape
-  bindings/node/contract.js, bindings/node/contract.d.ts   code constants, result interfaces
+  bindings/node/contract.js, bindings/node/contract.d.ts   code and class constants, result interfaces
 
 Usage: scripts/gen-contract.py          rewrite the outputs
        scripts/gen-contract.py --check  fail (exit 1) when an output is not what the sources give
@@ -398,28 +398,62 @@ def ts_type(f: Field) -> str:
     return t + (" | null" if f.nullable else "")
 
 
-def gen_node_js(codes) -> str:
-    lines = [f"// {BANNER}", "'use strict';", "", "/** The codes of include/idaas.h (idaas_code). */", "const codes = Object.freeze({"]
+def node_doc(text: str) -> str:
+    """A schema or header description as JSDoc text: rustdoc links become code spans, references to
+    the protocol documents name their path in the repository, and nothing can end the comment."""
+    text = re.sub(r"\[`(?:[A-Za-z_][A-Za-z0-9_]*::)*([A-Za-z0-9_]+)`\]", r"`\1`", text)
+    text = re.sub(r"(?<![/\w])(core|pam)\.md\b", r"docs/protocol/\1.md", text)
+    return text.replace("*/", "*\\/")
+
+
+def gen_node_js(codes, classes) -> str:
+    lines = [f"// {BANNER}", "'use strict';", ""]
+    lines.append("/** The codes of include/idaas.h (idaas_code), by name. Codes are grouped by hundreds and never renumbered. */")
+    lines.append("const codes = Object.freeze({")
     for name, value, _ in codes:
         lines.append(f"  IDAAS_{name}: {value},")
-    lines += ["});", "", "module.exports = { codes };"]
+    lines += ["});", ""]
+    lines.append("/** The classes of include/idaas.h (idaas_class), by name: what idaas_code_class() returns. */")
+    lines.append("const classes = Object.freeze({")
+    for name, value, _ in classes:
+        lines.append(f"  {name}: {value},")
+    lines += ["});", "", "module.exports = { codes, classes };"]
     return "\n".join(lines) + "\n"
 
 
-def gen_node_dts(codes, defs) -> str:
-    lines = [f"// {BANNER}", "", "/** The codes of include/idaas.h (idaas_code). */", "export declare const codes: Readonly<{"]
+def gen_node_dts(codes, classes, defs) -> str:
+    lines = [f"// {BANNER}", ""]
+    lines.append("/** The codes of include/idaas.h (idaas_code), by name. Codes are grouped by hundreds and never renumbered. */")
+    lines.append("export declare const codes: Readonly<{")
     for name, value, doc in codes:
         if doc:
-            lines.append(f"  /** {doc} */")
+            lines.append(f"  /** {node_doc(doc)} */")
         lines.append(f"  IDAAS_{name}: {value};")
     lines.append("}>;")
+    lines.append("")
+    lines.append("/** The name of a code of this version of the header. */")
+    lines.append("export type CodeName = keyof typeof codes;")
+    lines.append("")
+    lines.append("/** The classes of include/idaas.h (idaas_class), by name: what idaas_code_class() returns. */")
+    lines.append("export declare const classes: Readonly<{")
+    for name, value, doc in classes:
+        if doc:
+            lines.append(f"  /** {node_doc(doc)} */")
+        lines.append(f"  {name}: {value};")
+    lines.append("}>;")
+    lines.append("")
+    lines.append("/** The name of a class of this version of the header. */")
+    lines.append("export type ClassName = keyof typeof classes;")
     for name, doc, fields in shapes(defs):
         lines.append("")
-        lines.append(f"/** {doc or name + ' (a result shape of the contract).'} */")
+        lines.append(f"/** {node_doc(doc) if doc else name + ' (a result shape of the contract).'} */")
         lines.append(f"export interface {name} {{")
         for f in fields:
-            if f.doc:
-                lines.append(f"  /** {f.doc} */")
+            if f.doc or f.secret:
+                text = node_doc(f.doc) if f.doc else ""
+                if f.secret and "secret" not in text.lower():
+                    text = (text + " " if text else "") + "A secret."
+                lines.append(f"  /** {text} */")
             lines.append(f"  {f.wire}{'?' if not f.required else ''}: {ts_type(f)};")
         lines.append("}")
     return "\n".join(lines) + "\n"
@@ -430,8 +464,13 @@ def gen_node_dts(codes, defs) -> str:
 
 def outputs() -> dict[Path, str]:
     codes = read_codes()
+    classes = read_classes()
     defs = read_schema()
-    out = {GO_OUT: gen_go(codes, read_classes(), defs), NODE_JS: gen_node_js(codes), NODE_DTS: gen_node_dts(codes, defs)}
+    out = {
+        GO_OUT: gen_go(codes, classes, defs),
+        NODE_JS: gen_node_js(codes, classes),
+        NODE_DTS: gen_node_dts(codes, classes, defs),
+    }
     out[JAVA_DIR / "ErrorCode.java"] = gen_java_codes(codes)
     out[JAVA_DIR / "ErrorClass.java"] = gen_java_classes(read_classes())
     for name, doc, fields in shapes(defs):

@@ -1,6 +1,6 @@
 'use strict';
 // bench.js - the cached bearer-token read (sync form; target <= 1 us) and getApiKey Promises/s
-// (API-key cache on: served from memory through async work; cache off: one Developer API request
+// (API-key cache on: served from memory on the addon's threads; cache off: one Developer API request
 // per call to the local emulator). Usage: make -C bindings/node bench   (or node bench.js)
 const idaas = require('.');
 const { startEmulator } = require('./test/helpers');
@@ -37,7 +37,7 @@ function median(xs) {
 
 (async () => {
   const em = await startEmulator();
-  const client = idaas.createClient({ configPath: em.configPath });
+  const client = await idaas.init(em.configPath);
   const pam = client.pam();
   const cached = client.pam({ apiKeyCache: { ttlSecs: 600 } });
   try {
@@ -62,7 +62,7 @@ function median(xs) {
     results.getBearerTokenSync_scoped_wall_ns_per_op = median(sruns.map((r) => r.wall));
     if (sink !== (sink | 0) && sink < token.length) console.log(sink); // keep `sink` alive
 
-    // 2. the same read through a Promise (async work on the thread pool)
+    // 2. the same read through a Promise (on the addon's threads)
     results.getBearerToken_async_per_sec = await promisesPerSec(() => client.getBearerToken(), 50000, 64);
 
     // 3. getApiKey Promises/s

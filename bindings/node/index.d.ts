@@ -1,31 +1,41 @@
 // Type declarations of @idaas/node (CommonJS index.js and ESM index.mjs export the same API).
-// The JSON shapes follow the "JSON schemas" section of include/idaas.h: optional fields are present
-// with the value null when the server did not send them; *Time fields are epoch milliseconds.
+// The codes and the result shapes come from contract.d.ts, generated from include/idaas.h and
+// contract/results.schema.json by scripts/gen-contract.py. *Time fields are epoch milliseconds.
 
 /// <reference types="node" />
 
-/** Stable string names of the ABI's error codes (include/idaas.h IDAAS_CODE_* without CODE_). */
-export type IdaasErrorCode =
-  | 'IDAAS_NULL_ARGUMENT'
-  | 'IDAAS_INVALID_UTF8'
-  | 'IDAAS_INVALID_ARGUMENT'
-  | 'IDAAS_BUFFER_TOO_SMALL'
-  /** A plugin callback asked its own client for the token it is fetching (same scope). */
-  | 'IDAAS_REENTRANT_CALL'
-  | 'IDAAS_CONFIG'
-  | 'IDAAS_CREDENTIAL'
-  | 'IDAAS_AUTH'
-  | 'IDAAS_CLIENT_ERROR'
-  | 'IDAAS_SERVER_ERROR'
-  | 'IDAAS_UNEXPECTED_RESPONSE'
-  | 'IDAAS_TRANSPORT'
-  | 'IDAAS_TIMEOUT'
-  | 'IDAAS_CANCELLED'
-  | 'IDAAS_INTERNAL'
-  | 'IDAAS_PANIC'
-  | 'IDAAS_UNSUPPORTED';
+import type {
+  codes,
+  CodeName,
+  AuthenticationToken,
+  AuthenticationTokenPage,
+  Credential,
+  JwtContent,
+  JwtTokenResponse,
+  OAuthAccessTokenContent,
+  OAuthAuthenticationTokenResponse,
+  OAuthAuthorizationSession,
+  OAuthAuthorizationSessionResponse,
+} from './contract';
 
-export declare const ErrorCodes: Readonly<Record<IdaasErrorCode | 'IDAAS_OK', number>>;
+export type {
+  CodeName,
+  AuthenticationToken,
+  AuthenticationTokenPage,
+  Credential,
+  JwtContent,
+  JwtTokenResponse,
+  OAuthAccessTokenContent,
+  OAuthAuthenticationTokenResponse,
+  OAuthAuthorizationSession,
+  OAuthAuthorizationSessionResponse,
+};
+
+/** The name of an error code ('IDAAS_AUTH' ...): the header's IDAAS_CODE_* without CODE_. */
+export type IdaasErrorCode = Exclude<CodeName, 'IDAAS_OK'>;
+
+/** The header's codes by name, e.g. ErrorCodes.IDAAS_AUTH === 301. */
+export declare const ErrorCodes: typeof codes;
 
 export interface IdaasErrorProps {
   codeNumber: number;
@@ -33,16 +43,22 @@ export interface IdaasErrorProps {
   httpStatus?: number;
   serverCode?: string | null;
   requestId?: string | null;
+  retryable?: boolean;
   cause?: unknown;
 }
 
-/** An error of the idaas library. Calls on a closed handle throw a plain Error with code 'ERR_IDAAS_CLOSED'. */
+/**
+ * An error of the idaas library; the subclass is the class of its code (idaas_code_class).
+ * Calls on a closed handle throw a plain Error with code 'ERR_IDAAS_CLOSED'; arguments of the wrong
+ * type throw TypeError.
+ */
 export declare class IdaasError extends Error {
   constructor(message: string, props: IdaasErrorProps);
-  readonly name: 'IdaasError';
+  /** The class name: 'AuthenticationError', 'NetworkError' ... */
+  name: string;
   /** 'IDAAS_AUTH' ...; a code unknown to this binding is 'IDAAS_' + its upper-cased kind. */
   readonly code: IdaasErrorCode | `IDAAS_${string}`;
-  /** The ABI's numeric code, grouped by hundreds (treat an unknown one by its group). */
+  /** The ABI's numeric code, grouped by hundreds. */
   readonly codeNumber: number;
   /** The ABI's lower-case name of the code ('auth', 'timeout' ...). */
   readonly kind: string;
@@ -52,15 +68,23 @@ export declare class IdaasError extends Error {
   readonly serverCode: string | null;
   /** The request id the server sent with the failed reply; null if none. */
   readonly requestId: string | null;
-  /** True for 5xx, transport errors, timeouts and HTTP 429. */
+  /** The library's verdict (idaas_error_is_retryable): a 5xx, HTTP 429, a transport failure or a timeout. */
   readonly retryable: boolean;
 }
-
-export declare const TokenTypes: Readonly<{
-  ACCESS_TOKEN: 'urn:ietf:params:oauth:token-type:access_token';
-  JWT: 'urn:ietf:params:oauth:token-type:jwt';
-  ID_TOKEN: 'urn:ietf:params:oauth:token-type:id_token';
-}>;
+/** 1xx: an argument was rejected locally (invalid value, re-entrant call ...). */
+export declare class ArgumentError extends IdaasError {}
+/** 2xx: the configuration is missing, unreadable or invalid. */
+export declare class ConfigError extends IdaasError {}
+/** 3xx: a local credential could not be made (missing secret, plugin failure ...) or the server refused it. */
+export declare class AuthenticationError extends IdaasError {}
+/** 4xx: the server answered with a refusal (other than authentication), a failure or something unusable. */
+export declare class ServerReplyError extends IdaasError {}
+/** 5xx: the network failed or a time bound expired. */
+export declare class NetworkError extends IdaasError {}
+/** 6xx: the call was cancelled (AbortSignal, or a throwing onAuthorizationUrl). */
+export declare class CancelledError extends IdaasError {}
+/** 9xx and codes outside the known groups: a bug or an unsupported operation. */
+export declare class InternalError extends IdaasError {}
 
 /** The JSON of a client-config.json (camelCase; validated by the library). */
 export interface ClientConfig {
@@ -76,29 +100,10 @@ export interface ClientConfig {
 }
 
 export interface ClientOptions {
-  /** Path of a client-config.json (a leading ~ is expanded). */
-  configPath?: string;
-  /** The configuration as an object or JSON text. Neither: CLOUD_IDAAS_CONFIG_PATH, else ~/.cloud_idaas/client-config.json. */
-  config?: ClientConfig | string;
   /** Appended to the User-Agent (default: "idaas-node/<version> node/<version>"). */
   userAgentSuffix?: string;
   /** Refresh tokens in the prefetch window on a background thread (default true); false refreshes in the first caller. */
   asyncRefresh?: boolean;
-}
-
-export interface AsyncClientOptions extends ClientOptions {
-  /** Fetch the default-scope token now, so credential and server errors surface here. */
-  prefetch?: boolean;
-}
-
-/** Token-exchange result (OAuth wire names). */
-export interface Credential {
-  access_token: string;
-  token_type: string;
-  expires_in: number;
-  /** epoch seconds, 0 = unknown */
-  expires_at: number;
-  issued_token_type: string | null;
 }
 
 export interface ExchangeRequest {
@@ -157,105 +162,22 @@ export declare class Client implements NativeResource {
   /** The bearer token for `scope` (default: the configured scope), fetched off the main thread when needed. */
   getBearerToken(scope?: string | null): Promise<string>;
   /**
-   * The cached bearer token, synchronously (sub-microsecond). When no valid token is cached this blocks
+   * The cached bearer token, synchronously (the hot path). When no valid token is cached this blocks
    * the event loop on network I/O (warm it with `await getBearerToken()` first); for a PLUGIN client it
-   * then throws IDAAS_CREDENTIAL instead of deadlocking.
+   * then throws an AuthenticationError (IDAAS_CREDENTIAL) instead of deadlocking.
    */
   getBearerTokenSync(scope?: string | null): string;
   /** RFC 8693 token exchange (never cached). */
   exchangeToken(request: ClientExchangeRequest): Promise<Credential>;
   /** A provider sharing this client's cache for `scope`; stays valid after close(). */
   provider(scope?: string | null): Provider;
-  /** A token-exchange provider bound to `scope` (IDAAS_CONFIG for PLUGIN clients). */
+  /** A token-exchange provider bound to `scope` (a ConfigError for PLUGIN clients). */
   exchangeProvider(scope?: string | null): ExchangeProvider;
-  /** A PAM client (IDaaS Developer API); IDAAS_CONFIG without developerApiEndpoint. */
+  /** A PAM client (IDaaS Developer API); a ConfigError without developerApiEndpoint. */
   pam(options?: PamOptions): PamClient;
 }
 
-export type AuthenticationTokenType = 'jwt' | 'oauth_access_token';
-
-export interface AuthenticationToken {
-  instanceId: string | null;
-  authenticationTokenId: string | null;
-  authenticationTokenType: AuthenticationTokenType | string | null;
-  credentialProviderId: string | null;
-  creatorType: string | null;
-  creatorId: string | null;
-  consumerType: string | null;
-  consumerId: string | null;
-  revoked: boolean | null;
-  createTime: number | null;
-  updateTime: number | null;
-  expirationTime: number | null;
-}
-
-export interface JwtContent {
-  jwtValue: string;
-  /** Only when issued (includeDerivedShortToken). */
-  derivedShortToken?: string;
-}
-
-export interface JwtTokenResponse extends AuthenticationToken {
-  jwtContent: JwtContent;
-}
-
-export interface AuthenticationTokenPage {
-  entities: AuthenticationToken[];
-  totalCount: number | null;
-  maxResults: number | null;
-  /** null or "" = last page */
-  nextToken: string | null;
-}
-
-export interface OAuthAccessTokenContent {
-  accessTokenValue: string;
-  tokenType: string | null;
-  scope: string | null;
-}
-
-export interface OAuthAuthorizationSession {
-  sessionId: string | null;
-  sessionUri: string | null;
-  authorizationUrl: string | null;
-  sessionStatus: string | null;
-}
-
-/** Exactly one of oauthAccessTokenContent / oauthAuthorizationSession is non-null. */
-export interface OAuthAuthenticationTokenResponse {
-  instanceId: string | null;
-  authenticationTokenId: string | null;
-  credentialProviderId: string | null;
-  authenticationTokenType: string | null;
-  revoked: boolean | null;
-  creatorType: string | null;
-  creatorId: string | null;
-  consumerType: string | null;
-  consumerId: string | null;
-  createTime: number | null;
-  updateTime: number | null;
-  expirationTime: number | null;
-  oauthAccessTokenContent: OAuthAccessTokenContent | null;
-  oauthAuthorizationSession: OAuthAuthorizationSession | null;
-}
-
 export type SessionStatus = 'pending' | 'callback_received' | 'completed' | 'failed' | 'expired';
-
-export interface OAuthAuthorizationSessionResponse {
-  instanceId: string | null;
-  sessionId: string | null;
-  sessionUri: string | null;
-  sessionStatus: SessionStatus | string | null;
-  credentialProviderIdentifier: string | null;
-  consumerType: string | null;
-  consumerId: string | null;
-  creatorType: string | null;
-  creatorId: string | null;
-  authorizationUrl: string | null;
-  expirationTime: number | null;
-  authenticationTokenId: string | null;
-  errorCode: string | null;
-  errorDescription: string | null;
-}
 
 export type AuthorizationFlow = 'm2m' | 'user_federation';
 
@@ -275,7 +197,7 @@ export interface PollOAuthTokenOptions extends FetchOAuthTokenOptions {
   timeoutMs?: number;
   /** Called once (main thread) with the URL the user must open; throwing (or rejecting) cancels the poll. */
   onAuthorizationUrl?: (url: string) => unknown;
-  /** Cancels the poll promptly: it rejects with IDAAS_CANCELLED (cause: the abort reason). */
+  /** Cancels the poll promptly: it rejects with a CancelledError (IDAAS_CANCELLED; cause: the abort reason). */
   signal?: AbortSignal;
 }
 
@@ -342,10 +264,13 @@ export declare class PamClient implements NativeResource {
   reinstateTokensByConsumer(consumerId: string, credentialProviderIdentifier: string): Promise<void>;
 }
 
-/** A client (no network I/O). */
-export declare function createClient(options?: ClientOptions): Client;
-/** A client created off the main thread; with prefetch the first token is fetched now. */
-export declare function createClientAsync(options?: AsyncClientOptions): Promise<Client>;
+/**
+ * The quick start: a client from the configuration file at `configPath`, or — without one — from
+ * CLOUD_IDAAS_CONFIG_PATH, else ~/.cloud_idaas/client-config.json. The file is read off the main
+ * thread; no network I/O. Rejects with a ConfigError when there is no usable file.
+ */
+export declare function init(configPath?: string | null): Promise<Client>;
+
 /** A provider returning `accessToken` forever (expiresAt: epoch seconds, informational). */
 export declare function staticProvider(accessToken: string, expiresAt?: number): Provider;
 /** A static provider from a credential (an exchangeToken result, as object or JSON text). */
@@ -360,40 +285,79 @@ export interface LogRecord {
   /** never a secret */
   message: string;
 }
-/** Process-wide logging to `fn` (on the main thread; records are queued from worker threads). null removes it. */
-export declare function setLogger(fn: ((record: LogRecord) => void) | null, options?: { level?: LogLevel | number }): void;
+export interface LoggerOptions {
+  /** The most verbose level delivered (default 'info'). */
+  level?: LogLevel | number;
+}
+export type Logger = (record: LogRecord) => void;
 
-export type PluginResult = string | { token: string; expiresIn?: number };
 /**
- * Registers a token plugin for clients created afterwards with {"authnMethod": "PLUGIN", "pluginName": name}.
- * A bare string has no lifetime (the plugin is asked on every use); {token, expiresIn} is cached.
- * Use PLUGIN clients through the async API: a synchronous call that needs the plugin throws IDAAS_CREDENTIAL.
- * The plugin must not await its own client's token for the scope it is fetching (the client is waiting
- * for the plugin: both would wait forever; the library detects this only when the call comes from the
- * thread running the fetch, as in C, Go and Java, and reports IDAAS_REENTRANT_CALL). Other scopes and
- * other clients are fine.
+ * The process-wide logger: records of clients without a logger of their own (Config#setLogger) and of
+ * the HTTP stack go to `fn`, on the main thread (records are queued from native threads). null removes it.
  */
-export declare function registerPlugin(
-  name: string,
-  fn: (scope: string) => PluginResult | Promise<PluginResult>,
-  options?: { timeoutMs?: number },
-): void;
+export declare function setLogger(fn: Logger | null, options?: LoggerOptions): void;
+
+/** What a plugin returns: a bare string has no lifetime (asked on every use); {token, expiresIn} is cached. */
+export type PluginResult = string | { token: string; expiresIn?: number };
+export type Plugin = (scope: string) => PluginResult | Promise<PluginResult>;
+export interface PluginOptions {
+  /** How long the native thread waits for the plugin, in ms (default 30000). */
+  timeoutMs?: number;
+}
+
+/**
+ * A validated configuration (the JSON of a client-config.json) with the plugins and logger of the clients
+ * made from it: the advanced path, for plugins, a logger of the client's own, or options.
+ */
+export declare class Config implements NativeResource {
+  private constructor();
+  /** Loads the file at `configPath`, or finds it as init() does (synchronous: a small local file). */
+  static load(configPath?: string | null): Config;
+  /** A configuration from an object or JSON text. */
+  static fromJSON(config: ClientConfig | string): Config;
+  close(): void;
+  readonly closed: boolean;
+  /**
+   * Adds the token plugin `name` for clients made afterwards ({"authnMethod": "PLUGIN", "pluginName": name}).
+   * It runs on the main thread; use PLUGIN clients through the async API (a synchronous read that needs
+   * the plugin throws an AuthenticationError at once). A plugin that awaits its own client's token for the
+   * scope it is fetching gets a NetworkError (RefreshWaitTimeout) after twice the call budget. Released
+   * when this configuration and every client made from it are closed.
+   */
+  addPlugin(name: string, fn: Plugin, options?: PluginOptions): this;
+  /** Sends the records of clients made afterwards to `fn` instead of the process-wide logger; null removes it. */
+  setLogger(fn: Logger | null, options?: LoggerOptions): this;
+  /** A client (no network I/O). */
+  createClient(options?: ClientOptions): Client;
+}
 
 /** The library version, e.g. "0.1.0". */
 export declare function version(): string;
-/** Diagnostics: native idaas handles not yet freed (close() frees at once when idle; the GC finalizer otherwise). */
-export declare function nativeStats(): { liveHandles: number };
+/** Diagnostics: native handles and JS callbacks (plugins, loggers) of the process not yet released. */
+export declare function nativeStats(): { liveHandles: number; liveCallbacks: number };
+
+export declare const TokenTypes: Readonly<{
+  ACCESS_TOKEN: 'urn:ietf:params:oauth:token-type:access_token';
+  JWT: 'urn:ietf:params:oauth:token-type:jwt';
+  ID_TOKEN: 'urn:ietf:params:oauth:token-type:id_token';
+}>;
 
 declare const idaas: {
-  createClient: typeof createClient;
-  createClientAsync: typeof createClientAsync;
+  init: typeof init;
+  Config: typeof Config;
+  setLogger: typeof setLogger;
   staticProvider: typeof staticProvider;
   providerFromCredential: typeof providerFromCredential;
-  setLogger: typeof setLogger;
-  registerPlugin: typeof registerPlugin;
   version: typeof version;
   nativeStats: typeof nativeStats;
   IdaasError: typeof IdaasError;
+  ArgumentError: typeof ArgumentError;
+  ConfigError: typeof ConfigError;
+  AuthenticationError: typeof AuthenticationError;
+  ServerReplyError: typeof ServerReplyError;
+  NetworkError: typeof NetworkError;
+  CancelledError: typeof CancelledError;
+  InternalError: typeof InternalError;
   ErrorCodes: typeof ErrorCodes;
   Client: typeof Client;
   PamClient: typeof PamClient;

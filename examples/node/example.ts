@@ -1,15 +1,18 @@
 /*
  * example.ts - the Node binding from TypeScript (type-checked by `make -C bindings/node test` with
- * `tsc --noEmit`): tokens, token exchange, API keys, the JWT lifecycle, listing every token page,
- * the 3LO poll with an AbortSignal, logging, and typed error handling.
+ * `tsc --noEmit`): the quick start (init), the advanced path (Config with a logger and options),
+ * tokens, token exchange, API keys, the JWT lifecycle, listing every token page, the 3LO poll with an
+ * AbortSignal, and typed error handling.
  *
  *   npx tsc -p examples/node   (emits examples/node/example.js)
  *   node examples/node/example.js CONFIG_JSON_PATH
  */
 import {
-  createClient,
+  init,
+  Config,
+  CancelledError,
   IdaasError,
-  setLogger,
+  NetworkError,
   TokenTypes,
   type AuthenticationToken,
   type Client,
@@ -18,6 +21,22 @@ import {
   type LogRecord,
   type PamClient,
 } from '../../bindings/node/index.js';
+
+/** The quick start: one call, the lookup of every IDaaS SDK (path, CLOUD_IDAAS_CONFIG_PATH, ~/.cloud_idaas). */
+async function quickStart(configPath: string | undefined): Promise<Client> {
+  return init(configPath);
+}
+
+/** The advanced path: a configuration with a logger of its own, and client options. */
+function withLogger(configPath: string | undefined): Client {
+  const config = Config.load(configPath);
+  try {
+    config.setLogger((r: LogRecord) => console.error(`[${r.level}] ${r.target}: ${r.message}`), { level: 'warn' });
+    return config.createClient({ asyncRefresh: false });
+  } finally {
+    config.close(); // the client keeps what it needs
+  }
+}
 
 async function bearerTokens(client: Client): Promise<void> {
   const token: string = await client.getBearerToken();
@@ -73,7 +92,7 @@ async function threeLeggedOAuth(userPam: PamClient): Promise<void> {
     });
     console.log(`OAuth token: ${result.oauthAccessTokenContent?.tokenType ?? 'unknown type'}`);
   } catch (e) {
-    if (e instanceof IdaasError && e.code === 'IDAAS_CANCELLED') console.log('authorization cancelled');
+    if (e instanceof CancelledError) console.log('authorization cancelled');
     else throw e;
   } finally {
     clearTimeout(timer);
@@ -81,13 +100,18 @@ async function threeLeggedOAuth(userPam: PamClient): Promise<void> {
 }
 
 async function main(configPath: string | undefined): Promise<number> {
-  setLogger((r: LogRecord) => {
-    if (r.levelNumber <= 2) console.error(`[${r.level}] ${r.target}: ${r.message}`);
-  }, { level: 'warn' });
-  const client = createClient(configPath ? { configPath } : {});
-  const pam = client.pam({ apiKeyCache: { ttlSecs: 600 } });
+  let client: Client | undefined;
+  let pam: PamClient | undefined;
   let userPam: PamClient | undefined;
   try {
+    client = await quickStart(configPath);
+    const logged = withLogger(configPath);
+    try {
+      console.log(`a client with its own logger: token of ${(await logged.getBearerToken()).length} chars`);
+    } finally {
+      logged.close();
+    }
+    pam = client.pam({ apiKeyCache: { ttlSecs: 600 } });
     await bearerTokens(client);
     const key: string | null = await pam.getApiKey('openai_prod_key');
     console.log(`API key: ${key ? `${key.slice(0, 6)}...` : '(none)'}`);
@@ -98,14 +122,14 @@ async function main(configPath: string | undefined): Promise<number> {
   } catch (e) {
     if (e instanceof IdaasError) {
       console.error(`[${e.code}] ${e.message} (HTTP ${e.httpStatus}, server code ${e.serverCode ?? '-'}, request ${e.requestId ?? '-'})`);
+      if (e instanceof NetworkError) console.error('the network failed or timed out');
       return e.retryable ? 75 : 1;
     }
     throw e;
   } finally {
     userPam?.close();
-    pam.close();
-    client.close();
-    setLogger(null);
+    pam?.close();
+    client?.close();
   }
 }
 

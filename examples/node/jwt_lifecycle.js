@@ -9,10 +9,11 @@
  *
  * Defaults match the emulator: partner_jwt, billing-agent, https://api.partner.example; API key of
  * openai_prod_key (IDAAS_EXAMPLE_API_KEY_ID overrides it). The client secret comes from the
- * environment variable named in the config (e.g. IDAAS_CLIENT_SECRET).
+ * environment variable named in the config (e.g. IDAAS_CLIENT_SECRET). Exit status: 0, 2 (usage), 75
+ * (a failure the library says a retry may fix: EX_TEMPFAIL) or 1 (any other failure).
  */
 const path = require('node:path');
-const { createClient, IdaasError } = require(process.env.IDAAS_NODE_PACKAGE || path.join(__dirname, '..', '..', 'bindings', 'node'));
+const idaas = require(process.env.IDAAS_NODE_PACKAGE || path.join(__dirname, '..', '..', 'bindings', 'node'));
 
 async function main(argv) {
   if (argv.length < 1) {
@@ -20,9 +21,11 @@ async function main(argv) {
     return 2;
   }
   const [configPath, provider = 'partner_jwt', subject = 'billing-agent', audience = 'https://api.partner.example'] = argv;
-  const client = createClient({ configPath });
-  const pam = client.pam();
+  let client;
+  let pam;
   try {
+    client = await idaas.init(configPath);
+    pam = client.pam();
     const token = await client.getBearerToken();
     console.log(`bearer token: ${token.slice(0, 16)}... (${token.length} chars)`);
 
@@ -46,14 +49,15 @@ async function main(argv) {
     await show('after reinstate:');
     return 0;
   } catch (e) {
-    if (e instanceof IdaasError) {
-      console.error(`failed: [${e.code}] ${e.message}`);
-      return Math.floor(e.codeNumber / 100) || 1;
+    if (e instanceof idaas.IdaasError) {
+      // e.name is the class of the failure (ConfigError, AuthenticationError, ServerReplyError ...)
+      console.error(`failed: [${e.name} ${e.code}] ${e.message}`);
+      return e.retryable ? 75 : 1;
     }
     throw e;
   } finally {
-    pam.close();
-    client.close();
+    pam?.close();
+    client?.close();
   }
 }
 

@@ -30,12 +30,22 @@ test('examples/node/jwt_lifecycle.js: token, API key, generate -> validate -> re
   assert.match(out, /after reinstate:\s+active=true/);
 });
 
-test('examples/node/jwt_lifecycle.js: an error exits with the code group and the IdaasError code', () => {
+test('examples/node/jwt_lifecycle.js: an error names its class and code; not retryable: exit 1', () => {
   const r = spawnSync(process.execPath, [path.join(ROOT, 'examples', 'node', 'jwt_lifecycle.js'), em.configPath, 'no_such_provider'], {
     env: process.env,
     encoding: 'utf8',
     timeout: 60000,
   });
-  assert.equal(r.status, 4, r.stderr); // 4xx: IDAAS_CLIENT_ERROR (400) / 100
-  assert.match(r.stderr, /\[IDAAS_CLIENT_ERROR\]/);
+  assert.equal(r.status, 1, r.stderr); // 404 of an unknown provider: a retry cannot help
+  assert.match(r.stderr, /\[ServerReplyError IDAAS_CLIENT_ERROR\]/);
+});
+
+test('examples/node/jwt_lifecycle.js: a missing config file is a ConfigError', () => {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'examples', 'node', 'jwt_lifecycle.js'), path.join(em.dir, 'nope.json')], {
+    env: process.env,
+    encoding: 'utf8',
+    timeout: 60000,
+  });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /\[ConfigError IDAAS_CONFIG\]/);
 });

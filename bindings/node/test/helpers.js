@@ -102,4 +102,35 @@ async function rejectsWith(assert, p, code, check) {
   return err;
 }
 
-module.exports = { startEmulator, rejectsWith, sleep, ROOT };
+/** A client from a config file (the Config is closed at once: the client keeps what it needs). */
+function clientFromFile(configPath, options) {
+  const { Config } = require('..');
+  const cfg = Config.load(configPath);
+  try {
+    return cfg.createClient(options);
+  } finally {
+    cfg.close();
+  }
+}
+
+/** A client from a config object or JSON text. */
+function clientFromJSON(config, options) {
+  const { Config } = require('..');
+  const cfg = Config.fromJSON(config);
+  try {
+    return cfg.createClient(options);
+  } finally {
+    cfg.close();
+  }
+}
+
+/** Waits until `cond()` holds (polling every 10 ms); fails after `ms`. */
+async function eventually(cond, ms = 2000, what = 'condition') {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error(`${what} still false after ${ms} ms`);
+    await sleep(10);
+  }
+}
+
+module.exports = { startEmulator, rejectsWith, sleep, eventually, clientFromFile, clientFromJSON, ROOT };

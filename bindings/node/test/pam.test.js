@@ -4,7 +4,7 @@
 const { test, before, after, describe } = require('node:test');
 const assert = require('node:assert/strict');
 const idaas = require('..');
-const { startEmulator, rejectsWith } = require('./helpers');
+const { startEmulator, rejectsWith, clientFromFile, clientFromJSON } = require('./helpers');
 
 const AT = 'urn:ietf:params:oauth:token-type:access_token';
 const KEY = 'sk-EXAMPLE0123456789abcdef';
@@ -14,7 +14,7 @@ let pam;
 
 before(async () => {
   em = await startEmulator();
-  client = idaas.createClient({ configPath: em.configPath });
+  client = clientFromFile(em.configPath);
   pam = client.pam();
 });
 after(async () => {
@@ -103,7 +103,7 @@ describe('API keys', () => {
   test('a config without developerApiEndpoint: IDAAS_CONFIG', () => {
     const cfg = { ...em.config };
     delete cfg.developerApiEndpoint;
-    const c = idaas.createClient({ config: cfg });
+    const c = clientFromJSON(cfg);
     assert.throws(() => c.pam(), (e) => e.code === 'IDAAS_CONFIG');
     c.close();
   });
@@ -207,11 +207,14 @@ describe('OAuth tokens', () => {
       'IDAAS_CANCELLED',
       (e) => {
         assert.equal(e.codeNumber, 600);
+        assert.ok(e instanceof idaas.CancelledError);
         assert.equal(e.cause?.message, 'user gave up');
       },
     );
     assert.ok(Date.now() - t0 < 5000, 'cancelled promptly');
-    await rejectsWith(assert, user.pollOAuthToken('google_drive_user', { signal: ac.signal }), 'IDAAS_CANCELLED');
+    await rejectsWith(assert, user.pollOAuthToken('google_drive_user', { signal: ac.signal }), 'IDAAS_CANCELLED', (e) =>
+      assert.ok(e instanceof idaas.CancelledError && e.retryable === false),
+    );
 
     const boom = new Error('cannot open a browser');
     await assert.rejects(
