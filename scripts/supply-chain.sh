@@ -42,6 +42,9 @@ if [ ! -x "$deny" ] || ! "$deny" --version 2>/dev/null | grep -qx "cargo-deny ${
 fi
 "$deny" --version
 
+# cargo-deny reads every target's packages (Windows and macOS ones too) and runs offline: fetch
+# them first (a no-op when the registry cache already holds them).
+cargo fetch --locked --quiet
 echo "supply-chain: cargo deny check licenses bans sources"
 "$deny" --offline --locked --log-level warn check --hide-inclusion-graph licenses bans sources
 
