@@ -198,11 +198,18 @@ fn main() {
                     continue;
                 }
 
-                // The floor: a bare ureq GET of the same route with the same bearer token and the
-                // headers the emulator requires (no SDK: no Date/nonce/UA headers, no JSON model).
+                // The floor: a bare ureq GET of the same request — route, bearer token and the
+                // header set the SDK sends (the reference's), with a date and a nonce made once —
+                // and no SDK around it (no model, no checks, no retries). The gap is the SDK's cost.
                 let token = client(&cfg).bearer_token_for_scope(SCOPE).unwrap();
                 let base_conns = emu.connections_accepted();
                 let auth = format!("Bearer {}", token.expose());
+                let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+                let host = base
+                    .split_once("://")
+                    .map(|(_, h)| h.to_string())
+                    .unwrap_or_default();
+                let ua = idaas::pam::user_agent();
                 let roots: Vec<_> = ureq::tls::parse_pem(emu.ca_cert_pem().as_bytes())
                     .filter_map(|i| match i {
                         Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
@@ -226,9 +233,16 @@ fn main() {
                     let (lat, wall, conns) = run_rows(&emu, base_conns, requests, threads, &|| {
                         let body = agent
                             .get(&url)
-                            .header("authorization", &auth)
+                            .header("date", &date)
+                            .header("host", &host)
+                            .header("accept", "application/json")
+                            .header("x-acs-signature-nonce", "0f1e2d3c4b5a69788796a5b4c3d2e1f0")
+                            .header("x-acs-signature-method", "HMAC-SHA1")
+                            .header("x-acs-signature-version", "1.0")
                             .header("x-acs-version", API_VERSION)
                             .header("x-acs-action", "ObtainCredential")
+                            .header("user-agent", &ua)
+                            .header("authorization", &auth)
                             .call()
                             .unwrap()
                             .body_mut()

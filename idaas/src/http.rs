@@ -179,6 +179,8 @@ impl HttpResponse {
 pub struct HttpClient {
     agent: ureq::Agent,
     opts: Arc<HttpOptions>,
+    /// The environment named a proxy when the client was built.
+    proxied: bool,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -193,6 +195,7 @@ impl HttpClient {
     /// Build a client. Fails when the extra CA PEM holds no usable certificate.
     pub fn new(opts: HttpOptions) -> Result<Self> {
         let roots = root_certs(opts.extra_ca_pem.as_deref())?;
+        let proxy = ureq::Proxy::try_from_env();
         let tls = ureq::tls::TlsConfig::builder()
             .root_certs(ureq::tls::RootCerts::Specific(Arc::new(roots)))
             .build();
@@ -210,7 +213,7 @@ impl HttpClient {
             .accept(ureq::config::AutoHeaderValue::None)
             .tls_config(tls)
             // Read once, here; plain-http and loopback requests switch it off per request.
-            .proxy(ureq::Proxy::try_from_env())
+            .proxy(proxy.clone())
             .max_idle_connections_per_host(64)
             .build();
         let agent =
@@ -218,6 +221,7 @@ impl HttpClient {
         Ok(HttpClient {
             agent,
             opts: Arc::new(opts),
+            proxied: proxy.is_some(),
         })
     }
 
@@ -305,6 +309,30 @@ impl HttpClient {
         result
     }
 
+    /// The request-level settings a request needs beyond the agent's: a shorter bound than a whole
+    /// attempt (the call's budget is running out), and no proxy for a direct request when the agent
+    /// has one. Most requests need neither, and skip the copy of the agent's configuration.
+    fn per_request<B>(
+        &self,
+        b: ureq::RequestBuilder<B>,
+        direct: bool,
+        bound: Duration,
+    ) -> ureq::RequestBuilder<B> {
+        let shorter = bound < self.opts.attempt_timeout();
+        let unproxy = direct && self.proxied;
+        if !shorter && !unproxy {
+            return b;
+        }
+        let mut c = b.config();
+        if shorter {
+            c = c.timeout_global(Some(bound));
+        }
+        if unproxy {
+            c = c.proxy(None);
+        }
+        c.build()
+    }
+
     /// One attempt, bounded by `bound` as a whole (headers and body).
     fn call(&self, req: &HttpRequest<'_>, direct: bool, bound: Duration) -> Result<HttpResponse> {
         let url = req.url;
@@ -314,11 +342,7 @@ impl HttpClient {
                 for (k, v) in &req.headers {
                     b = b.header(*k, v.as_str());
                 }
-                let mut c = b.config().timeout_global(Some(bound));
-                if direct {
-                    c = c.proxy(None);
-                }
-                c.build().call()
+                self.per_request(b, direct, bound).call()
             }
             Method::Post | Method::Put => {
                 let mut b = if req.method == Method::Post {
@@ -329,11 +353,7 @@ impl HttpClient {
                 for (k, v) in &req.headers {
                     b = b.header(*k, v.as_str());
                 }
-                let mut c = b.config().timeout_global(Some(bound));
-                if direct {
-                    c = c.proxy(None);
-                }
-                let b = c.build();
+                let b = self.per_request(b, direct, bound);
                 match &req.body {
                     Some(body) => b.send(&body[..]),
                     None => b.send_empty(),
@@ -396,9 +416,35 @@ impl Resolver for LoopbackGuard {
         config: &ureq::config::Config,
         timeout: NextTimeout,
     ) -> std::result::Result<ResolvedSocketAddrs, ureq::Error> {
+        // An IP literal needs no lookup. ureq's resolver would still run it on a new thread
+        // whenever the request has a time bound (every request of ours), once per request, even
+        // on a pooled connection.
+        if let Some(addr) = literal_socket_addr(uri) {
+            let mut one = self.empty();
+            one.push(addr);
+            return Ok(one);
+        }
         let addrs = self.0.resolve(uri, config, timeout)?;
         keep_loopback_for_plain_http(uri, addrs, self.empty())
     }
+}
+
+/// The socket address of a URI whose host is an IP literal (`127.0.0.1`, `[::1]`), with the
+/// scheme's default port when none is given.
+fn literal_socket_addr(uri: &ureq::http::Uri) -> Option<std::net::SocketAddr> {
+    let host = uri.host()?;
+    let ip: std::net::IpAddr = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+        .parse()
+        .ok()?;
+    let port = uri.port_u16().or_else(|| match uri.scheme_str() {
+        Some(s) if s.eq_ignore_ascii_case("https") => Some(443),
+        Some(s) if s.eq_ignore_ascii_case("http") => Some(80),
+        _ => None,
+    })?;
+    Some(std::net::SocketAddr::new(ip, port))
 }
 
 /// The guard's rule (see [`LoopbackGuard`]): `kept` starts empty and receives the loopback
@@ -664,6 +710,19 @@ mod tests {
         assert!(check_url("http://localhost:x@evil.invalid/token").is_err());
         assert!(check_url("http://[::1]@evil.invalid:8080/token").is_err());
         assert!(check_url("http://127.0.0.1:@evil.invalid/token").is_err());
+    }
+
+    #[test]
+    fn literal_hosts_need_no_lookup() {
+        let a = |u: &str| literal_socket_addr(&u.parse::<ureq::http::Uri>().unwrap());
+        assert_eq!(
+            a("http://127.0.0.1:8080/x"),
+            Some("127.0.0.1:8080".parse().unwrap())
+        );
+        assert_eq!(a("https://[::1]/x"), Some("[::1]:443".parse().unwrap()));
+        assert_eq!(a("HTTP://10.1.2.3/x"), Some("10.1.2.3:80".parse().unwrap()));
+        assert_eq!(a("https://localhost:9/x"), None);
+        assert_eq!(a("https://idaas.example/x"), None);
     }
 
     #[test]

@@ -365,15 +365,20 @@ impl Transport {
         if resp.status != 200 {
             return Err(unexpected(op, resp.status, "UnexpectedStatus"));
         }
-        let value: serde_json::Value = serde_json::from_slice(&resp.body)
-            .map_err(|_| unexpected(op, resp.status, "InvalidResponseBody"))?;
-        if !value.is_object() {
+        // A JSON object only: serde's derived structs would also take an array, by position.
+        if resp.body.trim_ascii_start().first() != Some(&b'{') {
             return Err(unexpected(op, resp.status, "InvalidResponseBody"));
         }
-        serde_json::from_value(value).map_err(|e| {
+        // Parsed once, straight into the model (no intermediate `Value` holding a second copy of
+        // the secrets).
+        serde_json::from_slice(&resp.body).map_err(|e| {
+            let err = unexpected(op, resp.status, "InvalidResponseBody");
+            if e.is_syntax() || e.is_eof() {
+                return err;
+            }
             // serde's message may quote the offending value (which could be secret material in a
             // malformed reply), so only the error category is kept.
-            unexpected(op, resp.status, "InvalidResponseBody").with_source(StrError(format!(
+            err.with_source(StrError(format!(
                 "reply does not match the expected schema ({:?} error)",
                 e.classify()
             )))
