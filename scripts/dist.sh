@@ -20,7 +20,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-TRIPLES=${TRIPLES:-"x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-unknown-linux-musl"}
+# The platforms: packaging/platforms.json (the one list every packaging script reads).
+TRIPLES=${TRIPLES:-$(python3 -c 'import json,sys; print(" ".join(p["triple"] for p in json.load(open(sys.argv[1]))["platforms"]))' packaging/platforms.json)}
 DIST=${DIST:-$ROOT/dist}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 export CARGO_TERM_COLOR=never
@@ -31,6 +32,7 @@ URL=$(sed -n 's/^repository *= *"\(.*\)"/\1/p' Cargo.toml | head -n1)
 
 # The C toolchain of a triple: linker and C compiler (ring compiles C and assembly), strip.
 triple_env() {
+  BUNDLE_UNWIND=""
   case "$1" in
     x86_64-unknown-linux-gnu) STRIP=strip ;;
     aarch64-unknown-linux-gnu)
@@ -40,7 +42,18 @@ triple_env() {
       STRIP=aarch64-linux-gnu-strip ;;
     x86_64-unknown-linux-musl)
       export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER=musl-gcc
-      export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="-C target-feature=-crt-static"
+      # rustc links a musl cdylib with -lgcc_s, the shared unwinder: Debian's musl-tools has no
+      # musl build of it (GCC's libgcc_eh.a needs glibc's _dl_find_object), and Alpine has it only
+      # with the libgcc package. The Rust toolchain ships LLVM's libunwind built for musl: a linker
+      # script named libgcc_s.so, in a directory searched first, links it statically instead, and
+      # the static library carries it too (BUNDLE_UNWIND), so that both need nothing but musl's
+      # libc (D-53).
+      BUNDLE_UNWIND=$(rustc --print sysroot)/lib/rustlib/$1/lib/self-contained/libunwind.a
+      [ -f "$BUNDLE_UNWIND" ] || { echo "dist.sh: $BUNDLE_UNWIND missing (rustup target add $1)" >&2; exit 1; }
+      local shim=$CARGO_TARGET_DIR/musl-unwind-shim
+      mkdir -p "$shim"
+      echo "INPUT($BUNDLE_UNWIND)" > "$shim/libgcc_s.so"
+      export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="-C target-feature=-crt-static -L native=$shim"
       export CC_x86_64_unknown_linux_musl=musl-gcc
       STRIP=strip ;;
     *) echo "dist.sh: no toolchain settings for $1 (add them to triple_env)" >&2; exit 2 ;;
@@ -76,7 +89,12 @@ check_tools || { echo "dist.sh: install the missing tools (scripts/setup-tools.s
 [ -f include/idaas.h ] || { echo "dist.sh: include/idaas.h missing" >&2; exit 1; }
 
 mkdir -p "$DIST"
-: > "$DIST/sizes.txt"
+touch "$DIST/sizes.txt"
+# The lines of the triples built now are replaced; those of the others are kept.
+for triple in $TRIPLES; do
+  grep -v -- "$triple" "$DIST/sizes.txt" > "$DIST/sizes.txt.new" || true
+  mv "$DIST/sizes.txt.new" "$DIST/sizes.txt"
+done
 size_of() { stat -c %s "$1"; }
 record_size() { # record_size LABEL FILE
   local b; b=$(size_of "$2")
@@ -93,7 +111,9 @@ for triple in $TRIPLES; do
     # for pkg-config, CMake, cgo and the other bindings). Only idaas-ffi is recompiled for this.
     cargo rustc --locked --release -p idaas-ffi --target "$triple" --crate-type staticlib \
         -- --print native-static-libs 2>&1 \
-      | sed -n 's/.*native-static-libs: //p' | tail -n1 > "$DIST/native-static-libs.$triple"
+      | sed -n 's/.*native-static-libs: //p' | tail -n1 \
+      | if [ -n "$BUNDLE_UNWIND" ]; then sed -e 's/-lgcc_s //' -e 's/-lunwind //'; else cat; fi \
+      > "$DIST/native-static-libs.$triple"
     [ -s "$DIST/native-static-libs.$triple" ] || { echo "dist.sh: no native-static-libs for $triple" >&2; exit 1; }
 
     out=$DIST/$triple
@@ -106,7 +126,13 @@ for triple in $TRIPLES; do
     "$STRIP" --strip-unneeded "$out/lib/libidaas.so.$VERSION"
     ln -sf "libidaas.so.$VERSION" "$out/lib/libidaas.so.$MAJOR"
     ln -sf "libidaas.so.$MAJOR" "$out/lib/libidaas.so"
-    cp "$built/libidaas.a" "$out/lib/libidaas.a"
+    if [ -n "$BUNDLE_UNWIND" ]; then
+      # One archive holding the library and the unwinder (an MRI script: members of both, as is).
+      printf 'create %s\naddlib %s\naddlib %s\nsave\nend\n' "$out/lib/libidaas.a" \
+        "$built/libidaas.a" "$BUNDLE_UNWIND" | ar -M
+    else
+      cp "$built/libidaas.a" "$out/lib/libidaas.a"
+    fi
     "$STRIP" --strip-debug "$out/lib/libidaas.a"
     libs=$(cat "$DIST/native-static-libs.$triple")
     sed -e 's|@PREFIX@|${pcfiledir}/../..|' -e 's|@LIBDIR@|${prefix}/lib|' \

@@ -48,7 +48,7 @@ for triple in $triples; do
   done
 
   for static in 0 1; do
-    make -s -C "$t/pkgconfig" clean >/dev/null
+    rm -f "$t/pkgconfig/get_token"
     PKG_CONFIG_PATH="" PKG_CONFIG_LIBDIR="$prefix/lib/pkgconfig" \
       make -s -C "$t/pkgconfig" CC="$cc" STATIC=$static >"$t/make.log" 2>&1 || { cat "$t/make.log" >&2; exit 1; }
     # shellcheck disable=SC2086
@@ -57,7 +57,7 @@ for triple in $triples; do
 
   if [ "$triple" = x86_64-unknown-linux-musl ]; then
     # Alpine's usual build: one fully static executable, no dynamic loader at all.
-    make -s -C "$t/pkgconfig" clean >/dev/null
+    rm -f "$t/pkgconfig/get_token"
     PKG_CONFIG_PATH="" PKG_CONFIG_LIBDIR="$prefix/lib/pkgconfig" \
       make -s -C "$t/pkgconfig" CC="$cc" STATIC=1 STATIC_EXTRA=-static >"$t/make.log" 2>&1 || { cat "$t/make.log" >&2; exit 1; }
     file "$t/pkgconfig/get_token" | grep -q "statically linked" || { file "$t/pkgconfig/get_token" >&2; exit 1; }
