@@ -344,9 +344,13 @@ fn drip(mut s: TcpStream, requests: Arc<AtomicUsize>, head: Duration, body: Dura
             return;
         }
         for (chunk, total) in [(headers.as_bytes(), head), (body_text.as_bytes(), body)] {
+            // Byte i leaves at start + (i + 1) × step: each sleep aims at that instant, so the
+            // oversleeps of a loaded machine do not add up and the phase lasts `total`.
+            let start = Instant::now();
             let step = total / chunk.len() as u32;
-            for byte in chunk {
-                std::thread::sleep(step);
+            for (i, byte) in chunk.iter().enumerate() {
+                let due = start + step * (i as u32 + 1);
+                std::thread::sleep(due.saturating_duration_since(Instant::now()));
                 if s.write_all(&[*byte]).is_err() {
                     return;
                 }
