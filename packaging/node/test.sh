@@ -3,9 +3,10 @@
 #
 #   1. every platform package, structurally: its package.json's os/cpu/libc are its entry of
 #      packaging/platforms.json, its addon is built for that machine and C library (file(1),
-#      NEEDED entries, glibc symbol versions), exports the Node-API entry points only, fits the
-#      3 MiB budget; the main package lists them all as optionalDependencies at the exact version;
-#      both carry the Apache-2.0 license.
+#      NEEDED entries, glibc symbol versions; for musl, every symbol it imports is in musl's
+#      libc), exports the Node-API entry points only, fits the 3 MiB budget; the main package
+#      lists them all as optionalDependencies at the exact version; both carry the Apache-2.0
+#      license.
 #   2. new projects in a temporary directory outside the repository, installed with
 #      `npm install --offline` from the tarballs (npm cache: a temporary one seeded with them),
 #      run with a PATH holding only node, npm, npx and sh (no cc, gcc, cargo, rustc):
@@ -90,19 +91,32 @@ JS
   case $libc in
     glibc)
       grep -qx 'libc\.so\.6' <<<"$needed" || fail "$suffix: NEEDED" $needed "(no libc.so.6)"
-      [ -n "$glibc_refs" ] || fail "$suffix: no glibc symbol version" ;;
+      [ -n "$glibc_refs" ] || fail "$suffix: no glibc symbol version"
+      note="symbols up to $glibc_refs" ;;
     musl)
       # musl's libc (libc.so, or Alpine's libc.musl-<arch>.so.1), and nothing of glibc.
       grep -Eqx 'libc\.so|libc\.musl-[a-z0-9_]+\.so\.1' <<<"$needed" || fail "$suffix: NEEDED" $needed "(no musl libc)"
       ! grep -Eq '^(libc\.so\.6|ld-linux.*)$' <<<"$needed" || fail "$suffix: NEEDED" $needed "(glibc)"
-      [ -z "$glibc_refs" ] || fail "$suffix: needs $glibc_refs" ;;
+      [ -z "$glibc_refs" ] || fail "$suffix: needs $glibc_refs"
+      # Every symbol it needs (but Node-API's, which node provides) is in musl's libc: no glibc-only
+      # name (__memcpy_chk, __fprintf_chk ...). musl's libc.so: the one the triple's cc links.
+      cc=$(platform_field "$triple" cc)
+      musl_libc=$(echo 'int main(void) { return 0; }' |
+        "$cc" -x c - -o "$work/probe" -Wl,-t 2>&1 | grep -m1 '/libc\.so$' || true)
+      [ -f "$musl_libc" ] || fail "$suffix: musl's libc.so not found through $cc"
+      missing=$(comm -23 \
+        <(nm -D --undefined-only "$addon" | awk '$1 == "U" { print $2 }' | grep -Ev '^(napi|node_api)_' | sort -u) \
+        <(nm -D --defined-only "$musl_libc" | awk '{ print $NF }' | sort -u) | paste -sd' ' -)
+      [ -z "$missing" ] || fail "$suffix: not in musl's libc: $missing"
+      note="every import in musl's libc" ;;
     *) fail "$suffix: unknown libc $libc" ;;
   esac
-  # Exports: the Node-API entry points and nothing of libidaas or the C runtime.
-  exports=$(readelf --dyn-syms -W "$addon" | awk '$5 == "GLOBAL" && $7 != "UND" { print $8 }' | sort | paste -sd' ' -)
+  # Exports: the Node-API entry points and nothing of libidaas (musl's crti.o adds _init/_fini).
+  exports=$(readelf --dyn-syms -W "$addon" | awk '$5 == "GLOBAL" && $7 != "UND" { print $8 }' |
+    grep -Evx '_init|_fini' | sort | paste -sd' ' -)
   [ "$exports" = "napi_register_module_v1 node_api_module_get_api_version_v1" ] ||
     fail "$suffix: exports $exports"
-  ok "$suffix package: $b bytes gzipped, $(elf_machine "$triple"), NEEDED $(paste -sd' ' - <<<"$needed")${glibc_refs:+ (up to $glibc_refs)}, exports napi_register_module_v1"
+  ok "$suffix package: $b bytes gzipped, $(elf_machine "$triple"), NEEDED $(paste -sd' ' - <<<"$needed"), $note, exports napi_register_module_v1"
 done
 # Every platform the main package names has its tarball.
 node -e '
