@@ -2,22 +2,17 @@
 /*
  * @idaas/node - IDaaS machine credentials for Node.js (CommonJS entry point; index.mjs re-exports it).
  *
- * A thin layer over the native addon (build/idaas.node), itself a thin layer over include/idaas.h:
+ * A thin layer over the native addon (loader.js finds it), itself a thin layer over include/idaas.h:
  * every network call runs on a native thread of the addon and returns a Promise; structured results
  * are the ABI's JSON parsed into plain objects. The codes and result types come from contract.js /
  * contract.d.ts, generated from the header; what an error's class is and whether a retry may help is
  * the library's verdict (idaas_code_class, idaas_error_is_retryable), never re-derived here.
  */
 
-const path = require('node:path');
 const { codes, classes } = require('./contract');
 
-function loadNative() {
-  const override = process.env.IDAAS_NODE_ADDON;
-  return require(override ? path.resolve(override) : path.join(__dirname, 'build', 'idaas.node'));
-}
-
-const native = loadNative();
+// IDAAS_NODE_ADDON, else the dev build (build/idaas.node), else this platform's package (loader.js).
+const native = require('./loader').loadAddon();
 
 // ---- errors ------------------------------------------------------------------------------------
 
