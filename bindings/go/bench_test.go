@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	idaas "idaas.example/idaas-go"
+	idaas "github.com/idaas-sdk/idaas/bindings/go"
 )
 
 // benchScope is the explicit scope of the scoped rows.

@@ -2,14 +2,16 @@ package idaas
 
 // The cgo glue: build flags, C shims for the callbacks, string and handle helpers.
 //
-// Linking: the package links the Rust static library libidaas.a (no LD_LIBRARY_PATH needed at run
-// time). The default search directory is ../../target/release (the repository's cargo target
-// directory); for another CARGO_TARGET_DIR put `-L$CARGO_TARGET_DIR/release` in CGO_LDFLAGS, which
-// the go command places before these flags, so it wins (bindings/go/Makefile does this).
+// Linking: the package links the static library libidaas.a (no LD_LIBRARY_PATH needed at run
+// time). The header is include/idaas.h of this directory (a symlink to the repository's header;
+// a real file in the published module). The library and its system libraries are in the
+// generated per-platform files native_<goos>_<goarch>[_<tag>].go (packaging/go/gen_cgo.py, from
+// packaging/platforms.json), each linking lib/<goos>_<goarch>[_<tag>]/libidaas.a: the published
+// module ships one prebuilt library per platform there; in the repository `make lib` in this
+// directory links the workspace's release build into lib/<goos>_<goarch>/ (D-60).
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../include
-#cgo LDFLAGS: -L${SRCDIR}/../../target/release -l:libidaas.a -lgcc_s -lutil -lrt -lpthread -lm -ldl
+#cgo CFLAGS: -I${SRCDIR}/include
 #include <stdlib.h>
 #include <string.h>
 #include <idaas.h>

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	idaas "idaas.example/idaas-go"
+	idaas "github.com/idaas-sdk/idaas/bindings/go"
 )
 
 // The quick start: Init with the default configuration lookup (CLOUD_IDAAS_CONFIG_PATH, else

@@ -1,3 +1,3 @@
-module idaas.example/idaas-go
+module github.com/idaas-sdk/idaas/bindings/go
 
 go 1.24

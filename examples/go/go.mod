@@ -1,7 +1,7 @@
-module idaas.example/idaas-go-examples
+module github.com/idaas-sdk/idaas/examples/go
 
 go 1.24
 
-require idaas.example/idaas-go v0.0.0
+require github.com/idaas-sdk/idaas/bindings/go v0.1.0
 
-replace idaas.example/idaas-go => ../../bindings/go
+replace github.com/idaas-sdk/idaas/bindings/go => ../../bindings/go

@@ -20,7 +20,7 @@ import (
 	"os"
 	"time"
 
-	idaas "idaas.example/idaas-go"
+	idaas "github.com/idaas-sdk/idaas/bindings/go"
 )
 
 func main() {

@@ -1,0 +1,1 @@
+../../../include/idaas.h
