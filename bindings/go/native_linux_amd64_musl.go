@@ -7,5 +7,5 @@ package idaas
 // The prebuilt library of x86_64-unknown-linux-musl and the system libraries it needs
 // (rustc --print native-static-libs).
 
-// #cgo LDFLAGS: ${SRCDIR}/lib/linux_amd64_musl/libidaas.a -lgcc_eh -lc
+// #cgo LDFLAGS: ${SRCDIR}/lib/linux_amd64_musl/libidaas.a -lc
 import "C"
