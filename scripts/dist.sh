@@ -8,9 +8,11 @@
 #   dist/<triple>/                         the same, unpacked (what the bindings package)
 #   dist/native-static-libs.<triple>       the system libraries the static library needs
 #   dist/sizes.txt                         the artifact sizes (also printed)
+#   dist/goproxy/, dist/npm/, dist/maven/  the Go module, npm and Maven packages
+#                                          (packaging/<language>/build.sh, when every triple is built)
 #
-# Usage: scripts/dist.sh                  every triple of TRIPLES
-#        TRIPLES="x86_64-unknown-linux-gnu" scripts/dist.sh
+# Usage: scripts/dist.sh                  every platform of packaging/platforms.json, then the packages
+#        TRIPLES="x86_64-unknown-linux-gnu" scripts/dist.sh   (those native builds only)
 #        scripts/dist.sh --check-tools    say which cross tools are missing, then exit
 #
 # Cross toolchains (installed by scripts/setup-tools.sh): rustup targets for each triple; Debian's
@@ -21,6 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 # The platforms: packaging/platforms.json (the one list every packaging script reads).
+TRIPLES_GIVEN=${TRIPLES:-}
 TRIPLES=${TRIPLES:-$(python3 -c 'import json,sys; print(" ".join(p["triple"] for p in json.load(open(sys.argv[1]))["platforms"]))' packaging/platforms.json)}
 DIST=${DIST:-$ROOT/dist}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -28,6 +31,7 @@ export CARGO_TERM_COLOR=never
 VERSION=$(sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n1)
 MAJOR=${VERSION%%.*}
 MINOR=$(echo "$VERSION" | cut -d. -f2)
+HOST=$(rustc -vV | sed -n 's/^host: //p')
 URL=$(sed -n 's/^repository *= *"\(.*\)"/\1/p' Cargo.toml | head -n1)
 
 # The C toolchain of a triple: linker and C compiler (ring compiles C and assembly), strip.
@@ -106,10 +110,14 @@ for triple in $TRIPLES; do
   echo "=== $triple"
   (
     triple_env "$triple"
-    cargo build --locked --release -p idaas-ffi --target "$triple"
+    # The host's triple builds where `make lib` and the bindings' builds do (target/release,
+    # no --target): CI builds it once for the tests and the release.
+    if [ "$triple" = "$HOST" ]; then target_flag=(); built=$CARGO_TARGET_DIR/release
+    else target_flag=(--target "$triple"); built=$CARGO_TARGET_DIR/$triple/release; fi
+    cargo build --locked --release -p idaas-ffi "${target_flag[@]}"
     # The system libraries the static library needs, as rustc says (the one source of link flags
     # for pkg-config, CMake, cgo and the other bindings). Only idaas-ffi is recompiled for this.
-    cargo rustc --locked --release -p idaas-ffi --target "$triple" --crate-type staticlib \
+    cargo rustc --locked --release -p idaas-ffi "${target_flag[@]}" --crate-type staticlib \
         -- --print native-static-libs 2>&1 \
       | sed -n 's/.*native-static-libs: //p' | tail -n1 \
       | if [ -n "$BUNDLE_UNWIND" ]; then sed -e 's/-lgcc_s //' -e 's/-lunwind //'; else cat; fi \
@@ -119,7 +127,6 @@ for triple in $TRIPLES; do
     out=$DIST/$triple
     rm -rf "$out"
     mkdir -p "$out/include" "$out/lib/pkgconfig" "$out/lib/cmake/idaas"
-    built=$CARGO_TARGET_DIR/$triple/release
     cp include/idaas.h "$out/include/"
     cp LICENSE "$out/"
     cp "$built/libidaas.so" "$out/lib/libidaas.so.$VERSION"
@@ -151,5 +158,16 @@ for triple in $TRIPLES; do
   record_size "libidaas.a (strip --strip-debug) $triple" "$DIST/$triple/lib/libidaas.a"
   record_size "idaas-$VERSION-$triple.tar.gz" "$DIST/idaas-$VERSION-$triple.tar.gz"
 done
+
+# The language packages, from the native builds above (each reads packaging/platforms.json).
+# Only when every platform was built (TRIPLES not narrowed): each package carries them all.
+if [ -z "${TRIPLES_GIVEN:-}" ]; then
+  for lang in go java node; do
+    if [ -x "packaging/$lang/build.sh" ]; then
+      echo "=== $lang packages"
+      DIST=$DIST "packaging/$lang/build.sh"
+    fi
+  done
+fi
 
 echo "dist.sh: artifacts in $DIST (sizes in $DIST/sizes.txt)"
