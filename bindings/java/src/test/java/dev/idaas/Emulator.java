@@ -15,8 +15,8 @@ import java.time.Duration;
 
 /**
  * The emulator process shared by every test class of this JVM: IDAAS_EMULATOR_BIN (system property
- * idaas.emulator.bin, else the env var) started once with --port 0 --ready-file, killed at exit (and
- * tied to our stdin pipe with --exit-on-stdin-eof).
+ * idaas.emulator.bin, else the env var, else the workspace's debug build) started once with
+ * --port 0 --ready-file, killed at exit (and tied to our stdin pipe with --exit-on-stdin-eof).
  */
 final class Emulator {
     private static Emulator instance;
@@ -40,6 +40,13 @@ final class Emulator {
     private Emulator() throws Exception {
         String bin = System.getProperty("idaas.emulator.bin");
         if (bin == null || bin.isBlank()) bin = System.getenv("IDAAS_EMULATOR_BIN");
+        if (bin == null || bin.isBlank()) {
+            // Plain `mvn test` (pom.xml profile native-build ran `make emulator`): the workspace's
+            // debug build, where the Makefile puts it. Surefire runs in bindings/java.
+            String targetDir = System.getenv("CARGO_TARGET_DIR");
+            Path target = targetDir != null && !targetDir.isBlank() ? Path.of(targetDir) : Path.of("..", "..", "target");
+            bin = target.resolve("debug").resolve("idaas-emulator").toAbsolutePath().normalize().toString();
+        }
         if (bin == null || bin.isBlank() || !Files.isExecutable(Path.of(bin))) {
             throw new IllegalStateException("no emulator binary: set -Didaas.emulator.bin or IDAAS_EMULATOR_BIN (got "
                                             + bin + "); run `cargo build -p idaas-emulator`");

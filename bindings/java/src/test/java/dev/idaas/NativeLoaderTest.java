@@ -64,6 +64,15 @@ class NativeLoaderTest {
     }
 
     @Test
+    void aPlatformTheJarLacksFailsListingThoseItHas(@TempDir Path tmp) throws Exception {
+        String[] r = probe(List.of("-Didaas.native.platform=linux-sparc64"), tmp.toString());
+        assertNotEquals("0", r[0], r[1]);
+        assertTrue(r[1].contains("platform linux-sparc64 (system property idaas.native.platform)"), r[1]);
+        assertTrue(r[1].contains("/native/linux-sparc64/libidaas_jni.so: not packaged"), r[1]);
+        assertTrue(r[1].contains(NativeLoader.platform().name()), r[1]);
+    }
+
+    @Test
     void failureNamesEveryLocationTried(@TempDir Path tmp) throws Exception {
         String[] r = probe(List.of("-Didaas.native.path=" + tmp.resolve("missing")), null);
         assertNotEquals("0", r[0], r[1]);
