@@ -8,7 +8,7 @@ package idaas
 // generated per-platform files native_<goos>_<goarch>[_<tag>].go (packaging/go/gen_cgo.py, from
 // packaging/platforms.json), each linking lib/<goos>_<goarch>[_<tag>]/libidaas.a: the published
 // module ships one prebuilt library per platform there; in the repository `make lib` in this
-// directory links the workspace's release build into lib/<goos>_<goarch>/ (D-60).
+// directory links the workspace's release build into lib/<goos>_<goarch>/ (D-57).
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/include

@@ -1,6 +1,6 @@
 'use strict';
 /*
- * Which native addon to load (docs/decisions.md D-71).
+ * Which native addon to load (docs/decisions.md D-55).
  *
  *   1. IDAAS_NODE_ADDON, when set (a test build, e.g. the ASan one);
  *   2. build/idaas.node next to this file: the in-repo dev build (`make`) — never shipped, so an

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the Go module github.com/idaas-sdk/idaas/bindings/go at v<workspace version> as a Go
-# module proxy directory (D-60):
+# module proxy directory (D-57):
 #
 #   $DIST/goproxy/github.com/idaas-sdk/idaas/bindings/go/@v/{list,v0.1.0.info,v0.1.0.mod,v0.1.0.zip}
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the Go binding's per-platform link files from packaging/platforms.json (D-60).
+"""Writes the Go binding's per-platform link files from packaging/platforms.json (D-57).
 
 For every platform: bindings/go/native_<dir>.go, a cgo file selected by build constraints
 (GOOS && GOARCH, plus the platform's Go build tag, or the negation of every tag for an untagged

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The npm packages (docs/decisions.md D-70), from the native builds in $DIST/<triple>/:
+# The npm packages (docs/decisions.md D-54), from the native builds in $DIST/<triple>/:
 #
 #   $DIST/npm/idaas-node-<version>.tgz            @idaas/node: the JS API, the loader, the types;
 #                                                 optionalDependencies = one package per platform

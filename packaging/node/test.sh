@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Consumer tests of the npm packages in $DIST/npm (packaging/node/build.sh; docs/decisions.md D-72):
+# Consumer tests of the npm packages in $DIST/npm (packaging/node/build.sh; docs/decisions.md D-56):
 #
 #   1. every platform package, structurally: its package.json's os/cpu/libc are its entry of
 #      packaging/platforms.json, its addon is built for that machine and C library (file(1),
