@@ -8,7 +8,7 @@
 #   dist/<triple>/                         the same, unpacked (what the bindings package)
 #   dist/native-static-libs.<triple>       the system libraries the static library needs
 #   dist/sizes.txt                         the artifact sizes (also printed)
-#   dist/goproxy/, dist/npm/, dist/maven/  the Go module, npm and Maven packages
+#   dist/goproxy/, dist/npm/, dist/maven-repo/  the Go module, npm and Maven packages
 #                                          (packaging/<language>/build.sh, when every triple is built)
 #
 # Usage: scripts/dist.sh                  every platform of packaging/platforms.json, then the packages

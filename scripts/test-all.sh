@@ -4,7 +4,7 @@
 # Node bindings, and a quick benchmark smoke run. Each stage prints its duration.
 #
 # Usage: scripts/test-all.sh            (everything)
-#        STAGES="rust c" scripts/test-all.sh   (a subset: lint docs supply rust fuzz c go java node bench)
+#        STAGES="rust c" scripts/test-all.sh   (a subset: lint docs supply rust fuzz c go java node packaging bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -12,7 +12,7 @@ export CARGO_TERM_COLOR=never
 # Cargo.lock must not drift: every cargo build and test runs with --locked (here, and through
 # CARGO_FLAGS in the Makefiles of the C ABI and the bindings, and in scripts/bench.sh).
 export CARGO_FLAGS=--locked
-STAGES=${STAGES:-"lint docs supply rust fuzz c go java node bench"}
+STAGES=${STAGES:-"lint docs supply rust fuzz c go java node packaging bench"}
 T0=$(date +%s)
 stage() { printf '\n=== %s (%ss elapsed)\n' "$1" "$(( $(date +%s) - T0 ))"; }
 want() { [[ " $STAGES " == *" $1 "* ]]; }
@@ -90,6 +90,14 @@ fi
 if want node && [ -d bindings/node ]; then
   stage "Node binding"
   make -C bindings/node test
+fi
+
+if want packaging; then
+  stage "packaging: release artifacts of every platform (scripts/dist.sh), then their consumer tests"
+  scripts/dist.sh
+  scripts/packaging-test.sh
+  # The crates as crates.io receives them: packaged, then built from the package alone.
+  cargo package --locked --workspace --exclude idaas-emulator --allow-dirty
 fi
 
 if want bench && [ -x scripts/bench.sh ]; then
