@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project: Rust (fmt, clippy, unit + integration tests against the emulator),
 # the C ABI (header freshness, exported symbols, C tests plain / valgrind / ASan), the Go, Java and
-# Node bindings, and a quick benchmark smoke run. Each stage prints its duration.
+# Node bindings, the release artifacts of every platform with their consumer tests (packaging), and
+# a quick benchmark smoke run. Each stage prints its duration.
 #
 # Usage: scripts/test-all.sh            (everything)
 #        STAGES="rust c" scripts/test-all.sh   (a subset: lint docs supply rust fuzz c go java node packaging bench)
