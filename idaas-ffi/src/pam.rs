@@ -679,20 +679,16 @@ pub unsafe extern "C" fn idaas_pam_revoke_token(
     token_type_hint: *const c_char,
     err_out: *mut *mut idaas_error,
 ) -> idaas_code {
-    guard(err_out, || {
-        // SAFETY: `pam` is NULL or a live handle (header contract).
-        let pam = unsafe { handle(pam, "pam") }?;
-        // SAFETY: NULL or NUL-terminated strings (header contract).
-        let (token, hint) = unsafe {
-            (
-                str_arg(token, "token")?,
-                opt_str_arg(token_type_hint, "token_type_hint")?,
-            )
-        };
-        pam.inner
-            .revoke_authentication_token(&SecretString::from(token), hint)?;
-        Ok(())
-    })
+    // SAFETY: forwarded as received (header contract of this function).
+    unsafe {
+        token_op(
+            pam,
+            token,
+            token_type_hint,
+            err_out,
+            PamClient::revoke_authentication_token,
+        )
+    }
 }
 
 /// `RevokeAuthenticationTokenByConsumer`: revokes every token of `consumer_id` under the credential
@@ -704,23 +700,16 @@ pub unsafe extern "C" fn idaas_pam_revoke_tokens_by_consumer(
     credential_provider_identifier: *const c_char,
     err_out: *mut *mut idaas_error,
 ) -> idaas_code {
-    guard(err_out, || {
-        // SAFETY: `pam` is NULL or a live handle (header contract).
-        let pam = unsafe { handle(pam, "pam") }?;
-        // SAFETY: NULL or NUL-terminated strings (header contract).
-        let (consumer, id) = unsafe {
-            (
-                str_arg(consumer_id, "consumer_id")?,
-                str_arg(
-                    credential_provider_identifier,
-                    "credential_provider_identifier",
-                )?,
-            )
-        };
-        pam.inner
-            .revoke_authentication_token_by_consumer(consumer, id)?;
-        Ok(())
-    })
+    // SAFETY: forwarded as received (header contract of this function).
+    unsafe {
+        consumer_op(
+            pam,
+            consumer_id,
+            credential_provider_identifier,
+            err_out,
+            PamClient::revoke_authentication_token_by_consumer,
+        )
+    }
 }
 
 /// `ReinstateAuthenticationToken`: undoes a revoke of `token` (`token_type_hint` nullable). Errors
@@ -732,20 +721,16 @@ pub unsafe extern "C" fn idaas_pam_reinstate_token(
     token_type_hint: *const c_char,
     err_out: *mut *mut idaas_error,
 ) -> idaas_code {
-    guard(err_out, || {
-        // SAFETY: `pam` is NULL or a live handle (header contract).
-        let pam = unsafe { handle(pam, "pam") }?;
-        // SAFETY: NULL or NUL-terminated strings (header contract).
-        let (token, hint) = unsafe {
-            (
-                str_arg(token, "token")?,
-                opt_str_arg(token_type_hint, "token_type_hint")?,
-            )
-        };
-        pam.inner
-            .reinstate_authentication_token(&SecretString::from(token), hint)?;
-        Ok(())
-    })
+    // SAFETY: forwarded as received (header contract of this function).
+    unsafe {
+        token_op(
+            pam,
+            token,
+            token_type_hint,
+            err_out,
+            PamClient::reinstate_authentication_token,
+        )
+    }
 }
 
 /// `ReinstateAuthenticationTokenByConsumer`: undoes `idaas_pam_revoke_tokens_by_consumer` for
@@ -757,10 +742,61 @@ pub unsafe extern "C" fn idaas_pam_reinstate_tokens_by_consumer(
     credential_provider_identifier: *const c_char,
     err_out: *mut *mut idaas_error,
 ) -> idaas_code {
+    // SAFETY: forwarded as received (header contract of this function).
+    unsafe {
+        consumer_op(
+            pam,
+            consumer_id,
+            credential_provider_identifier,
+            err_out,
+            PamClient::reinstate_authentication_token_by_consumer,
+        )
+    }
+}
+
+/// The body of the revoke/reinstate entry points that take one token.
+///
+/// # Safety
+/// As for `idaas_pam_revoke_token`: `pam` NULL or live, `token` and `token_type_hint` NULL or
+/// NUL-terminated, `err_out` NULL or writable.
+unsafe fn token_op(
+    pam: *const idaas_pam,
+    token: *const c_char,
+    token_type_hint: *const c_char,
+    err_out: *mut *mut idaas_error,
+    op: fn(&PamClient, &SecretString, Option<&str>) -> idaas_core::Result<()>,
+) -> idaas_code {
     guard(err_out, || {
-        // SAFETY: `pam` is NULL or a live handle (header contract).
+        // SAFETY: `pam` is NULL or a live handle (the caller's contract).
         let pam = unsafe { handle(pam, "pam") }?;
-        // SAFETY: NULL or NUL-terminated strings (header contract).
+        // SAFETY: NULL or NUL-terminated strings (the caller's contract).
+        let (token, hint) = unsafe {
+            (
+                str_arg(token, "token")?,
+                opt_str_arg(token_type_hint, "token_type_hint")?,
+            )
+        };
+        op(&pam.inner, &SecretString::from(token), hint)?;
+        Ok(())
+    })
+}
+
+/// The body of the revoke/reinstate entry points that take a consumer and a credential provider.
+///
+/// # Safety
+/// As for `idaas_pam_revoke_tokens_by_consumer`: `pam` NULL or live, both strings NULL or
+/// NUL-terminated, `err_out` NULL or writable.
+unsafe fn consumer_op(
+    pam: *const idaas_pam,
+    consumer_id: *const c_char,
+    credential_provider_identifier: *const c_char,
+    err_out: *mut *mut idaas_error,
+    op: fn(&PamClient, &str, &str) -> idaas_core::Result<()>,
+) -> idaas_code {
+    guard(err_out, || {
+        // SAFETY: `pam` is NULL or a live handle (the caller's contract).
+        let pam = unsafe { handle(pam, "pam") }?;
+        // SAFETY: NULL or NUL-terminated strings (the caller's contract).
         let (consumer, id) = unsafe {
             (
                 str_arg(consumer_id, "consumer_id")?,
@@ -770,8 +806,7 @@ pub unsafe extern "C" fn idaas_pam_reinstate_tokens_by_consumer(
                 )?,
             )
         };
-        pam.inner
-            .reinstate_authentication_token_by_consumer(consumer, id)?;
+        op(&pam.inner, consumer, id)?;
         Ok(())
     })
 }
