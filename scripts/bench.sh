@@ -76,8 +76,10 @@ BENCHES="cached_token pam storm startup"
 BENCH_ARGS=(-p idaas --profile bench-suite)
 run build cargo build --locked --release -p idaas-ffi || { echo "build failed" >&2; exit 1; }
 run build cargo build --locked --release -p idaas-emulator || { echo "build failed" >&2; exit 1; }
-# shellcheck disable=SC2046
-run build cargo bench --locked "${BENCH_ARGS[@]}" $(printf -- '--bench %s ' $BENCHES) --no-run || { echo "build failed" >&2; exit 1; }
+if want rust; then
+  # shellcheck disable=SC2046
+  run build cargo bench --locked "${BENCH_ARGS[@]}" $(printf -- '--bench %s ' $BENCHES) --no-run || { echo "build failed" >&2; exit 1; }
+fi
 
 if want rust; then
   for b in $BENCHES; do
