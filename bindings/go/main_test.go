@@ -27,6 +27,11 @@ type emulator struct {
 	configPath string // the same, as a file
 	secretEnv  string // the environment variable holding the client secret
 	secret     string
+	// The PLUGIN (alibabacloudPluginCredentialProvider) client config, and the variables the
+	// emulator says a client needs for it (alibabaCloud.environment: an AccessKey of its fixtures,
+	// its STS and metadata endpoints).
+	pluginConfigJSON string
+	alibabaEnv       map[string]string
 }
 
 // emulatorBin: IDAAS_EMULATOR_BIN, else $CARGO_TARGET_DIR/debug/idaas-emulator, else the
@@ -95,6 +100,9 @@ func startEmulator(bin string) (*emulator, error) {
 		HTTPBaseURL   string                     `json:"httpBaseUrl"`
 		ClientSecret  string                     `json:"clientSecret"`
 		ClientConfigs map[string]json.RawMessage `json:"clientConfigs"`
+		AlibabaCloud  struct {
+			Environment map[string]string `json:"environment"`
+		} `json:"alibabaCloud"`
 	}
 	if err := json.Unmarshal(raw, &info); err != nil {
 		e.stop()
@@ -103,6 +111,8 @@ func startEmulator(bin string) (*emulator, error) {
 	e.httpBase = strings.TrimRight(info.HTTPBaseURL, "/")
 	e.secret = info.ClientSecret
 	e.configJSON = string(info.ClientConfigs["CLIENT_SECRET_POST"])
+	e.pluginConfigJSON = string(info.ClientConfigs["PLUGIN"])
+	e.alibabaEnv = info.AlibabaCloud.Environment
 	var cfg struct {
 		Authn struct {
 			SecretEnv string `json:"clientSecretEnvVarName"`

@@ -1,7 +1,8 @@
 /*
  * Emulator-backed tests (included by test_ffi.c): idaas_init from each place it looks, the token
  * endpoint, token exchange, server errors through the emulator's fault API (/_emulator/faults) with
- * the library's retry verdict (idaas_error_is_retryable), and every PAM operation.
+ * the library's retry verdict (idaas_error_is_retryable), the built-in Alibaba Cloud plugin
+ * (test_alibaba.h), and every PAM operation.
  */
 #ifndef IDAAS_TEST_EMULATOR_H
 #define IDAAS_TEST_EMULATOR_H
@@ -863,6 +864,9 @@ static void test_emulator_pam_jwt(idaas_client *client) {
     idaas_pam_free(pam);
 }
 
+/* The built-in Alibaba Cloud plugin (PLUGIN alibabacloudPluginCredentialProvider). */
+#include "test_alibaba.h"
+
 static void run_emulator_tests(void) {
     if (emulator_start(&g_em) != 0) {
         emulator_stop(&g_em);
@@ -880,6 +884,7 @@ static void run_emulator_tests(void) {
         test_emulator_log_no_secrets();
         test_emulator_faults();
         test_emulator_exchange();
+        test_emulator_alibaba_plugin();
         idaas_client *client = new_emulator_client();
         if (client) {
             test_emulator_pam_api_keys(client);
