@@ -22,6 +22,8 @@ import statistics
 import subprocess
 import sys
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 MIB = 1024 * 1024
 
 
@@ -451,6 +453,40 @@ def checks_table(checks):
     return "\n".join(lines)
 
 
+# Size limits of the release artifacts (issue 16), by the start of their dist/sizes.txt label.
+SIZE_LIMITS_MIB = [
+    ("libidaas.so (stripped)", 4),
+    ("libidaas.a (strip --strip-debug)", 20),
+    ("Go module zip", 60),
+    ("npm idaas-node-linux", 3),
+    ("idaas-0.1.0.jar", 10),
+]
+
+
+def release_sizes(path):
+    """The artifact sizes scripts/dist.sh wrote (dist/sizes.txt), with their limits; '' without it."""
+    if not os.path.exists(path):
+        return ""
+    rows = []
+    for line in open(path):
+        m = re.match(r"(.*?)\s+(\d+) bytes\s+([\d.]+) MiB", line.rstrip())
+        if not m:
+            continue
+        label, b = m.group(1).strip(), int(m.group(2))
+        limit = next((l for p, l in SIZE_LIMITS_MIB if label.startswith(p)), None)
+        verdict = "" if limit is None else ("met" if b <= limit * 1048576 else "**missed**")
+        rows.append(f"| {label} | {b:,} | {b / 1048576:.2f} | {'' if limit is None else f'≤ {limit}'} | {verdict} |")
+    if not rows:
+        return ""
+    return ("## Release artifacts\n\nFrom `dist/sizes.txt` (written by `scripts/dist.sh`, which prints it too).\n\n"
+            "| artifact | bytes | MiB | limit (MiB) | |\n|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n")
+
+
+def included(path):
+    """A hand-kept section of this report (its text, '' when the file is missing)."""
+    return open(path).read().rstrip() + "\n\n" if os.path.exists(path) else ""
+
+
 def markdown(doc):
     m = doc["machine"]
     run = m.get("run", {})
@@ -500,7 +536,7 @@ JWT, the Rust/C/Go ones a 1,100-byte plugin token); Node: CPU time per call of t
 (`bench.js`: one JS thread — a Node client lives in one isolate, so there is no 8-thread row).
 
 {table(doc['records'])}
-## Reproduce
+{release_sizes(os.path.join(ROOT, 'dist', 'sizes.txt'))}{included(os.path.join(ROOT, 'bench-results', 'mechanisms.md'))}## Reproduce
 
 ```sh
 scripts/bench.sh            # full run: builds, runs everything, writes bench-results/bench.json and this file

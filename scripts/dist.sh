@@ -162,6 +162,9 @@ done
 # The language packages, from the native builds above (each reads packaging/platforms.json).
 # Only when every platform was built (TRIPLES not narrowed): each package carries them all.
 if [ -z "${TRIPLES_GIVEN:-}" ]; then
+  # Their size lines are written anew (the native ones name a triple).
+  grep -E "$(echo "$TRIPLES" | tr ' ' '|')" "$DIST/sizes.txt" > "$DIST/sizes.txt.new" || true
+  mv "$DIST/sizes.txt.new" "$DIST/sizes.txt"
   for lang in go java node; do
     if [ -x "packaging/$lang/build.sh" ]; then
       echo "=== $lang packages"

@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	idaas "idaas.example/idaas-go"
+	idaas "github.com/idaas-sdk/idaas/bindings/go"
 )
 
 const alibabaPlugin = "alibabacloudPluginCredentialProvider"
