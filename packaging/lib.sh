@@ -24,6 +24,19 @@ all_triples() {
     "$PKG_ROOT/packaging/platforms.json"
 }
 
+# record_size LABEL FILE: prints the file's size and records it in $DIST/sizes.txt under LABEL,
+# replacing the line an earlier run wrote for that label.
+record_size() {
+  local b line
+  b=$(stat -c %s "$2")
+  line=$(awk -v l="$1" -v b="$b" 'BEGIN { printf "%-58s %10d bytes  %6.2f MiB", l, b, b / 1048576 }')
+  mkdir -p "$DIST"
+  touch "$DIST/sizes.txt"
+  { grep -vF "$(printf '%-58s ' "$1")" "$DIST/sizes.txt" || true; echo "$line"; } > "$DIST/sizes.txt.new"
+  mv "$DIST/sizes.txt.new" "$DIST/sizes.txt"
+  echo "$line"
+}
+
 # start_emulator DIR: starts the emulator (IDAAS_EMULATOR_BIN, else the workspace's debug build) on
 # a free loopback port; writes DIR/client-config.json (CLIENT_SECRET_POST) and exports
 # CLOUD_IDAAS_CONFIG_PATH and IDAAS_CLIENT_SECRET. The caller's EXIT trap calls stop_emulator.

@@ -453,13 +453,13 @@ def checks_table(checks):
     return "\n".join(lines)
 
 
-# Size limits of the release artifacts (issue 16), by the start of their dist/sizes.txt label.
+# Size limits of the release artifacts (issue 16), by a pattern of their dist/sizes.txt label.
 SIZE_LIMITS_MIB = [
-    ("libidaas.so (stripped)", 4),
-    ("libidaas.a (strip --strip-debug)", 20),
-    ("Go module zip", 60),
-    ("npm idaas-node-linux", 3),
-    ("idaas-0.1.0.jar", 10),
+    (r"libidaas\.so \(stripped\)", 4),
+    (r"libidaas\.a \(strip --strip-debug\)", 20),
+    (r"Go module zip", 60),
+    (r"npm idaas-node-linux-", 3),
+    (r"idaas-[0-9.]+\.jar ", 10),
 ]
 
 
@@ -473,7 +473,7 @@ def release_sizes(path):
         if not m:
             continue
         label, b = m.group(1).strip(), int(m.group(2))
-        limit = next((l for p, l in SIZE_LIMITS_MIB if label.startswith(p)), None)
+        limit = next((l for p, l in SIZE_LIMITS_MIB if re.match(p, label)), None)
         verdict = "" if limit is None else ("met" if b <= limit * 1048576 else "**missed**")
         rows.append(f"| {label} | {b:,} | {b / 1048576:.2f} | {'' if limit is None else f'≤ {limit}'} | {verdict} |")
     if not rows:

@@ -22,30 +22,33 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-# The platforms: packaging/platforms.json (the one list every packaging script reads).
+# DIST, VERSION, all_triples (packaging/platforms.json: the one list every packaging script reads),
+# record_size.
+. packaging/lib.sh
 TRIPLES_GIVEN=${TRIPLES:-}
-TRIPLES=${TRIPLES:-$(python3 -c 'import json,sys; print(" ".join(p["triple"] for p in json.load(open(sys.argv[1]))["platforms"]))' packaging/platforms.json)}
-DIST=${DIST:-$ROOT/dist}
+TRIPLES=${TRIPLES:-$(all_triples)}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 export CARGO_TERM_COLOR=never
-VERSION=$(sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n1)
 MAJOR=${VERSION%%.*}
 MINOR=$(echo "$VERSION" | cut -d. -f2)
 HOST=$(rustc -vV | sed -n 's/^host: //p')
 URL=$(sed -n 's/^repository *= *"\(.*\)"/\1/p' Cargo.toml | head -n1)
 
-# The C toolchain of a triple: linker and C compiler (ring compiles C and assembly), strip.
+# The C toolchain of a triple, from packaging/platforms.json: its C compiler links and compiles
+# ring's C and assembly (with the matching binutils' ar when there is one), its strip strips.
 triple_env() {
+  local cc up low
+  cc=$(platform_field "$1" cc)
+  STRIP=$(platform_field "$1" strip)
   BUNDLE_UNWIND=""
+  up=$(echo "$1" | tr 'a-z-' 'A-Z_')
+  low=${1//-/_}
+  if [ "$1" != "$HOST" ]; then
+    export "CARGO_TARGET_${up}_LINKER=$cc" "CC_${low}=$cc"
+    if command -v "${cc%gcc}ar" >/dev/null 2>&1; then export "AR_${low}=${cc%gcc}ar"; fi
+  fi
   case "$1" in
-    x86_64-unknown-linux-gnu) STRIP=strip ;;
-    aarch64-unknown-linux-gnu)
-      export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
-      export CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc
-      export AR_aarch64_unknown_linux_gnu=aarch64-linux-gnu-ar
-      STRIP=aarch64-linux-gnu-strip ;;
-    x86_64-unknown-linux-musl)
-      export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER=musl-gcc
+    *-linux-musl)
       # rustc links a musl cdylib with -lgcc_s, the shared unwinder: Debian's musl-tools has no
       # musl build of it (GCC's libgcc_eh.a needs glibc's _dl_find_object), and Alpine has it only
       # with the libgcc package. The Rust toolchain ships LLVM's libunwind built for musl: a linker
@@ -54,21 +57,10 @@ triple_env() {
       # libc (D-53).
       BUNDLE_UNWIND=$(rustc --print sysroot)/lib/rustlib/$1/lib/self-contained/libunwind.a
       [ -f "$BUNDLE_UNWIND" ] || { echo "dist.sh: $BUNDLE_UNWIND missing (rustup target add $1)" >&2; exit 1; }
-      local shim=$CARGO_TARGET_DIR/musl-unwind-shim
+      local shim=$CARGO_TARGET_DIR/musl-unwind-shim/$1
       mkdir -p "$shim"
       echo "INPUT($BUNDLE_UNWIND)" > "$shim/libgcc_s.so"
-      export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="-C target-feature=-crt-static -L native=$shim"
-      export CC_x86_64_unknown_linux_musl=musl-gcc
-      STRIP=strip ;;
-    *) echo "dist.sh: no toolchain settings for $1 (add them to triple_env)" >&2; exit 2 ;;
-  esac
-}
-
-tool_for() {
-  case "$1" in
-    aarch64-unknown-linux-gnu) echo aarch64-linux-gnu-gcc ;;
-    x86_64-unknown-linux-musl) echo musl-gcc ;;
-    *) echo cc ;;
+      export "CARGO_TARGET_${up}_RUSTFLAGS=-C target-feature=-crt-static -L native=$shim" ;;
   esac
 }
 
@@ -78,8 +70,8 @@ check_tools() {
     if ! rustup target list --installed 2>/dev/null | grep -qx "$t"; then
       echo "missing: rust target $t (rustup target add $t)"; missing=1
     fi
-    if ! command -v "$(tool_for "$t")" >/dev/null 2>&1; then
-      echo "missing: $(tool_for "$t") for $t"; missing=1
+    if ! command -v "$(platform_field "$t" cc)" >/dev/null 2>&1; then
+      echo "missing: $(platform_field "$t" cc) for $t"; missing=1
     fi
   done
   return $missing
@@ -93,18 +85,6 @@ check_tools || { echo "dist.sh: install the missing tools (scripts/setup-tools.s
 [ -f include/idaas.h ] || { echo "dist.sh: include/idaas.h missing" >&2; exit 1; }
 
 mkdir -p "$DIST"
-touch "$DIST/sizes.txt"
-# The lines of the triples built now are replaced; those of the others are kept.
-for triple in $TRIPLES; do
-  grep -v -- "$triple" "$DIST/sizes.txt" > "$DIST/sizes.txt.new" || true
-  mv "$DIST/sizes.txt.new" "$DIST/sizes.txt"
-done
-size_of() { stat -c %s "$1"; }
-record_size() { # record_size LABEL FILE
-  local b; b=$(size_of "$2")
-  awk -v l="$1" -v b="$b" 'BEGIN { printf "%-58s %10d bytes  %6.2f MiB\n", l, b, b / 1048576 }' \
-    | tee -a "$DIST/sizes.txt"
-}
 
 for triple in $TRIPLES; do
   echo "=== $triple"
@@ -162,9 +142,6 @@ done
 # The language packages, from the native builds above (each reads packaging/platforms.json).
 # Only when every platform was built (TRIPLES not narrowed): each package carries them all.
 if [ -z "${TRIPLES_GIVEN:-}" ]; then
-  # Their size lines are written anew (the native ones name a triple).
-  grep -E "$(echo "$TRIPLES" | tr ' ' '|')" "$DIST/sizes.txt" > "$DIST/sizes.txt.new" || true
-  mv "$DIST/sizes.txt.new" "$DIST/sizes.txt"
   for lang in go java node; do
     if [ -x "packaging/$lang/build.sh" ]; then
       echo "=== $lang packages"

@@ -98,6 +98,7 @@ if want packaging; then
   scripts/dist.sh
   scripts/packaging-test.sh
   # The crates as crates.io receives them: packaged, then built from the package alone.
+  # (--allow-dirty: a developer runs the tests before committing; CI's clone is clean anyway.)
   cargo package --locked --workspace --exclude idaas-emulator --allow-dirty
 fi
 

@@ -60,7 +60,5 @@ rm -rf "$DIST/goproxy"
   -dir "$stage" -version "$version" -time "$when" -out "$DIST/goproxy") | tee "$work/sums"
 
 zip=$DIST/goproxy/$module/@v/$version.zip
-b=$(stat -c %s "$zip")
-awk -v l="Go module zip ${module#github.com/idaas-sdk/idaas/}@$version" -v b="$b" \
-  'BEGIN { printf "%-58s %10d bytes  %6.2f MiB\n", l, b, b / 1048576 }' | tee -a "$DIST/sizes.txt"
+record_size "Go module zip ${module#github.com/idaas-sdk/idaas/}@$version" "$zip"
 echo "packaging/go/build.sh: GOPROXY=file://$DIST/goproxy go get $module@$version"

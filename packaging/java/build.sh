@@ -20,14 +20,6 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 native=$work/native
 
-record_size() { # record_size LABEL FILE: printed and appended to $DIST/sizes.txt (dist.sh's format)
-  local b; b=$(stat -c %s "$2")
-  # a re-run replaces its own lines instead of appending duplicates
-  [ -f "$DIST/sizes.txt" ] && { grep -vF "$(printf '%-58s ' "$1")" "$DIST/sizes.txt" > "$work/sizes" || true; cat "$work/sizes" > "$DIST/sizes.txt"; }
-  awk -v l="$1" -v b="$b" 'BEGIN { printf "%-58s %10d bytes  %6.2f MiB\n", l, b, b / 1048576 }' \
-    | tee -a "$DIST/sizes.txt"
-}
-
 for triple in $triples; do
   lib=$DIST/$triple/lib/libidaas.a
   libs=$DIST/native-static-libs.$triple

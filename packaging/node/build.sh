@@ -36,12 +36,6 @@ out=$DIST/npm
 rm -rf "$out"
 mkdir -p "$out"
 
-record_size() { # record_size LABEL FILE
-  local b; b=$(stat -c %s "$2")
-  awk -v l="$1" -v b="$b" 'BEGIN { printf "%-58s %10d bytes  %6.2f MiB\n", l, b, b / 1048576 }' \
-    | tee -a "$DIST/sizes.txt"
-}
-
 pack() { # pack DIR: npm pack into $out, prints the tarball's file name
   (cd "$1" && npm pack --silent --pack-destination "$out" --cache "$work/npm-cache")
 }
