@@ -303,6 +303,18 @@ impl<T: Send + Sync + 'static> RefreshCache<T> {
         Ok(f(&e.value, e.version))
     }
 
+    /// `Some(f(value, version))` when a value is cached and fresh (before its refresh-ahead
+    /// instant), else `None`. Never refreshes, waits or blocks: a caller holding a lock of its own
+    /// (a binding's interpreter lock) tries this first and releases its lock only for the full
+    /// [`RefreshCache::with_versioned`].
+    #[inline]
+    pub fn with_fresh<R>(&self, f: impl FnOnce(&T, u64) -> R) -> Option<R> {
+        let now = self.inner.clock.now_millis();
+        let guard = self.inner.current.load();
+        let e = guard.as_ref()?;
+        (now < e.times.prefetch_at_ms).then(|| f(&e.value, e.version))
+    }
+
     /// The current value (refreshed as needed), as a shared pointer.
     pub fn get(&self) -> Result<Arc<T>> {
         let now = self.inner.clock.now_millis();

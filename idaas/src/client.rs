@@ -403,6 +403,31 @@ impl Client {
         }
     }
 
+    /// The bearer token for `scope` (`None`: the default scope) and its version, only when it is
+    /// cached and fresh: `Some(f(token, version))`. `None` whenever the full call
+    /// ([`Client::with_bearer_token_versioned`]) would have to initialise the scope, fetch, wait for
+    /// a refresh or fail. Never blocks and does no I/O (decision D-59).
+    #[inline]
+    pub fn try_fresh_bearer_token<R>(
+        &self,
+        scope: Option<&str>,
+        f: impl FnOnce(&str, u64) -> R,
+    ) -> Option<R> {
+        let fresh = |p: &CachedProvider| p.cache().with_fresh(|c, v| f(c.access_token.expose(), v));
+        match scope {
+            None => fresh(self.inner.default_provider.get()?),
+            Some(s) if s == self.inner.config.scope => fresh(self.inner.default_provider.get()?),
+            Some(s) => {
+                let map = self
+                    .inner
+                    .providers
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner());
+                fresh(map.get(s)?)
+            }
+        }
+    }
+
     /// The bearer token for `scope`.
     pub fn bearer_token_for_scope(&self, scope: &str) -> Result<SecretString> {
         self.cached_provider_for_scope(scope)?.bearer_token()
