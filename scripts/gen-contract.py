@@ -489,8 +489,7 @@ def py_doc(text: str) -> str:
 
 def py_value(f: Field, src: str) -> str:
     if f.ref:
-        conv = f"{f.ref}._from_dict({src})"
-        return f"None if {src} is None else {conv}" if f.optional else conv
+        return f"_opt({f.ref}._from_dict, {src})" if f.optional else f"{f.ref}._from_dict({src})"
     if f.type == "array" and f.items and f.items not in ("string", "integer", "boolean"):
         return f"[{f.items}._from_dict(x) for x in ({src} or [])]"
     if f.type == "array":
@@ -504,14 +503,16 @@ def gen_python(codes, classes, defs) -> str:
            "Results are frozen dataclasses with snake_case attributes; members that hold a secret are",
            'left out of repr() and str()."""', "",
            "from __future__ import annotations", "",
-           "import json", "from dataclasses import dataclass, field", "from typing import Any, Dict, List, Optional", "",
+           "import json", "from dataclasses import dataclass, field", "from typing import Any, Callable, Dict, List, Optional, TypeVar", "",
            "#: The codes of include/idaas.h (idaas_code), by name. Grouped by hundreds, never renumbered.",
            "CODES: Dict[str, int] = {"]
     out += [f'    "{name}": {value},' for name, value, _ in codes]
     out += ["}", "", "#: The classes of include/idaas.h (idaas_class), by name: a code's hundreds group.",
             "CLASSES: Dict[str, int] = {"]
     out += [f'    "{name}": {value},' for name, value, _ in classes]
-    out += ["}", ""]
+    out += ["}", "", "_T = TypeVar(\"_T\")", "", "",
+            "def _opt(make: Callable[[Dict[str, Any]], _T], value: Optional[Dict[str, Any]]) -> Optional[_T]:",
+            "    return None if value is None else make(value)", ""]
     names = []
     for name, doc, fields in shapes(defs):
         names.append(name)
@@ -533,7 +534,7 @@ def gen_python(codes, classes, defs) -> str:
         out += ["", "    @classmethod", f"    def _from_dict(cls, d: Dict[str, Any]) -> {name}:",
                 "        return cls("]
         for f in fields:
-            src = f'd.get("{f.wire}")'
+            src = f'd.get("{f.wire}")' if f.optional else f'd["{f.wire}"]'
             out.append(f"            {snake(f.wire)}={py_value(f, src)},")
         out += ["        )", "", "    @classmethod", f"    def _from_json(cls, text: str) -> {name}:",
                 "        return cls._from_dict(json.loads(text))", ""]

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test of the project: Rust (fmt, clippy, unit + integration tests against the emulator),
-# the C ABI (header freshness, exported symbols, C tests plain / valgrind / ASan), the Go, Java and
-# Node bindings, the release artifacts of every platform with their consumer tests (packaging), and
+# the C ABI (header freshness, exported symbols, C tests plain / valgrind / ASan), the Go, Java,
+# Node and Python bindings, the release artifacts of every platform with their consumer tests (packaging), and
 # a quick benchmark smoke run. Each stage prints its duration.
 #
 # Usage: scripts/test-all.sh            (everything)
-#        STAGES="rust c" scripts/test-all.sh   (a subset: lint docs supply rust fuzz c go java node packaging bench)
+#        STAGES="rust c" scripts/test-all.sh   (a subset: lint docs supply rust fuzz c go java node python packaging bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -13,7 +13,7 @@ export CARGO_TERM_COLOR=never
 # Cargo.lock must not drift: every cargo build and test runs with --locked (here, and through
 # CARGO_FLAGS in the Makefiles of the C ABI and the bindings, and in scripts/bench.sh).
 export CARGO_FLAGS=--locked
-STAGES=${STAGES:-"lint docs supply rust fuzz c go java node packaging bench"}
+STAGES=${STAGES:-"lint docs supply rust fuzz c go java node python packaging bench"}
 T0=$(date +%s)
 stage() { printf '\n=== %s (%ss elapsed)\n' "$1" "$(( $(date +%s) - T0 ))"; }
 want() { [[ " $STAGES " == *" $1 "* ]]; }
@@ -51,8 +51,9 @@ if want rust; then
   # dev-dependencies, and its build of the idaas library (a cdylib/staticlib: one cargo
   # fingerprint and one deps/libidaas.{a,so} per profile whatever the features) was redone by
   # `cargo test`, which then relinked every test.
-  cargo test --locked --workspace --no-run
-  cargo test --locked --workspace
+  # (The Python extension is tested by pytest in the python stage: it has no Rust tests.)
+  cargo test --locked --workspace --exclude idaas-python --no-run
+  cargo test --locked --workspace --exclude idaas-python
 fi
 
 if want fuzz; then
@@ -93,13 +94,18 @@ if want node && [ -d bindings/node ]; then
   make -C bindings/node test
 fi
 
+if want python; then
+  stage "Python binding (maturin build, pytest against the emulator, stubtest + mypy --strict)"
+  make -C bindings/python test
+fi
+
 if want packaging; then
   stage "packaging: release artifacts of every platform (scripts/dist.sh), then their consumer tests"
   scripts/dist.sh
   scripts/packaging-test.sh
   # The crates as crates.io receives them: packaged, then built from the package alone.
   # (--allow-dirty: a developer runs the tests before committing; CI's clone is clean anyway.)
-  cargo package --locked --workspace --exclude idaas-emulator --allow-dirty
+  cargo package --locked --workspace --exclude idaas-emulator --exclude idaas-python --allow-dirty
 fi
 
 if want bench && [ -x scripts/bench.sh ]; then

@@ -807,6 +807,23 @@ mod tests {
     }
 
     #[test]
+    fn with_fresh_reads_only_a_fresh_value_and_never_fetches() {
+        let clock = ManualClock::new(T0);
+        let (c, n) = counting(clock.clone(), 60_000, Arc::new(AtomicBool::new(false)));
+        assert_eq!(c.with_fresh(|v, _| *v), None, "nothing cached: no fetch");
+        assert_eq!(n.load(Ordering::SeqCst), 0);
+        assert_eq!(c.with(|v| *v).unwrap(), 1);
+        let (value, version) = c.with_fresh(|v, ver| (*v, ver)).unwrap();
+        assert_eq!(value, 1);
+        assert_eq!(c.with_versioned(|_, ver| ver).unwrap(), version);
+        clock.advance_millis(25_000); // refresh-ahead window: the full read must refresh
+        assert_eq!(c.with_fresh(|v, _| *v), None);
+        assert_eq!(n.load(Ordering::SeqCst), 1, "with_fresh never fetches");
+        assert_eq!(c.with(|v| *v).unwrap(), 2);
+        assert_eq!(c.with_fresh(|v, _| *v), Some(2));
+    }
+
+    #[test]
     fn single_flight_shares_errors_and_values() {
         let clock = ManualClock::new(T0);
         let calls = Arc::new(AtomicUsize::new(0));

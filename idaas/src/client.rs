@@ -418,11 +418,13 @@ impl Client {
             None => fresh(self.inner.default_provider.get()?),
             Some(s) if s == self.inner.config.scope => fresh(self.inner.default_provider.get()?),
             Some(s) => {
-                let map = self
-                    .inner
-                    .providers
-                    .read()
-                    .unwrap_or_else(|e| e.into_inner());
+                // try_read: a writer may be creating a scope's provider (reading a key file,
+                // logging); waiting for it here could wait on the caller's own lock.
+                let map = match self.inner.providers.try_read() {
+                    Ok(map) => map,
+                    Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+                    Err(std::sync::TryLockError::WouldBlock) => return None,
+                };
                 fresh(map.get(s)?)
             }
         }

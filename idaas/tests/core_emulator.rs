@@ -636,3 +636,37 @@ fn missing_expires_at_falls_back_to_expires_in() {
     c.bearer_token().unwrap();
     assert_eq!(emu.count_requests(TOKEN_PATH), 1, "D-11: cached");
 }
+
+#[test]
+fn try_fresh_bearer_token_never_fetches() {
+    let emu = Emulator::start_default();
+    let clock = ManualClock::new(1_700_000_000_000);
+    let c = cached_client(&emu, clock.clone());
+    let other = "api.example.com|read:file";
+    assert!(
+        c.try_fresh_bearer_token(None, |_, _| ()).is_none(),
+        "not yet initialised"
+    );
+    assert!(token_requests(&emu).is_empty());
+    let token = c.bearer_token().unwrap();
+    let (fresh, version) = c
+        .try_fresh_bearer_token(None, |t, v| (t.to_owned(), v))
+        .unwrap();
+    assert_eq!(fresh, token.expose());
+    let configured = c.config().scope.clone();
+    assert_eq!(
+        c.try_fresh_bearer_token(Some(&configured), |_, v| v),
+        Some(version)
+    );
+    assert!(c.try_fresh_bearer_token(Some(other), |_, _| ()).is_none());
+    let scoped = c.bearer_token_for_scope(other).unwrap();
+    assert_eq!(
+        c.try_fresh_bearer_token(Some(other), |t, _| t.to_owned()),
+        Some(scoped.expose().to_owned())
+    );
+    assert_eq!(token_requests(&emu).len(), 2);
+    // Past the refresh-ahead instant: only the full read may refresh.
+    clock.advance_millis(1_200_000);
+    assert!(c.try_fresh_bearer_token(None, |_, _| ()).is_none());
+    assert_eq!(token_requests(&emu).len(), 2, "never fetches");
+}

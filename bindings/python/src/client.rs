@@ -19,7 +19,7 @@ use std::sync::Arc;
 /// One client is safe to share between threads. Network calls release the GIL; a cached token is
 /// read without releasing it. `close()` (or leaving a `with` block) drops the caches; later calls
 /// raise `idaas.ClosedError`.
-#[pyclass(module = "idaas", name = "Client", frozen)]
+#[pyclass(module = "idaas", name = "Client", frozen, weakref)]
 pub(crate) struct Client {
     inner: ArcSwapOption<idaas::Client>,
     label: String,
@@ -48,33 +48,32 @@ pub(crate) fn result<'py>(
         .call_method1("_from_json", (json.expose(),))
 }
 
-fn json_or_raise(
-    py: Python<'_>,
-    r: idaas::Result<idaas::SecretString>,
-) -> PyResult<idaas::SecretString> {
-    r.map_err(|e| errors::to_py(py, &e))
+/// [`Options`] checked and converted, before any configuration is read: a wrong argument is a
+/// `TypeError` at once, whatever the configuration.
+struct Prepared {
+    sink: Option<Arc<dyn idaas::LogSink>>,
+    plugins: Vec<(String, Arc<PyPlugin>)>,
+    prefetch: Option<bool>,
 }
 
-impl Client {
-    fn build(
-        py: Python<'_>,
-        config: idaas::Result<idaas::Config>,
-        o: Options<'_>,
-    ) -> PyResult<Self> {
-        let config = config.map_err(|e| errors::to_py(py, &e))?;
-        let label = format!(
-            "instance_id={:?}, client_id={:?}",
-            config.idaas_instance_id, config.client_id
-        );
-        let mut builder = idaas::Client::builder(config);
-        if let Some(p) = o.prefetch {
-            builder = builder.prefetch(p);
-        }
-        match o.logger {
-            // `logger=False` (or None explicitly given as False by the wrapper): no logging.
-            Some(l) if l.is_instance_of::<pyo3::types::PyBool>() && !l.is_truthy()? => {}
+impl Options<'_> {
+    fn prepare(self, py: Python<'_>) -> PyResult<Prepared> {
+        let sink: Option<Arc<dyn idaas::LogSink>> = match self.logger {
+            Some(l) if l.is_instance_of::<pyo3::types::PyBool>() => {
+                if l.is_truthy()? {
+                    return Err(pyo3::exceptions::PyTypeError::new_err(
+                        "logger must be a logging.Logger, None (the \"idaas\" logger) or False (none)",
+                    ));
+                }
+                None
+            }
             Some(l) if !l.is_none() => {
-                builder = builder.log_sink(Arc::new(PyLogSink::new(l.unbind())));
+                if !l.hasattr("log")? || !l.hasattr("isEnabledFor")? {
+                    return Err(pyo3::exceptions::PyTypeError::new_err(
+                        "logger must be a logging.Logger, None (the \"idaas\" logger) or False (none)",
+                    ));
+                }
+                Some(Arc::new(PyLogSink::new(l.unbind())))
             }
             _ => {
                 let l = DEFAULT_LOGGER.get_or_try_init(py, || {
@@ -82,16 +81,17 @@ impl Client {
                         .call_method1("getLogger", ("idaas",))
                         .map(Bound::unbind)
                 })?;
-                builder = builder.log_sink(Arc::new(PyLogSink::new(l.clone_ref(py))));
+                Some(Arc::new(PyLogSink::new(l.clone_ref(py))))
             }
-        }
-        if let Some(plugins) = o.plugins.filter(|p| !p.is_none()) {
-            let plugins = plugins.cast::<PyDict>().map_err(|_| {
+        };
+        let mut plugins = Vec::new();
+        if let Some(p) = self.plugins.filter(|p| !p.is_none()) {
+            let p = p.cast::<PyDict>().map_err(|_| {
                 pyo3::exceptions::PyTypeError::new_err(
                     "plugins must be a dict of plugin name -> callable(scope)",
                 )
             })?;
-            for (name, callable) in plugins.iter() {
+            for (name, callable) in p.iter() {
                 let name: String = name.extract().map_err(|_| {
                     pyo3::exceptions::PyTypeError::new_err("plugin names must be strings")
                 })?;
@@ -100,9 +100,40 @@ impl Client {
                         "plugin {name:?} is not callable"
                     )));
                 }
-                let plugin = PyPlugin::new(name.clone(), callable.unbind());
-                builder = builder.plugin(name, Arc::new(plugin));
+                plugins.push((
+                    name.clone(),
+                    Arc::new(PyPlugin::new(name, callable.unbind())),
+                ));
             }
+        }
+        Ok(Prepared {
+            sink,
+            plugins,
+            prefetch: self.prefetch,
+        })
+    }
+}
+
+impl Client {
+    fn build(
+        py: Python<'_>,
+        prepared: Prepared,
+        config: impl FnOnce() -> idaas::Result<idaas::Config> + Send,
+    ) -> PyResult<Self> {
+        let config = detached(py, config)?;
+        let label = format!(
+            "instance_id={:?}, client_id={:?}",
+            config.idaas_instance_id, config.client_id
+        );
+        let mut builder = idaas::Client::builder(config);
+        if let Some(p) = prepared.prefetch {
+            builder = builder.prefetch(p);
+        }
+        if let Some(sink) = prepared.sink {
+            builder = builder.log_sink(sink);
+        }
+        for (name, plugin) in prepared.plugins {
+            builder = builder.plugin(name, plugin);
         }
         let client = builder.build().map_err(|e| errors::to_py(py, &e))?;
         Ok(Client {
@@ -136,16 +167,13 @@ impl Client {
         logger: Option<Bound<'py, PyAny>>,
         prefetch: Option<bool>,
     ) -> PyResult<Self> {
-        let config = py.detach(|| idaas::Config::load(path.as_deref()));
-        Self::build(
-            py,
-            config,
-            Options {
-                plugins,
-                logger,
-                prefetch,
-            },
-        )
+        let o = Options {
+            plugins,
+            logger,
+            prefetch,
+        }
+        .prepare(py)?;
+        Self::build(py, o, || idaas::Config::load(path.as_deref()))
     }
 
     /// The client of the configuration file at `path` (see `Client`).
@@ -158,16 +186,13 @@ impl Client {
         logger: Option<Bound<'py, PyAny>>,
         prefetch: Option<bool>,
     ) -> PyResult<Self> {
-        let config = py.detach(|| idaas::Config::from_path(&path));
-        Self::build(
-            py,
-            config,
-            Options {
-                plugins,
-                logger,
-                prefetch,
-            },
-        )
+        let o = Options {
+            plugins,
+            logger,
+            prefetch,
+        }
+        .prepare(py)?;
+        Self::build(py, o, || idaas::Config::from_path(&path))
     }
 
     /// The client of the default lookup: `CLOUD_IDAAS_CONFIG_PATH`, else
@@ -180,16 +205,13 @@ impl Client {
         logger: Option<Bound<'py, PyAny>>,
         prefetch: Option<bool>,
     ) -> PyResult<Self> {
-        let config = py.detach(|| idaas::Config::load(None));
-        Self::build(
-            py,
-            config,
-            Options {
-                plugins,
-                logger,
-                prefetch,
-            },
-        )
+        let o = Options {
+            plugins,
+            logger,
+            prefetch,
+        }
+        .prepare(py)?;
+        Self::build(py, o, || idaas::Config::load(None))
     }
 
     /// The client of a configuration given as JSON text (the file's format).
@@ -202,16 +224,13 @@ impl Client {
         logger: Option<Bound<'py, PyAny>>,
         prefetch: Option<bool>,
     ) -> PyResult<Self> {
-        let config = idaas::Config::from_json_str(text);
-        Self::build(
-            py,
-            config,
-            Options {
-                plugins,
-                logger,
-                prefetch,
-            },
-        )
+        let o = Options {
+            plugins,
+            logger,
+            prefetch,
+        }
+        .prepare(py)?;
+        Self::build(py, o, || idaas::Config::from_json_str(text))
     }
 
     /// The client of a configuration given as a dict (the file's members, e.g. `idaasInstanceId`).
@@ -224,21 +243,19 @@ impl Client {
         logger: Option<Bound<'py, PyAny>>,
         prefetch: Option<bool>,
     ) -> PyResult<Self> {
+        let o = Options {
+            plugins,
+            logger,
+            prefetch,
+        }
+        .prepare(py)?;
+        // A dict that json cannot serialize is json's TypeError, as for any JSON API.
         let text: String = py
             .import("json")?
             .call_method1("dumps", (config,))?
             .extract()?;
         let text = idaas::SecretString::new(text);
-        let config = idaas::Config::from_json_str(text.expose());
-        Self::build(
-            py,
-            config,
-            Options {
-                plugins,
-                logger,
-                prefetch,
-            },
-        )
+        Self::build(py, o, || idaas::Config::from_json_str(text.expose()))
     }
 
     /// The bearer token for `scope` (default: the configured scope). Served from the cache when
@@ -313,14 +330,11 @@ impl Client {
             actor_token: actor_token.map(idaas::SecretString::new),
             actor_token_type,
         };
-        let json = json_or_raise(
-            py,
-            py.detach(|| {
-                client
-                    .exchange_token(&req)
-                    .and_then(|c| idaas::json::credential_json(&c))
-            }),
-        )?;
+        let json = detached(py, || {
+            client
+                .exchange_token(&req)
+                .and_then(|c| idaas::json::credential_json(&c))
+        })?;
         result(py, "Credential", &json)
     }
 

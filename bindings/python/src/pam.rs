@@ -17,7 +17,7 @@ use std::time::Duration;
 
 /// The Developer API client of one identity; made by `Client.pam()`. Safe to share between
 /// threads; a context manager (`close()` on exit).
-#[pyclass(module = "idaas", name = "PamClient", frozen)]
+#[pyclass(module = "idaas", name = "PamClient", frozen, weakref)]
 pub(crate) struct PamClient {
     inner: ArcSwapOption<idaas::pam::PamClient>,
 }
@@ -150,13 +150,16 @@ impl PamClient {
 
     /// Forget the cached API key `credential_identifier` (no-op without a cache).
     fn invalidate_api_key(&self, py: Python<'_>, credential_identifier: &str) -> PyResult<()> {
-        self.core(py)?.invalidate_api_key(credential_identifier);
+        let pam = self.core(py)?;
+        // Detached: the cache's lock may be held by a fetch that logs (and so needs the GIL).
+        py.detach(|| pam.invalidate_api_key(credential_identifier));
         Ok(())
     }
 
     /// Forget every cached API key (no-op without a cache).
     fn invalidate_all_api_keys(&self, py: Python<'_>) -> PyResult<()> {
-        self.core(py)?.invalidate_all_api_keys();
+        let pam = self.core(py)?;
+        py.detach(|| pam.invalidate_all_api_keys());
         Ok(())
     }
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional
@@ -75,8 +77,9 @@ class Emulator:
         self.control("DELETE", "/_emulator/faults")
 
     def requests(self, path_contains: str = "") -> list:
+        """The requests the emulator recorded (each a dict: method, path, headers, body, form)."""
         q = f"?path_contains={urllib.parse.quote(path_contains)}" if path_contains else ""
-        return self.control("GET", f"/_emulator/requests{q}")
+        return self.control("GET", f"/_emulator/requests{q}")["requests"]
 
     def clear_requests(self) -> None:
         self.control("DELETE", "/_emulator/requests")
@@ -92,9 +95,17 @@ class Emulator:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
+    def token_requests(self) -> int:
+        """How many requests reached the token endpoint so far."""
+        return len(self.requests("/oauth2/token"))
 
-import urllib.parse  # noqa: E402
+    def config_with(self, **http: Any) -> Dict[str, Any]:
+        """The client configuration with `httpConfiguration` members added (e.g. readTimeout)."""
+        cfg = json.loads(json.dumps(self.config))
+        cfg.setdefault("httpConfiguration", {}).update(http)
+        return cfg
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, TypeVar
 
 #: The codes of include/idaas.h (idaas_code), by name. Grouped by hundreds, never renumbered.
 CODES: Dict[str, int] = {
@@ -44,6 +44,12 @@ CLASSES: Dict[str, int] = {
     "CANCELLED": 6,
     "INTERNAL": 9,
 }
+
+_T = TypeVar("_T")
+
+
+def _opt(make: Callable[[Dict[str, Any]], _T], value: Optional[Dict[str, Any]]) -> Optional[_T]:
+    return None if value is None else make(value)
 
 
 @dataclass(frozen=True)
@@ -113,7 +119,7 @@ class AuthenticationTokenPage:
     @classmethod
     def _from_dict(cls, d: Dict[str, Any]) -> AuthenticationTokenPage:
         return cls(
-            entities=[AuthenticationToken._from_dict(x) for x in (d.get("entities") or [])],
+            entities=[AuthenticationToken._from_dict(x) for x in (d["entities"] or [])],
             total_count=d.get("totalCount"),
             max_results=d.get("maxResults"),
             next_token=d.get("nextToken"),
@@ -144,10 +150,10 @@ class Credential:
     @classmethod
     def _from_dict(cls, d: Dict[str, Any]) -> Credential:
         return cls(
-            access_token=d.get("access_token"),
-            token_type=d.get("token_type"),
-            expires_in=d.get("expires_in"),
-            expires_at=d.get("expires_at"),
+            access_token=d["access_token"],
+            token_type=d["token_type"],
+            expires_in=d["expires_in"],
+            expires_at=d["expires_at"],
             issued_token_type=d.get("issued_token_type"),
             scope=d.get("scope"),
         )
@@ -169,7 +175,7 @@ class JwtContent:
     @classmethod
     def _from_dict(cls, d: Dict[str, Any]) -> JwtContent:
         return cls(
-            jwt_value=d.get("jwtValue"),
+            jwt_value=d["jwtValue"],
             derived_short_token=d.get("derivedShortToken"),
         )
 
@@ -224,7 +230,7 @@ class JwtTokenResponse:
             create_time=d.get("createTime"),
             update_time=d.get("updateTime"),
             expiration_time=d.get("expirationTime"),
-            jwt_content=JwtContent._from_dict(d.get("jwtContent")),
+            jwt_content=JwtContent._from_dict(d["jwtContent"]),
         )
 
     @classmethod
@@ -246,7 +252,7 @@ class OAuthAccessTokenContent:
     @classmethod
     def _from_dict(cls, d: Dict[str, Any]) -> OAuthAccessTokenContent:
         return cls(
-            access_token_value=d.get("accessTokenValue"),
+            access_token_value=d["accessTokenValue"],
             token_type=d.get("tokenType"),
             scope=d.get("scope"),
         )
@@ -304,8 +310,8 @@ class OAuthAuthenticationTokenResponse:
             create_time=d.get("createTime"),
             update_time=d.get("updateTime"),
             expiration_time=d.get("expirationTime"),
-            oauth_access_token_content=None if d.get("oauthAccessTokenContent") is None else OAuthAccessTokenContent._from_dict(d.get("oauthAccessTokenContent")),
-            oauth_authorization_session=None if d.get("oauthAuthorizationSession") is None else OAuthAuthorizationSession._from_dict(d.get("oauthAuthorizationSession")),
+            oauth_access_token_content=_opt(OAuthAccessTokenContent._from_dict, d.get("oauthAccessTokenContent")),
+            oauth_authorization_session=_opt(OAuthAuthorizationSession._from_dict, d.get("oauthAuthorizationSession")),
         )
 
     @classmethod
