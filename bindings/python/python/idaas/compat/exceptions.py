@@ -192,6 +192,7 @@ _CORE = (
     (_idaas.ClientError, ClientException),
     (_idaas.ServerError, ServerException),
     (_idaas.UnexpectedResponseError, ClientException),  # the reference: 3xx is a ClientException
+    (_idaas.TimeoutError, None),  # ConnectTimeOut: ClientException, ReadTimeOut: ServerException
     (_idaas.NetworkError, HttpException),
     (_idaas.CancelledError, ClientException),
     (_idaas.IDaaSError, IDaaSUnexpectedException),
@@ -209,7 +210,7 @@ _PAM = (
     (_idaas.ClientError, ClientException),
     (_idaas.ServerError, ServerException),
     (_idaas.UnexpectedResponseError, IDaaSUnexpectedException),
-    (_idaas.TimeoutError, None),  # polling_timeout: ClientException; network timeouts: HttpException
+    (_idaas.TimeoutError, None),  # polling_timeout and ConnectTimeOut: ClientException, ReadTimeOut: ServerException
     (_idaas.NetworkError, HttpException),
     (_idaas.CancelledError, ClientException),
     (_idaas.IDaaSError, IDaaSUnexpectedException),
@@ -238,11 +239,15 @@ def _combo(bases: Tuple[type, ...]) -> type:
         return cls
 
 
+#: The reference classes of timeouts by code (the Python reference's choice for the first two).
+_TIMEOUTS = {"ConnectTimeOut": ClientException, "ReadTimeOut": ServerException, "polling_timeout": ClientException}
+
+
 def _reference_class(err: _idaas.IDaaSError, table: Any) -> type:
     for idaas_cls, ref_cls in table:
         if isinstance(err, idaas_cls):
-            if ref_cls is None:  # the PAM TimeoutError row
-                return ClientException if err.server_code == "polling_timeout" else HttpException
+            if ref_cls is None:  # the TimeoutError rows
+                return _TIMEOUTS.get(err.server_code or "", HttpException)
             return ref_cls
     return IDaaSUnexpectedException
 
