@@ -454,6 +454,23 @@ def test_exception_names_and_hierarchy():
     assert compat.ConfigException("only a message").error_message == "only a message"
 
 
+def test_module_level_annotations_evaluate(factory):
+    """The samples annotate module-level variables with the result classes (evaluated at run time),
+    e.g. `NextTokenPageableResponse[AuthenticationToken]`."""
+    source = (
+        "from idaas.compat import AuthenticationToken, IDaaSCredentialProviderFactory, IDaaSPamClient\n"
+        "from idaas.compat import JwtTokenResponse, NextTokenPageableResponse\n"
+        "IDaaSCredentialProviderFactory.init()\n"
+        "pam_client: IDaaSPamClient = IDaaSPamClient()\n"
+        "g: JwtTokenResponse = pam_client.generate_jwt_authentication_token('partner_jwt', 'a', ['https://x.example'])\n"
+        "tokens: NextTokenPageableResponse[AuthenticationToken] = pam_client.list_authentication_tokens(\n"
+        "    g.consumer_id, 'partner_jwt')\n"
+    )
+    scope: dict = {}
+    exec(compile(source, "<sample>", "exec"), scope)
+    assert scope["tokens"].entities
+
+
 def test_factory_not_initialised(factory):
     from idaas.compat import ConfigException, ErrorCode, IDaaSCredentialProviderFactory, IDaaSPamClient
 
@@ -537,7 +554,8 @@ def test_pam_errors(factory, faults):
     faults.clear_faults()
     with pytest.raises(ClientException) as ei:
         pam_client.generate_jwt_authentication_token("no_such_provider", "s", ["a"])
-    assert PamClientConstants.SCOPE == idaas.DEFAULT_SCOPE or PamClientConstants.SCOPE == "urn:cloud:idaas:pam|.all"
+    assert ei.value.http_status and 400 <= ei.value.http_status < 500
+    assert PamClientConstants.SCOPE == "urn:cloud:idaas:pam|.all"
 
 
 def test_pam_3lo_errors(factory, emulator, monkeypatch):

@@ -13,7 +13,7 @@ class *and* of the idaas class of the same failure, so both styles of `except` c
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Dict, Optional, Tuple, Type, TypeVar
+from typing import Any, Callable, Dict, Optional, Tuple, TypeVar
 
 from .. import _errors as _idaas
 
