@@ -13,7 +13,7 @@ class *and* of the idaas class of the same failure, so both styles of `except` c
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Dict, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, Optional, Tuple, Type, TypeVar, cast
 
 from .. import _errors as _idaas
 
@@ -170,6 +170,7 @@ class IDaaSUnexpectedException(Exception):
         self.error_code = error_code
         self.error_message = message
         self.cause = cause
+        self.message = message
 
 
 def _text(code: Optional[str], message: Optional[str]) -> Optional[str]:
@@ -216,11 +217,11 @@ _PAM = (
     (_idaas.IDaaSError, IDaaSUnexpectedException),
 )
 
-_COMBOS: Dict[Tuple[type, ...], type] = {}
+_COMBOS: Dict[Tuple[type, ...], Type[BaseException]] = {}
 _COMBOS_LOCK = threading.Lock()
 
 
-def _combo(bases: Tuple[type, ...]) -> type:
+def _combo(bases: Tuple[type, ...]) -> Type[BaseException]:
     """A class deriving from `bases`, named as its first base (the reference name)."""
     with _COMBOS_LOCK:
         cls = _COMBOS.get(bases)
@@ -243,12 +244,12 @@ def _combo(bases: Tuple[type, ...]) -> type:
 _TIMEOUTS = {"ConnectTimeOut": ClientException, "ReadTimeOut": ServerException, "polling_timeout": ClientException}
 
 
-def _reference_class(err: _idaas.IDaaSError, table: Any) -> type:
+def _reference_class(err: _idaas.IDaaSError, table: Any) -> Type[BaseException]:
     for idaas_cls, ref_cls in table:
         if isinstance(err, idaas_cls):
             if ref_cls is None:  # the TimeoutError rows
                 return _TIMEOUTS.get(err.server_code or "", HttpException)
-            return ref_cls
+            return cast(Type[BaseException], ref_cls)
     return IDaaSUnexpectedException
 
 

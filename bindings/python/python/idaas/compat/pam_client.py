@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import warnings
 from dataclasses import fields
-from typing import Any, Callable, Dict, Generic, List, Optional, TypeVar
+from typing import Any, Callable, Dict, Generic, List, Optional, Tuple, TypeVar, cast
 
 from .. import _errors as _idaas_errors
 from .._native import Client as _Client
@@ -64,7 +64,8 @@ class NextTokenPageableResponse(AuthenticationTokenPage, Generic[T]):
 
     @classmethod
     def _adapt(cls, p: AuthenticationTokenPage) -> "NextTokenPageableResponse[AuthenticationToken]":
-        return cls(**{f.name: getattr(p, f.name) for f in fields(p)})
+        page = cls(**{f.name: getattr(p, f.name) for f in fields(p)})
+        return cast("NextTokenPageableResponse[AuthenticationToken]", page)
 
 
 class _CallbackFailed(Exception):
@@ -140,7 +141,7 @@ class IDaaSPamClient:
     def _op(self, name: str, *args: Any, **kwargs: Any) -> Any:
         return self._call(getattr(self._native(), name), *args, **kwargs)
 
-    def _or_none(self, codes: tuple, name: str, *args: Any, **kwargs: Any) -> Any:
+    def _or_none(self, codes: Tuple[str, ...], name: str, *args: Any, **kwargs: Any) -> Any:
         """`_op`, but None where the reference returns None for a reply without the result."""
         pam = self._native()
         try:
@@ -156,7 +157,7 @@ class IDaaSPamClient:
 
     def get_api_key(self, credential_identifier: str) -> Optional[str]:
         """The API key `credential_identifier`; None when the credential holds no API key."""
-        return self._op("get_api_key", credential_identifier)
+        return cast("Optional[str]", self._op("get_api_key", credential_identifier))
 
     def fetch_oauth_authentication_token(
         self, credential_provider_identifier: str, scope: Optional[str] = None
@@ -167,7 +168,7 @@ class IDaaSPamClient:
             DeprecationWarning,
             stacklevel=2,
         )
-        return self._op("fetch_oauth_authentication_token", credential_provider_identifier, scope)
+        return cast("Optional[str]", self._op("fetch_oauth_authentication_token", credential_provider_identifier, scope))
 
     def fetch_oauth_authentication_token_v2(
         self,
@@ -193,7 +194,7 @@ class IDaaSPamClient:
     def get_oauth_authorization_session(self, session_uri: str) -> Optional[OAuthAuthorizationSessionResponse]:
         """The state of a 3LO authorization session (`session_status` is one of
         `PamClientConstants.SESSION_STATUS_*`)."""
-        return self._op("get_oauth_authorization_session", session_uri)
+        return cast("Optional[OAuthAuthorizationSessionResponse]", self._op("get_oauth_authorization_session", session_uri))
 
     def poll_oauth_authentication_token(
         self,
@@ -249,7 +250,7 @@ class IDaaSPamClient:
     ) -> Optional[JwtTokenResponse]:
         """A JWT authentication token for `subject` and `audiences`; None when the reply holds no
         JWT."""
-        return self._or_none(
+        return cast("Optional[JwtTokenResponse]", self._or_none(
             ("MissingJwtContent",),
             "generate_jwt_authentication_token",
             credential_provider_identifier,
@@ -259,19 +260,19 @@ class IDaaSPamClient:
             custom_claims=custom_claims,
             expiration=expiration,
             include_derived_short_token=include_derived_short_token,
-        )
+        ))
 
     def obtain_jwt_authentication_token(self, consumer_id: str, authentication_token_id: str) -> Optional[JwtContent]:
         """The JWT `authentication_token_id` of `consumer_id`; None when the reply holds none."""
-        return self._or_none(
+        return cast("Optional[JwtContent]", self._or_none(
             ("MissingJwtContent",), "obtain_jwt_authentication_token", consumer_id, authentication_token_id
-        )
+        ))
 
     def obtain_jwt_authentication_token_by_derived_short_token(self, derived_short_token: str) -> Optional[JwtContent]:
         """The JWT a derived short token stands for; None when the reply holds none."""
-        return self._or_none(
+        return cast("Optional[JwtContent]", self._or_none(
             ("MissingJwtContent",), "obtain_jwt_authentication_token_by_derived_short_token", derived_short_token
-        )
+        ))
 
     def list_authentication_tokens(
         self,
@@ -298,7 +299,7 @@ class IDaaSPamClient:
     def validate_authentication_token(self, token: str, token_type_hint: Optional[str] = None) -> Optional[bool]:
         """Whether `token` (a JWT or its derived short token) is active; None when the reply does
         not say."""
-        return self._or_none(("InvalidResponseBody",), "validate_authentication_token", token, token_type_hint)
+        return cast("Optional[bool]", self._or_none(("InvalidResponseBody",), "validate_authentication_token", token, token_type_hint))
 
     def revoke_authentication_token(self, token: str, token_type_hint: Optional[str] = None) -> None:
         """Revoke `token`."""
