@@ -1,6 +1,11 @@
 //! `idaas.Client`: one configured machine identity with its token caches.
 
-use crate::{detached, errors, logging::PyLogSink, pam::PamClient, plugin::PyPlugin};
+use crate::{
+    detached, errors,
+    logging::PyLogSink,
+    pam::PamClient,
+    plugin::{PyPlugin, PyProvider},
+};
 use arc_swap::ArcSwapOption;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -342,23 +347,44 @@ impl Client {
     ///
     /// `api_key_cache`: `None`/`False` (default) asks the server on every `get_api_key`; `True`
     /// caches keys with the defaults; an `idaas.ApiKeyCacheOptions` sets ttl, grace, retry
-    /// interval and size. `access_token`: call the Developer API with this token (e.g. a token
-    /// exchange's result, for the user-delegated operations) instead of the client's own.
-    #[pyo3(signature = (*, api_key_cache=None, access_token=None))]
+    /// interval and size. The Developer API is called with the client's own token unless
+    /// `access_token` (a fixed token, e.g. a token exchange's result for the user-delegated
+    /// operations) or `provider` (a callable `() -> str | Mapping`, asked before every request)
+    /// is given.
+    #[pyo3(signature = (*, api_key_cache=None, access_token=None, provider=None))]
     fn pam(
         &self,
         py: Python<'_>,
         api_key_cache: Option<Bound<'_, PyAny>>,
         access_token: Option<&str>,
+        provider: Option<Bound<'_, PyAny>>,
     ) -> PyResult<PamClient> {
         let client = self.core(py)?;
         let cache = crate::pam::cache_options(api_key_cache)?;
-        let token = access_token.map(idaas::SecretString::new);
+        let provider: Option<idaas::SharedProvider> = match (access_token, provider) {
+            (Some(_), Some(p)) if !p.is_none() => {
+                return Err(pyo3::exceptions::PyTypeError::new_err(
+                    "give access_token or provider, not both",
+                ))
+            }
+            (_, Some(p)) if !p.is_none() => {
+                if !p.is_callable() {
+                    return Err(pyo3::exceptions::PyTypeError::new_err(
+                        "provider must be a callable returning a token or a credential mapping",
+                    ));
+                }
+                Some(Arc::new(PyProvider::new(p.unbind())))
+            }
+            (Some(t), _) => {
+                let credential = idaas::Credential::from_access_token(idaas::SecretString::new(t))
+                    .map_err(|e| errors::to_py(py, &e))?;
+                Some(Arc::new(idaas::StaticProvider::new(credential)))
+            }
+            _ => None,
+        };
         let pam = detached(py, || {
-            let provider: idaas::SharedProvider = match token {
-                Some(t) => Arc::new(idaas::StaticProvider::new(
-                    idaas::Credential::from_access_token(t)?,
-                )),
+            let provider = match provider {
+                Some(p) => p,
                 None => client.provider_for_scope(idaas::pam::SCOPE)?,
             };
             let mut b = idaas::pam::PamClient::builder_from_client(&client, provider);

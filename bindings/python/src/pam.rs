@@ -220,7 +220,8 @@ impl PamClient {
     /// A user-delegated OAuth token: fetch, and when the user must authorize first, call
     /// `on_authorization_url(url)` once and poll the session (every `interval` seconds, at most
     /// `max_polls` times within `max_duration`) until it completes. Cancel from another thread
-    /// with `cancel` (an `idaas.CancelToken`).
+    /// with `cancel` (an `idaas.CancelToken`). An exception raised by `on_authorization_url` ends
+    /// the poll and is raised as it is.
     #[pyo3(signature = (credential_provider_identifier, on_authorization_url, *, scope=None, force_authentication=None, custom_parameters=None, max_polls=60, interval=3.0, max_duration=180.0, cancel=None))]
     #[allow(clippy::too_many_arguments)]
     fn poll_oauth_authentication_token<'py>(
@@ -252,25 +253,34 @@ impl PamClient {
             deadline: None,
         };
         let callback = on_authorization_url.unbind();
-        self.call_json(py, "OAuthAuthenticationTokenResponse", |pam| {
+        // The callback's own exception is what the caller gets back, unchanged (the core sees a
+        // `callback_failed` error that ends the poll).
+        let raised: Mutex<Option<PyErr>> = Mutex::new(None);
+        let r = self.call_json(py, "OAuthAuthenticationTokenResponse", |pam| {
             pam.poll_oauth_authentication_token(
                 credential_provider_identifier,
                 |url| {
                     Python::attach(|py| {
                         callback.bind(py).call1((url,)).map(drop).map_err(|e| {
-                            errors::from_callback(
+                            let core = errors::from_callback(
                                 py,
-                                e,
+                                e.clone_ref(py),
                                 idaas::ErrorKind::Internal,
                                 "callback_failed",
                                 "on_authorization_url",
-                            )
+                            );
+                            *raised.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                            core
                         })
                     })
                 },
                 &options,
             )
-        })
+        });
+        match raised.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(e) if r.is_err() => Err(e),
+            _ => r,
+        }
     }
 
     /// GenerateJwtAuthenticationToken: a JWT for `subject` and `audiences`.

@@ -164,9 +164,37 @@ def test_poll_cancel_and_raising_callback(user_pam):
     def boom(url):
         raise RuntimeError("no browser here")
 
-    with pytest.raises(idaas.IDaaSError) as e:
+    with pytest.raises(RuntimeError, match="no browser here"):
         user_pam.poll_oauth_authentication_token("google_drive_user", boom, force_authentication=True)
-    assert "RuntimeError" in str(e.value) and "no browser here" in str(e.value)
+
+
+def test_pam_with_a_provider_callable(client):
+    calls = []
+
+    def provider():
+        calls.append(1)
+        return client.bearer_token("urn:cloud:idaas:pam|.all")
+
+    with client.pam(provider=provider) as p:
+        assert p.get_api_key("openai_prod_key") == API_KEY
+        assert p.get_api_key("openai_prod_key") == API_KEY
+    assert len(calls) == 2  # asked before every request
+    with client.pam(provider=lambda: {"access_token": "not-a-valid-token"}) as p:
+        with pytest.raises(idaas.AuthError):
+            p.get_api_key("openai_prod_key")
+
+    def failing():
+        raise LookupError("vault down")
+
+    with client.pam(provider=failing) as p:
+        with pytest.raises(idaas.CredentialError, match="LookupError: vault down"):
+            p.get_api_key("openai_prod_key")
+    with pytest.raises(TypeError):
+        client.pam(provider="not callable")
+    with pytest.raises(TypeError):
+        client.pam(provider=provider, access_token="x")
+    with pytest.raises(idaas.InvalidArgumentError):
+        client.pam(access_token="bad token\n")
 
 
 def test_jwt_lifecycle(pam):

@@ -98,7 +98,13 @@ class Client:
         actor_token: Optional[str] = None,
         actor_token_type: Optional[str] = None,
     ) -> Credential: ...
-    def pam(self, *, api_key_cache: Any = None, access_token: Optional[str] = None) -> "PamClient": ...
+    def pam(
+        self,
+        *,
+        api_key_cache: Any = None,
+        access_token: Optional[str] = None,
+        provider: Optional[Callable[[], Union[str, Mapping[str, Any]]]] = None,
+    ) -> "PamClient": ...
     @property
     def instance_id(self) -> str: ...
     @property

@@ -68,10 +68,6 @@ class NextTokenPageableResponse(AuthenticationTokenPage, Generic[T]):
         return cast("NextTokenPageableResponse[AuthenticationToken]", page)
 
 
-class _CallbackFailed(Exception):
-    pass
-
-
 class IDaaSPamClient:
     """The IDaaS Developer API client of the reference SDK.
 
@@ -210,32 +206,19 @@ class IDaaSPamClient:
         `PamClientConstants.DEFAULT_POLLING_INTERVAL_SECONDS` (at most `max_polling_retries`
         times, 60 by default, and `MAX_POLLING_DURATION_SECONDS` in all), then fetch the token.
         An exception raised by the callback propagates unchanged."""
-        raised: List[BaseException] = []
-
-        def callback(url: str) -> None:
-            try:
-                on_authorization_url(url)
-            except BaseException as e:  # noqa: B902 - handed back to the caller unchanged below
-                raised.append(e)
-                raise _CallbackFailed() from None
-
         max_polls = PamClientConstants.DEFAULT_MAX_POLLING_RETRIES if max_polling_retries is None else max_polling_retries
-        pam = self._native()
-        try:
-            r = pam.poll_oauth_authentication_token(
-                credential_provider_identifier,
-                callback,
-                scope=scope,
-                force_authentication=force_authentication,
-                custom_parameters=custom_parameters,
-                max_polls=max_polls,
-                interval=float(PamClientConstants.DEFAULT_POLLING_INTERVAL_SECONDS),
-                max_duration=float(PamClientConstants.MAX_POLLING_DURATION_SECONDS),
-            )
-        except _idaas_errors.IDaaSError as e:
-            if raised:
-                raise raised[0] from None
-            raise translate(e, pam=True) from None
+        # The callback's own exception comes back from the native call unchanged.
+        r = self._call(
+            self._native().poll_oauth_authentication_token,
+            credential_provider_identifier,
+            on_authorization_url,
+            scope=scope,
+            force_authentication=force_authentication,
+            custom_parameters=custom_parameters,
+            max_polls=max_polls,
+            interval=float(PamClientConstants.DEFAULT_POLLING_INTERVAL_SECONDS),
+            max_duration=float(PamClientConstants.MAX_POLLING_DURATION_SECONDS),
+        )
         return OAuthAuthenticationTokenResponse._adapt(r)
 
     def generate_jwt_authentication_token(
