@@ -476,6 +476,7 @@ def py_type(f: Field) -> str:
     elif f.type == "array":
         inner = {"string": "str", "integer": "int", "boolean": "bool"}.get(f.items, f.items)
         t = f"List[{inner}]"
+        return f"Optional[{t}]" if f.optional and not f.required else t
     else:
         t = {"string": "str", "integer": "int", "boolean": "bool", "number": "float"}[f.type]
     return f"Optional[{t}]" if f.optional else t
@@ -500,45 +501,93 @@ def py_value(f: Field, src: str) -> str:
 def gen_python(codes, classes, defs) -> str:
     out = [f'"""The result shapes and error codes of the contract.', "",
            f"{BANNER}", "",
-           "Results are frozen dataclasses with snake_case attributes; members that hold a secret are",
-           'left out of repr() and str()."""', "",
+           "Results are read-only value objects (slots, equality, `_asdict()`), written out here rather",
+           "than made by `dataclasses` at import time, which would cost most of the package's import time.",
+           'Members that hold a secret are left out of repr() and str()."""', "",
            "from __future__ import annotations", "",
-           "import json", "from dataclasses import dataclass, field", "from typing import Any, Callable, Dict, List, Optional, TypeVar", "",
+           "# `typing` itself is not imported at run time: it would double the package's import time.",
+           "TYPE_CHECKING = False",
+           "if TYPE_CHECKING:",
+           "    from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple, TypeVar", "",
+           '    _T = TypeVar("_T")', "",
            "#: The codes of include/idaas.h (idaas_code), by name. Grouped by hundreds, never renumbered.",
-           "CODES: Dict[str, int] = {"]
+           "CODES = {"]
     out += [f'    "{name}": {value},' for name, value, _ in codes]
     out += ["}", "", "#: The classes of include/idaas.h (idaas_class), by name: a code's hundreds group.",
-            "CLASSES: Dict[str, int] = {"]
+            "CLASSES = {"]
     out += [f'    "{name}": {value},' for name, value, _ in classes]
-    out += ["}", "", "_T = TypeVar(\"_T\")", "", "",
+    out += ["}", "", "",
             "def _opt(make: Callable[[Dict[str, Any]], _T], value: Optional[Dict[str, Any]]) -> Optional[_T]:",
-            "    return None if value is None else make(value)", ""]
+            "    return None if value is None else make(value)", "", "",
+            "class Result:",
+            '    """Base of the result types: read-only, compared by value, secrets kept out of repr()."""', "",
+            "    __slots__ = ()",
+            "    _FIELDS: Tuple[str, ...] = ()",
+            "    _SECRETS: FrozenSet[str] = frozenset()", "",
+            "    def _asdict(self) -> Dict[str, Any]:",
+            '        """The members as a dict (secrets included; nested results stay objects)."""',
+            "        return {name: getattr(self, name) for name in self._FIELDS}", "",
+            "    def __setattr__(self, name: str, value: Any) -> None:",
+            '        raise AttributeError(f"{type(self).__name__} is read-only")', "",
+            "    def __delattr__(self, name: str) -> None:",
+            '        raise AttributeError(f"{type(self).__name__} is read-only")', "",
+            "    def __eq__(self, other: object) -> bool:",
+            "        if not isinstance(other, Result) or other._FIELDS != self._FIELDS:",
+            "            return NotImplemented",
+            "        return all(getattr(self, n) == getattr(other, n) for n in self._FIELDS)", "",
+            "    def __hash__(self) -> int:",
+            "        return hash(tuple(getattr(self, n) for n in self._FIELDS if not isinstance(getattr(self, n), list)))", "",
+            "    def __repr__(self) -> str:",
+            '        shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._FIELDS if n not in self._SECRETS)',
+            '        return f"{type(self).__name__}({shown})"', "",
+            "    def __reduce__(self) -> Tuple[Any, ...]:",
+            "        return (type(self)._restore, (self._asdict(),))", "",
+            "    @classmethod",
+            "    def _restore(cls, members: Dict[str, Any]) -> Any:",
+            "        return cls(**members)", ""]
     names = []
     for name, doc, fields in shapes(defs):
         names.append(name)
-        out += ["", "@dataclass(frozen=True)", f"class {name}:",
-                f'    """{py_doc(doc) if doc else name + " (a result shape of the contract)."}"""', ""]
-        # Required members first: a dataclass field without a default cannot follow one with it.
-        for f in sorted(fields, key=lambda f: f.optional):
+        ordered = sorted(fields, key=lambda f: f.optional)  # required parameters first
+        attrs = [snake(f.wire) for f in fields]
+        secrets = [snake(f.wire) for f in fields if f.secret]
+        lines_doc = [py_doc(doc) if doc else name + " (a result shape of the contract)."]
+        lines_doc += ["", "Attributes:"]
+        for f in fields:
+            text = py_doc(f.doc) if f.doc else ""
+            if f.secret and "secret" not in text.lower():
+                text = (text + " " if text else "") + "A secret."
+            lines_doc.append(f"    {snake(f.wire)}: {text}".rstrip())
+        out += ["", f"class {name}(Result):", '    """' + lines_doc[0]]
+        out += [("    " + l) if l else "" for l in lines_doc[1:]]
+        out += ['    """', ""]
+        out.append("    __slots__ = (" + "".join(f'"{a}", ' for a in attrs).rstrip(" ") + ")")
+        out.append("    _FIELDS = __slots__")
+        if secrets:
+            out.append("    _SECRETS = frozenset({" + ", ".join(f'"{a}"' for a in secrets) + "})")
+        out.append("")
+        for f in fields:
+            out.append(f"    {snake(f.wire)}: {py_type(f)}")
+        params = []
+        for f in ordered:
             default = " = None" if f.optional else ""
-            if f.type == "array":
-                default = " = field(default_factory=list)"
-            if f.secret:
-                default = " = field(default=None, repr=False)" if f.optional else " = field(repr=False)"
-            out.append(f"    {snake(f.wire)}: {py_type(f)}{default}")
-            if f.doc or f.secret:
-                text = py_doc(f.doc) if f.doc else ""
-                if f.secret and "secret" not in text.lower():
-                    text = (text + " " if text else "") + "A secret."
-                out.append(f'    """{text}"""')
+            params.append(f"{snake(f.wire)}: {py_type(f)}{default}")
+        out += ["", "    def __init__(", "        self,", "        *,"]
+        out += [f"        {p}," for p in params]
+        out += ["    ) -> None:", "        s = object.__setattr__"]
+        for f in fields:
+            a = snake(f.wire)
+            val = f"list({a}) if {a} is not None else []" if f.type == "array" else a
+            out.append(f'        s(self, "{a}", {val})')
         out += ["", "    @classmethod", f"    def _from_dict(cls, d: Dict[str, Any]) -> {name}:",
                 "        return cls("]
         for f in fields:
             src = f'd.get("{f.wire}")' if f.optional else f'd["{f.wire}"]'
             out.append(f"            {snake(f.wire)}={py_value(f, src)},")
         out += ["        )", "", "    @classmethod", f"    def _from_json(cls, text: str) -> {name}:",
-                "        return cls._from_dict(json.loads(text))", ""]
-    out += ["", "__all__ = [" + ", ".join(f'"{n}"' for n in ["CODES", "CLASSES"] + names) + "]"]
+                "        from json import loads", "",
+                "        return cls._from_dict(loads(text))", ""]
+    out += ["", "__all__ = [" + ", ".join(f'"{n}"' for n in ["CODES", "CLASSES", "Result"] + names) + "]"]
     return "\n".join(out) + "\n"
 
 

@@ -42,7 +42,7 @@ def test_bearer_token_is_cached_per_scope(emulator, client):
     assert client.cached_bearer_token("never.asked|x") is None
 
 
-def test_credential_is_a_dataclass_without_the_token_in_repr(client):
+def test_credential_is_a_read_only_value_without_the_token_in_repr(client):
     c = client.credential()
     assert isinstance(c, idaas.Credential)
     assert c.access_token == client.bearer_token()
@@ -110,3 +110,25 @@ def test_bad_arguments_are_type_errors(client):
     del emulator_config
     with pytest.raises(TypeError):
         idaas.Client(plugins=["not", "a", "dict"])
+
+
+def test_results_are_read_only_values(client):
+    import pickle
+
+    c = client.credential()
+    assert isinstance(c, idaas.Result)
+    with pytest.raises(AttributeError):
+        c.access_token = "x"
+    with pytest.raises(AttributeError):
+        del c.token_type
+    with pytest.raises(AttributeError):
+        c.new_attribute = 1
+    same = idaas.Credential(**c._asdict())
+    assert same == c and hash(same) == hash(c)
+    assert pickle.loads(pickle.dumps(c)) == c
+    assert c != idaas.Credential(**{**c._asdict(), "access_token": "other"})
+    page = idaas.AuthenticationTokenPage._from_dict(
+        {"entities": [{"revoked": True}], "totalCount": 1, "maxResults": 10, "nextToken": None}
+    )
+    assert page.entities[0] == idaas.AuthenticationToken(revoked=True)
+    assert "AuthenticationToken(" in repr(page)

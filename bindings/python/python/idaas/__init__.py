@@ -12,8 +12,6 @@ against the reference SDKs (`cloud-idaas-core`, `cloud-idaas-pam-client`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from . import _native
 from ._errors import (
     ArgumentError,
@@ -50,6 +48,7 @@ from ._native import (
 from ._types import (
     CLASSES,
     CODES,
+    Result,
     AuthenticationToken,
     AuthenticationTokenPage,
     Credential,
@@ -64,18 +63,37 @@ from ._types import (
 _TTL, _GRACE, _RETRY, _MAX = _native.API_KEY_CACHE_DEFAULTS
 
 
-@dataclass(frozen=True)
 class ApiKeyCacheOptions:
-    """Options of the opt-in API-key cache of `Client.pam(api_key_cache=...)` (seconds)."""
+    """Options of the opt-in API-key cache of `Client.pam(api_key_cache=...)`, in seconds.
 
-    ttl: float = _TTL
-    """How long a fetched key is served without asking the server again."""
-    grace: float = _GRACE
-    """How long past `ttl` a key may still be served while refreshes fail."""
-    retry_interval: float = _RETRY
-    """While serving a stale key, the pause between two refresh attempts."""
-    max_entries: int = _MAX
-    """Most identifiers kept."""
+    Attributes:
+        ttl: how long a fetched key is served without asking the server again.
+        grace: how long past `ttl` a key may still be served while refreshes fail.
+        retry_interval: while serving a stale key, the pause between two refresh attempts.
+        max_entries: most identifiers kept.
+    """
+
+    __slots__ = ("ttl", "grace", "retry_interval", "max_entries")
+
+    def __init__(
+        self,
+        ttl: float = _TTL,
+        grace: float = _GRACE,
+        retry_interval: float = _RETRY,
+        max_entries: int = _MAX,
+    ) -> None:
+        self.ttl = ttl
+        self.grace = grace
+        self.retry_interval = retry_interval
+        self.max_entries = max_entries
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ApiKeyCacheOptions):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    def __repr__(self) -> str:
+        return "ApiKeyCacheOptions(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__) + ")"
 
 
 __all__ = [
@@ -92,6 +110,7 @@ __all__ = [
     "TOKEN_TYPE_REFRESH_TOKEN",
     "CODES",
     "CLASSES",
+    "Result",
     "Credential",
     "JwtContent",
     "JwtTokenResponse",

@@ -9,9 +9,12 @@ library's short error code), `http_status`, `request_id` and `retryable`.
 from __future__ import annotations
 
 import builtins
-from typing import Dict, Optional, Tuple, Type
 
 from ._types import CLASSES, CODES
+
+TYPE_CHECKING = False  # `typing` is not imported at run time (import time)
+if TYPE_CHECKING:
+    from typing import Dict, Optional, Tuple, Type
 
 _CLASS_OF_GROUP = {value: name for name, value in CLASSES.items()}
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 import warnings
-from dataclasses import fields
 from typing import Any, Callable, Dict, Generic, List, Optional, Tuple, TypeVar, cast
 
 from .. import _errors as _idaas_errors
@@ -55,7 +54,7 @@ class OAuthAuthenticationTokenResponse(_OAuthAuthenticationTokenResponse):
 
     @classmethod
     def _adapt(cls, r: _OAuthAuthenticationTokenResponse) -> "OAuthAuthenticationTokenResponse":
-        return cls(**{f.name: getattr(r, f.name) for f in fields(r)})
+        return cls(**r._asdict())
 
 
 class NextTokenPageableResponse(AuthenticationTokenPage, Generic[T]):
@@ -64,7 +63,7 @@ class NextTokenPageableResponse(AuthenticationTokenPage, Generic[T]):
 
     @classmethod
     def _adapt(cls, p: AuthenticationTokenPage) -> "NextTokenPageableResponse[AuthenticationToken]":
-        page = cls(**{f.name: getattr(p, f.name) for f in fields(p)})
+        page = cls(**p._asdict())
         return cast("NextTokenPageableResponse[AuthenticationToken]", page)
 
 
