@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Keeps the references in code and documents resolvable inside the repository (see docs/README.md):
 #   * every decision number D-n must have an entry (a "## D-n ..." heading) in docs/decisions.md;
-#   * every "core.md §x.y" / "pam.md §x.y" / "alibaba-plugin.md §x.y" must name a heading "x.y" of
+#   * every "core.md §x.y" / "pam.md §x.y" / "alibaba-plugin.md §x.y" / "agent.md §x.y" must name a heading "x.y" of
 #     that document in docs/protocol/;
 #   * a bare "§x.y" resolves to the one protocol document its file names (inside docs/protocol/X.md:
 #     X.md itself); a file naming several or none must write the document name;
@@ -23,6 +23,7 @@ DOCS = {
     "core": "docs/protocol/core.md",
     "pam": "docs/protocol/pam.md",
     "alibaba-plugin": "docs/protocol/alibaba-plugin.md",
+    "agent": "docs/protocol/agent.md",
 }
 DOC_NAMES = "|".join(re.escape(k) for k in DOCS)
 DECISIONS = "docs/decisions.md"
