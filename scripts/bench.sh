@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark suite, one command: builds what it needs, runs every benchmark (Rust API, C ABI, the
-# Go/Java/Node bindings, network calls against the emulator, refresh storm, start-up, RSS, library
-# sizes), collects their `BENCH {json}` lines and writes
+# Go/Java/Node/Python bindings — Python beside the reference Python SDK, installed from PyPI —,
+# network calls against the emulator, refresh storm, start-up, RSS, library sizes), collects their
+# `BENCH {json}` lines and writes
 #   bench-results/bench.json   every figure (median, p99, throughput, extra fields) + machine + targets
 #   BENCHMARKS.md              the table with targets and met/missed (full runs only)
 #
@@ -23,7 +24,7 @@ QUICK=0
 for a in "$@"; do
   case "$a" in
     --quick) QUICK=1 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $a" >&2; exit 2 ;;
   esac
 done

@@ -399,13 +399,16 @@ def python_comparison(recs):
     if rust and py and rust[0].get("median_ns"):
         lines[-1] += (f" Rust `get_api_key` (https, 1 thread) of this run: {fmt_ns(rust[0]['median_ns'])}; "
                       f"the binding's is {py[0]['median_ns'] / rust[0]['median_ns']:.2f}x that.")
+    if not have_ref:
+        lines += ["", "**The reference SDK was not measured in this run**: "
+                  + (absent[0].get("reason", "") if absent else "its step did not run or failed") + "."]
     lines += ["", "| figure | idaas (this binding) | reference SDK | reference / idaas |", "|---|---:|---:|---:|"]
     for label, f, field, kind in PY_ROWS:
         ov, ot = show(pick("python", f), field, kind)
         if have_ref:
             rv, rt = show(pick("python-ref", f), field, kind)
         else:
-            rv, rt = None, "not measured in this run" + (f" ({absent[0]['reason']})" if absent else "")
+            rv, rt = None, "not measured in this run"
         ratio = "—"
         if ov and rv:
             ratio = f"{(ov / rv if kind == 'ops' else rv / ov):.1f}x"
@@ -522,6 +525,8 @@ def notes(r):
                      f"+ first token {fmt_ns(r['first_token_ns'])}")
     if r.get("token_bytes"):
         n.append(f"{r['token_bytes']}-byte token")
+    if r.get("cpu_median_ns") is not None:
+        n.append(f"CPU time {fmt_ns(r['cpu_median_ns'])}")
     if r.get("rust_ratio") is not None:
         n.append(f"{r['rust_ratio']:.2f}x the Rust figure")
     if r.get("impl") == "python-ref" and r.get("version"):
