@@ -66,15 +66,20 @@ def open_impl(impl, config_path):
     return v, provider.get_bearer_token, lambda: pam.get_api_key(API_KEY_ID)
 
 
-def time_batches(read, batch, batches, out):
-    """Appends the ns per call of each of `batches` batches of `batch` calls to out."""
-    clock = time.perf_counter_ns
+def time_batches(read, batch, batches, out, cpu=None):
+    """Appends the ns per call of each of `batches` batches of `batch` calls to out (wall time),
+    and to cpu the CPU time of this thread per call when given."""
+    clock, tclock = time.perf_counter_ns, time.thread_time_ns
     rng = range(batch)
     for _ in range(batches):
+        c0 = tclock() if cpu is not None else 0
         t0 = clock()
         for _ in rng:
             read()
-        out.append((clock() - t0) / batch)
+        t1 = clock()
+        out.append((t1 - t0) / batch)
+        if cpu is not None:
+            cpu.append((tclock() - c0) / batch)
 
 
 def worker(impl, config_path, quick, label):
@@ -90,10 +95,11 @@ def worker(impl, config_path, quick, label):
 
     # 1. cached bearer-token read, 1 thread: ns per call of batches (loop overhead included).
     time_batches(read, batch, batches // 10, [])  # warm-up
-    per_call = []
-    time_batches(read, batch, batches, per_call)
+    per_call, cpu = [], []
+    time_batches(read, batch, batches, per_call, cpu)
     bench_line(name="cached_token", impl=name_impl, variant=variant, threads=1,
                median_ns=round(statistics.median(per_call), 1), p99_ns=round(pct(per_call, 0.99), 1),
+               cpu_median_ns=round(statistics.median(cpu), 1),
                ops_per_sec=round(1e9 / statistics.mean(per_call), 1), batch=batch, token_bytes=len(token),
                version=version)
 
