@@ -185,19 +185,20 @@ if want python && [ -f bindings/python/pyproject.toml ]; then
         echo "$sum" > "$PYB/venv-ours/.wheel-sha256"
     fi
   }
-  REF_ARGS=()
-  if [ -f "$PYB/venv-ref/.installed" ] || { py_venv "$PYB/venv-ref" &&
-      "$PYB/venv-ref/bin/pip" install -q --disable-pip-version-check --retries 1 --timeout 15 \
-        cloud-idaas-core==0.0.5b0 cloud-idaas-pam-client==0.0.3b0 > "$RAW/python_ref_install.txt" 2>&1 &&
-      touch "$PYB/venv-ref/.installed"; }; then
-    REF_ARGS=(--ref "$PYB/venv-ref/bin/python")
+  PY_ARGS=()
+  REF_PKGS="cloud-idaas-core==0.0.5b0 cloud-idaas-pam-client==0.0.3b0"
+  # shellcheck disable=SC2086
+  if [ -f "$PYB/venv-ref/.installed" ] || { { py_venv "$PYB/venv-ref" &&
+      "$PYB/venv-ref/bin/pip" install -q --disable-pip-version-check --retries 1 --timeout 15 $REF_PKGS
+      } > "$RAW/python_ref_install.txt" 2>&1 && touch "$PYB/venv-ref/.installed"; }; then
+    PY_ARGS=(--ref "$PYB/venv-ref/bin/python")
   else
     echo "bench.sh: the reference Python SDK is not installable here (see $RAW/python_ref_install.txt)" >&2
-    REF_ARGS=(--ref-missing "pip install cloud-idaas-core==0.0.5b0 cloud-idaas-pam-client==0.0.3b0 failed")
+    PY_ARGS=(--ref-missing "not installable here: pip install $REF_PKGS failed")
   fi
+  [ $QUICK = 1 ] && PY_ARGS+=(--quick)
   run build_python build_python &&
-    run python "$PY" bindings/python/bench.py --ours "$PYB/venv-ours/bin/python" "${REF_ARGS[@]}" \
-      $([ $QUICK = 1 ] && echo --quick)
+    run python "$PY" bindings/python/bench.py --ours "$PYB/venv-ours/bin/python" "${PY_ARGS[@]}"
 fi
 
 step "report"
