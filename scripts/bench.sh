@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark suite, one command: builds what it needs, runs every benchmark (Rust API, C ABI, the
-# Go/Java/Node bindings, network calls against the emulator, refresh storm, start-up, RSS, library
-# sizes), collects their `BENCH {json}` lines and writes
+# Go/Java/Node/Python bindings — Python beside the reference Python SDK, installed from PyPI —,
+# network calls against the emulator, refresh storm, start-up, RSS, library sizes), collects their
+# `BENCH {json}` lines and writes
 #   bench-results/bench.json   every figure (median, p99, throughput, extra fields) + machine + targets
 #   BENCHMARKS.md              the table with targets and met/missed (full runs only)
 #
@@ -9,7 +10,7 @@
 #        scripts/bench.sh --quick    reduced iterations (CI smoke run): figures printed, written to
 #                                    bench-results/bench-quick.json; no timed assertions and
 #                                    BENCHMARKS.md is left alone
-#        BENCH_ONLY="rust c" scripts/bench.sh   a subset of: rust c go java node
+#        BENCH_ONLY="rust c" scripts/bench.sh   a subset of: rust c go java node python
 #
 # Uses CARGO_TARGET_DIR when set, else ./target (the same build as `make lib` and the bindings: the
 # C and binding figures are of $CARGO_TARGET_DIR/release/libidaas.a as `make lib` builds it). The Rust
@@ -23,11 +24,11 @@ QUICK=0
 for a in "$@"; do
   case "$a" in
     --quick) QUICK=1 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $a" >&2; exit 2 ;;
   esac
 done
-ONLY=${BENCH_ONLY:-"rust c go java node"}
+ONLY=${BENCH_ONLY:-"rust c go java node python"}
 want() { [[ " $ONLY " == *" $1 "* ]]; }
 
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -160,6 +161,44 @@ fi
 if want node && [ -f bindings/node/Makefile ]; then
   step "Node binding: make -C bindings/node bench"
   IDAAS_BENCH_JSON=$RAW/node.json run node make --no-print-directory -C bindings/node bench
+fi
+
+if want python && [ -f bindings/python/pyproject.toml ]; then
+  step "Python binding (and the reference Python SDK): bindings/python/bench.py"
+  # Under $TARGET/bench-python, kept between runs: tools/ (maturin), venv-ours/ (the wheel installed),
+  # venv-ref/ (cloud-idaas-core + cloud-idaas-pam-client from PyPI, pinned: the versions the issue
+  # quotes). The wheel is built by maturin (cargo: a no-op when nothing changed) and reinstalled
+  # only when its bytes changed.
+  PYB=$TARGET/bench-python PY=${PYTHON:-python3}
+  mkdir -p "$PYB"
+  py_venv() { [ -x "$1/bin/python" ] || "$PY" -m venv "$1"; }
+  build_python() {
+    py_venv "$PYB/tools" && { [ -x "$PYB/tools/bin/maturin" ] ||
+      "$PYB/tools/bin/pip" install -q --disable-pip-version-check maturin==1.9.6; } || return 1
+    rm -rf "$PYB/wheels"
+    (cd bindings/python && VIRTUAL_ENV=$PYB/tools PATH=$PYB/tools/bin:$PATH \
+      maturin build --release --locked -i "$PY" -o "$PYB/wheels") || return 1
+    local whl sum; whl=$(ls "$PYB"/wheels/idaas-*.whl) && sum=$(sha256sum "$whl" | cut -d' ' -f1)
+    py_venv "$PYB/venv-ours" || return 1
+    if [ "$(cat "$PYB/venv-ours/.wheel-sha256" 2>/dev/null)" != "$sum" ]; then
+      "$PYB/venv-ours/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps "$whl" &&
+        echo "$sum" > "$PYB/venv-ours/.wheel-sha256"
+    fi
+  }
+  PY_ARGS=()
+  REF_PKGS="cloud-idaas-core==0.0.5b0 cloud-idaas-pam-client==0.0.3b0"
+  # shellcheck disable=SC2086
+  if [ -f "$PYB/venv-ref/.installed" ] || { { py_venv "$PYB/venv-ref" &&
+      "$PYB/venv-ref/bin/pip" install -q --disable-pip-version-check --retries 1 --timeout 15 $REF_PKGS
+      } > "$RAW/python_ref_install.txt" 2>&1 && touch "$PYB/venv-ref/.installed"; }; then
+    PY_ARGS=(--ref "$PYB/venv-ref/bin/python")
+  else
+    echo "bench.sh: the reference Python SDK is not installable here (see $RAW/python_ref_install.txt)" >&2
+    PY_ARGS=(--ref-missing "not installable here: pip install $REF_PKGS failed")
+  fi
+  [ $QUICK = 1 ] && PY_ARGS+=(--quick)
+  run build_python build_python &&
+    run python "$PY" bindings/python/bench.py --ours "$PYB/venv-ours/bin/python" "${PY_ARGS[@]}"
 fi
 
 step "report"

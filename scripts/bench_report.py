@@ -5,7 +5,10 @@ Sources (in --raw DIR, one log per step):
   * `BENCH {json}` lines (Rust benches, C programs, library sizes; any binding that prints them);
   * `go test -bench` result lines (go.log): `BenchmarkX/Y-P  N  t ns/op  m median-ns/op ...`;
   * Java TokenBench lines (java.log): `BENCH <label>: X ns/op`;
-  * Node bench.js results (node.json, written through IDAAS_BENCH_JSON).
+  * Node bench.js results (node.json, written through IDAAS_BENCH_JSON);
+  * the Python bench (python.log, `BENCH {json}` lines): this binding (impl "python") and the
+    reference Python SDK (impl "python-ref") measured in the same run, or a `not_measured` line
+    saying why the reference is absent.
 
 Every figure comes from those files; nothing is typed in. Targets (from the performance issue) are
 checked here and shown as met/missed; --quick prints the table and never fails on a target.
@@ -252,6 +255,7 @@ def check_targets(recs):
     cached("go", lambda v: v == "Token", 250)
     cached("java", lambda v: v.startswith("getBearerToken()"), 300)
     cached("node", lambda v: v.startswith("getBearerTokenSync()"), 1000)
+    cached("python", lambda v: v.startswith("Client.bearer_token()"), 300)
 
     # get_api_key within 10 % of a bare HTTP GET of the same route (same transport, 1 thread).
     for r in find(recs, name="get_api_key", impl="rust", threads=1):
@@ -286,6 +290,8 @@ def check_targets(recs):
                 f"{r['network_waiters']} (worst caller {r['max_ns'] / 1e6:.2f} ms, {r['injected_latency_ms']} ms injected)",
                 r["network_waiters"] == 0)
 
+    python_targets(recs, checks, add)
+
     base = find(recs, name="startup_baseline")
     base_ns = base[0]["median_ns"] if base else None
     for r in find(recs, name="startup"):
@@ -305,6 +311,111 @@ def check_targets(recs):
     for r in find(recs, name="size", variant="libidaas.so (strip --strip-all)"):
         add(r, "libidaas.so stripped", "≤ 4 MiB", f"{r['value']:.2f} MiB", r["value"] <= 4)
     return checks
+
+
+RUST_API_KEY = dict(name="get_api_key", impl="rust", variant="https", threads=1)
+PY_API_KEY_RATIO = 1.2
+PY_IMPORT_MS = 30
+PY_RSS_MIB = 20
+
+
+def python_targets(recs, checks, add):
+    """The Python binding's targets (the Python issue): get_api_key over HTTPS within 1.2x of the
+    Rust figure of the same run, import <= 30 ms, RSS after import <= 20 MiB."""
+    if not any(r.get("impl") == "python" for r in recs):
+        return
+
+    def missing(what, target, why):
+        checks.append({"what": what, "target": target, "measured": f"not measured ({why})", "met": False})
+
+    what, target = "get_api_key over loopback HTTPS, python, sequential", \
+        f"median within {PY_API_KEY_RATIO}x of the Rust get_api_key (https, 1 thread) of the same run"
+    py, rust = find(recs, name="get_api_key", impl="python", variant="https", threads=1), find(recs, **RUST_API_KEY)
+    if not py:
+        missing(what, target, "step failed")
+    elif not rust or rust[0].get("median_ns") is None:
+        missing(what, target, f"{py[0]['median_ns'] / 1e3:.1f} µs; the Rust figure is not in this run (BENCH_ONLY)")
+    else:
+        r, ratio = py[0], py[0]["median_ns"] / rust[0]["median_ns"]
+        r["rust_ratio"] = round(ratio, 3)
+        add(r, what, target, f"{r['median_ns'] / 1e3:.1f} µs vs {rust[0]['median_ns'] / 1e3:.1f} µs ({ratio:.2f}x)",
+            ratio <= PY_API_KEY_RATIO)
+    imp = find(recs, name="import", impl="python")
+    if imp:
+        add(imp[0], "import idaas in a fresh interpreter", f"median ≤ {PY_IMPORT_MS} ms",
+            f"{imp[0]['median_ns'] / 1e6:.1f} ms", imp[0]["median_ns"] <= PY_IMPORT_MS * 1e6)
+    else:
+        missing("import idaas in a fresh interpreter", f"median ≤ {PY_IMPORT_MS} ms", "step failed")
+    rss = [r for r in find(recs, name="rss", impl="python") if r["variant"].startswith("after import")]
+    if rss:
+        add(rss[0], "RSS of a Python process after import idaas", f"≤ {PY_RSS_MIB} MiB",
+            f"{rss[0]['value']:.2f} MiB", rss[0]["value"] <= PY_RSS_MIB)
+    else:
+        missing("RSS of a Python process after import idaas", f"≤ {PY_RSS_MIB} MiB", "step failed")
+
+
+# The rows of the side-by-side table: (label, record filter, field, format).
+PY_ROWS = [
+    ("cached bearer-token read, 1 thread (median per call)", dict(name="cached_token", threads=1), "median_ns", "ns"),
+    ("cached bearer-token read, 8 threads (calls/s, all threads)", dict(name="cached_token", threads=8), "ops_per_sec", "ops"),
+    ("get_api_key over loopback HTTPS, keep-alive (median)", dict(name="get_api_key", variant="https", threads=1), "median_ns", "ns"),
+    ("get_api_key over loopback HTTPS, keep-alive (p99)", dict(name="get_api_key", variant="https", threads=1), "p99_ns", "ns"),
+    ("import, fresh interpreter (median)", dict(name="import"), "median_ns", "ns"),
+    ("RSS, bare interpreter", dict(name="rss", variant="bare interpreter"), "value", "MiB"),
+    ("RSS after import", dict(name="rss", prefix="after import"), "value", "MiB"),
+    ("RSS after the client and its first token", dict(name="rss", variant="after the client and its first token"), "value", "MiB"),
+    ("RSS after the first get_api_key", dict(name="rss", variant="after the first get_api_key"), "value", "MiB"),
+]
+
+
+def python_comparison(recs):
+    """Markdown: this binding beside the reference Python SDK, both from this run ('' without the
+    Python step). The reference's column says why when it was not measured."""
+    if not any(r.get("impl") == "python" for r in recs):
+        return ""
+    absent = find(recs, name="not_measured", impl="python-ref")
+    have_ref = any(r.get("impl") == "python-ref" and r.get("name") != "not_measured" for r in recs)
+
+    def pick(impl, f):
+        f = dict(f)
+        prefix = f.pop("prefix", None)
+        rows = [r for r in find(recs, impl=impl, **f) if prefix is None or r.get("variant", "").startswith(prefix)]
+        return rows[0] if rows else None
+
+    def show(r, field, kind):
+        if r is None or r.get(field) is None:
+            return None, "—"
+        v = r[field]
+        return v, fmt_ns(v) if kind == "ns" else fmt_ops(v) if kind == "ops" else f"{v:.2f} MiB"
+
+    lines = ["## Python: this binding beside the reference Python SDK", "",
+             "Both measured by `bindings/python/bench.py` in this run, against the same emulator over loopback "
+             "HTTPS (certificate verification on), each in its own venv on the same interpreter."]
+    ver = next((r.get("version") for r in recs if r.get("impl") == "python-ref" and r.get("version")), None)
+    if ver:
+        lines[-1] += f" Reference: {ver}."
+    rust = find(recs, **RUST_API_KEY)
+    py = find(recs, name="get_api_key", impl="python", variant="https", threads=1)
+    if rust and py and rust[0].get("median_ns"):
+        lines[-1] += (f" Rust `get_api_key` (https, 1 thread) of this run: {fmt_ns(rust[0]['median_ns'])}; "
+                      f"the binding's is {py[0]['median_ns'] / rust[0]['median_ns']:.2f}x that.")
+    if not have_ref:
+        lines += ["", "**The reference SDK was not measured in this run**: "
+                  + (absent[0].get("reason", "") if absent else "its step did not run or failed") + "."]
+    lines += ["", "| figure | idaas (this binding) | reference SDK | reference / idaas |", "|---|---:|---:|---:|"]
+    for label, f, field, kind in PY_ROWS:
+        ov, ot = show(pick("python", f), field, kind)
+        if have_ref:
+            rv, rt = show(pick("python-ref", f), field, kind)
+        else:
+            rv, rt = None, "not measured in this run"
+        ratio = "—"
+        if ov and rv:
+            ratio = f"{(ov / rv if kind == 'ops' else rv / ov):.1f}x"
+        lines.append(f"| {label} | {ot} | {rt} | {ratio} |")
+    lines += ["", "Ratio: how many times the binding is faster or smaller (for calls/s: its throughput over the "
+              "reference's). The 8-thread read runs 8 Python threads at once; the GIL lets one run at a time.", ""]
+    return "\n".join(lines) + "\n"
 
 
 # --- machine ------------------------------------------------------------------------------------
@@ -356,6 +467,7 @@ def machine(raw):
         "go": cmd("go", "version"),
         "java": cmd("java", "-version"),
         "node": cmd("node", "-v"),
+        "python": cmd("python3", "-V"),
         "cc": cmd("cc", "--version"),
         "git_commit": run.get("commit") or cmd("git", "rev-parse", "--short", "HEAD"),
         "git_dirty": run.get("dirty", "0") == "1" if "commit" in run
@@ -392,7 +504,7 @@ SECTIONS = [
     ("Network calls against the emulator (loopback, keep-alive)",
      lambda r: r["name"] in ("get_api_key", "generate_jwt", "bare_http_get", "bare_http_get_health")),
     ("Refresh storm (256 threads)", lambda r: r["name"] == "refresh_storm"),
-    ("Start-up", lambda r: r["name"] in ("startup", "startup_baseline")),
+    ("Start-up", lambda r: r["name"] in ("startup", "startup_baseline", "import")),
     ("Memory and size", lambda r: r["name"] in ("rss", "rss_growth", "size")),
 ]
 
@@ -413,6 +525,12 @@ def notes(r):
                      f"+ first token {fmt_ns(r['first_token_ns'])}")
     if r.get("token_bytes"):
         n.append(f"{r['token_bytes']}-byte token")
+    if r.get("cpu_median_ns") is not None:
+        n.append(f"CPU time {fmt_ns(r['cpu_median_ns'])}")
+    if r.get("rust_ratio") is not None:
+        n.append(f"{r['rust_ratio']:.2f}x the Rust figure")
+    if r.get("impl") == "python-ref" and r.get("version"):
+        n.append(r["version"])
     if r.get("runs"):
         n.append(f"{r['runs']} runs")
     if r.get("runs_median_ns"):
@@ -498,9 +616,10 @@ Generated by `scripts/bench_report.py` from the output of `scripts/bench.sh` (ru
 {run.get('end', '?')}, {run.get('seconds', '?')} s wall time including builds); do not edit by hand.
 Raw figures: `bench-results/bench.json`.
 
-For comparison, the reference Python SDK as quoted in the performance issue (not measured here):
-cached token read 1.5 µs median; get_api_key 876 µs median, ~1,100 req/s (a bare HTTP client on the
-same route: 390 µs); 55 MiB RSS after import; 316 ms to import.
+For comparison, the reference Python SDK as quoted in the performance issue: cached token read
+1.5 µs median; get_api_key 876 µs median, ~1,100 req/s (a bare HTTP client on the same route:
+390 µs); 55 MiB RSS after import; 316 ms to import. Where it is installable the Python step measures
+it in the same run beside the Python binding (section "Python" below).
 
 ## Machine
 
@@ -514,6 +633,7 @@ same route: 390 µs); 55 MiB RSS after import; 316 ms to import.
 | Go | {m['go']} |
 | Java | {m['java']} |
 | Node | {m['node']} |
+| Python | {m.get('python')} |
 | C compiler | {m['cc']} |
 | Commit | {m['git_commit']}{' (with uncommitted changes)' if m['git_dirty'] else ''} |
 | Load average at start | {run.get('loadavg', '?')} |
@@ -533,18 +653,22 @@ GOMAXPROCS=8) print the per-goroutine batch median divided by GOMAXPROCS, multip
 8-thread Go figure is the median per-call latency of one goroutine while 8 run — the definition of the
 C and Java 8-thread rows (each thread's batches, one median); full runs repeat the Go benchmarks 3 times (`-count 3`) and report the median of the 3 (the run medians are in the notes); Java: TokenBench's per-batch median on 1 and 8 threads (the Java token is the emulator's
 JWT, the Rust/C/Go ones a 1,100-byte plugin token); Node: CPU time per call of the synchronous read
-(`bench.js`: one JS thread — a Node client lives in one isolate, so there is no 8-thread row).
+(`bench.js`: one JS thread — a Node client lives in one isolate, so there is no 8-thread row);
+Python (`bindings/python/bench.py`, impl `python` = this binding, `python-ref` = the reference SDK):
+wall time per call of batches of 1,000 calls, the `for` loop included; the 8-thread rows run 8
+Python threads at once (their batch medians include waiting for the GIL; throughput is of all 8).
 
 {table(doc['records'])}
-{release_sizes(os.path.join(ROOT, 'dist', 'sizes.txt'))}{included(os.path.join(ROOT, 'bench-results', 'mechanisms.md'))}## Reproduce
+{python_comparison(doc['records'])}{release_sizes(os.path.join(ROOT, 'dist', 'sizes.txt'))}{included(os.path.join(ROOT, 'bench-results', 'mechanisms.md'))}## Reproduce
 
 ```sh
 scripts/bench.sh            # full run: builds, runs everything, writes bench-results/bench.json and this file
 scripts/bench.sh --quick    # CI smoke run (reduced iterations, figures printed, no assertions)
-BENCH_ONLY="rust c" scripts/bench.sh   # a subset: rust c go java node
+BENCH_ONLY="rust c" scripts/bench.sh   # a subset: rust c go java node python
 ```
 
-Needs cargo, a C compiler, python3; Go, Java (JDK 17 + Maven) and Node (+ headers) for the bindings.
+Needs cargo, a C compiler, python3; Go, Java (JDK 17 + Maven) and Node (+ headers) for the bindings;
+for Python, python3 with venv and PyPI (maturin, the reference SDK) on the first run.
 Run it on a quiet machine (`uptime` load well below the core count): the emulator runs on the
 same cores as the client. Steps of this run (exit status, seconds):
 {steps}
@@ -569,6 +693,7 @@ def main():
         json.dump(doc, f, indent=1, ensure_ascii=False)
         f.write("\n")
     print(table(recs))
+    print(python_comparison(recs))
     print(checks_table(checks))
     print(f"\n{sum(c['met'] for c in checks)} of {len(checks)} targets met"
           + (" (quick run: figures only, no assertions)" if a.quick else ""))

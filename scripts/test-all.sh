@@ -112,8 +112,8 @@ if want bench && [ -x scripts/bench.sh ]; then
   stage "benchmark smoke run (figures, not assertions)"
   # The bindings' and the C benchmarks run; the Rust benches are compiled by clippy --all-targets
   # (lint stage) and run by scripts/bench.sh: building them needs their own profile directory
-  # (minutes on 2 cores) for a smoke run of seconds. BENCH_ONLY="rust c go java node" runs all.
-  BENCH_ONLY=${BENCH_ONLY:-"c go java node"} scripts/bench.sh --quick
+  # (minutes on 2 cores) for a smoke run of seconds. BENCH_ONLY="rust c go java node python" runs all.
+  BENCH_ONLY=${BENCH_ONLY:-"c go java node python"} scripts/bench.sh --quick
 fi
 
 stage "all stages passed"
