@@ -121,6 +121,31 @@ impl PamClient {
             .ok_or_else(|| errors::closed(py, "PAM client"))
     }
 
+    /// A token operation (validate, revoke, reinstate) with the GIL released.
+    fn token_op<T: Send>(
+        &self,
+        py: Python<'_>,
+        token: &str,
+        hint: Option<&str>,
+        op: fn(&idaas::pam::PamClient, &SecretString, Option<&str>) -> idaas::Result<T>,
+    ) -> PyResult<T> {
+        let pam = self.core(py)?;
+        let token = SecretString::new(token);
+        detached(py, || op(&pam, &token, hint))
+    }
+
+    /// A by-consumer operation (revoke, reinstate) with the GIL released.
+    fn consumer_op(
+        &self,
+        py: Python<'_>,
+        consumer_id: &str,
+        provider: &str,
+        op: fn(&idaas::pam::PamClient, &str, &str) -> idaas::Result<()>,
+    ) -> PyResult<()> {
+        let pam = self.core(py)?;
+        detached(py, || op(&pam, consumer_id, provider))
+    }
+
     /// Run `op` on the core client with the GIL released; its JSON result as `type_name`.
     fn call_json<'py, T, F>(
         &self,
@@ -395,11 +420,12 @@ impl PamClient {
         token: &str,
         token_type_hint: Option<&str>,
     ) -> PyResult<bool> {
-        let pam = self.core(py)?;
-        let token = SecretString::new(token);
-        detached(py, || {
-            pam.validate_authentication_token(&token, token_type_hint)
-        })
+        self.token_op(
+            py,
+            token,
+            token_type_hint,
+            idaas::pam::PamClient::validate_authentication_token,
+        )
     }
 
     /// RevokeAuthenticationToken.
@@ -410,11 +436,12 @@ impl PamClient {
         token: &str,
         token_type_hint: Option<&str>,
     ) -> PyResult<()> {
-        let pam = self.core(py)?;
-        let token = SecretString::new(token);
-        detached(py, || {
-            pam.revoke_authentication_token(&token, token_type_hint)
-        })
+        self.token_op(
+            py,
+            token,
+            token_type_hint,
+            idaas::pam::PamClient::revoke_authentication_token,
+        )
     }
 
     /// RevokeAuthenticationTokenByConsumer: every token of `consumer_id` from the provider.
@@ -424,10 +451,12 @@ impl PamClient {
         consumer_id: &str,
         credential_provider_identifier: &str,
     ) -> PyResult<()> {
-        let pam = self.core(py)?;
-        detached(py, || {
-            pam.revoke_authentication_token_by_consumer(consumer_id, credential_provider_identifier)
-        })
+        self.consumer_op(
+            py,
+            consumer_id,
+            credential_provider_identifier,
+            idaas::pam::PamClient::revoke_authentication_token_by_consumer,
+        )
     }
 
     /// ReinstateAuthenticationToken.
@@ -438,11 +467,12 @@ impl PamClient {
         token: &str,
         token_type_hint: Option<&str>,
     ) -> PyResult<()> {
-        let pam = self.core(py)?;
-        let token = SecretString::new(token);
-        detached(py, || {
-            pam.reinstate_authentication_token(&token, token_type_hint)
-        })
+        self.token_op(
+            py,
+            token,
+            token_type_hint,
+            idaas::pam::PamClient::reinstate_authentication_token,
+        )
     }
 
     /// ReinstateAuthenticationTokenByConsumer.
@@ -452,13 +482,12 @@ impl PamClient {
         consumer_id: &str,
         credential_provider_identifier: &str,
     ) -> PyResult<()> {
-        let pam = self.core(py)?;
-        detached(py, || {
-            pam.reinstate_authentication_token_by_consumer(
-                consumer_id,
-                credential_provider_identifier,
-            )
-        })
+        self.consumer_op(
+            py,
+            consumer_id,
+            credential_provider_identifier,
+            idaas::pam::PamClient::reinstate_authentication_token_by_consumer,
+        )
     }
 
     /// The Developer API origin in use.
