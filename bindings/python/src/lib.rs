@@ -21,13 +21,37 @@ mod plugin;
 use pyo3::prelude::*;
 
 /// Run `f` (a core call that may block) with the interpreter lock released, then turn its error
-/// into the matching Python exception.
+/// into the matching Python exception. A panic inside the core (a bug) becomes
+/// `idaas.InternalError`, which `except Exception` catches, rather than PyO3's `PanicException`.
 pub(crate) fn detached<T, F>(py: Python<'_>, f: F) -> PyResult<T>
 where
     T: Send,
     F: FnOnce() -> idaas::Result<T> + Send,
 {
-    py.detach(f).map_err(|e| errors::to_py(py, &e))
+    match py.detach(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(errors::to_py(py, &e)),
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic payload".to_owned());
+            let e = idaas::Error::internal(format!(
+                "internal panic caught at the Python boundary (a bug in idaas): {what}"
+            ));
+            Err(errors::to_py(py, &e))
+        }
+    }
+}
+
+/// Test hook (feature `test-hooks`, on in `make test` builds only): a panic inside a detached call.
+#[cfg(feature = "test-hooks")]
+#[pyfunction]
+fn _debug_panic(py: Python<'_>) -> PyResult<()> {
+    detached(py, || -> idaas::Result<()> {
+        panic!("_debug_panic called (test-hooks build)")
+    })
 }
 
 /// The module: `Client`, `PamClient`, `CancelToken` (re-exported by `idaas`) and the version.
@@ -37,6 +61,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pam::PamClient>()?;
     m.add_class::<pam::CancelToken>()?;
     m.add_class::<pam::AuthenticationTokenIter>()?;
+    // setattr, not add_function: a test hook stays out of `__all__`.
+    #[cfg(feature = "test-hooks")]
+    m.setattr("_debug_panic", wrap_pyfunction!(_debug_panic, m)?)?;
     m.add("__version__", idaas::VERSION)?;
     m.add("TOKEN_TYPE_ACCESS_TOKEN", idaas::TOKEN_TYPE_ACCESS_TOKEN)?;
     m.add("TOKEN_TYPE_ID_TOKEN", idaas::TOKEN_TYPE_ID_TOKEN)?;

@@ -111,3 +111,12 @@ def test_plain_http_to_a_remote_host_is_never_used(emulator):
             c.bearer_token()
     assert "https://idaas.example.invalid/token" in str(e.value)
     assert emulator.info["clientSecret"] not in str(e.value)
+
+
+def test_a_panic_in_the_core_is_an_internal_error():
+    from idaas import _native
+
+    with pytest.raises(idaas.InternalError) as e:
+        _native._debug_panic()
+    assert isinstance(e.value, Exception)  # not PyO3's BaseException-derived PanicException
+    assert "a bug in idaas" in str(e.value) and e.value.error_class == "INTERNAL"
