@@ -19,6 +19,8 @@
 //! `\uXXXX`, which stays valid JSON). Secrets need no escaping: the library refuses tokens, API keys
 //! and JWTs outside their character sets.
 
+mod agent;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use idaas::pam::{
     AuthenticationToken, FetchOAuthOptions, GenerateJwtOptions, JwtContent,
@@ -86,6 +88,11 @@ enum Output {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run the host agent: serve this configuration's tokens and API keys to the local processes
+    /// of the host over a Unix socket (and optionally loopback HTTP), from one shared cache
+    /// (docs/protocol/agent.md).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Agent(agent::AgentArgs),
     /// Print a bearer token of the configured client (client credentials, cached per run).
     #[command(after_help = EXIT_CODES_HELP)]
     Token {
@@ -561,6 +568,7 @@ fn run(cli: Cli) -> idaas::Result<()> {
     let output = cli.output;
     let config = cli.config.as_ref();
     match cli.command {
+        Command::Agent(args) => agent::run(config, args),
         Command::Token { scope } => {
             let c = client(config)?;
             let cred = match &scope {
