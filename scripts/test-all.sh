@@ -32,11 +32,12 @@ if want lint; then
 fi
 
 if want docs; then
-  stage "docs and contract: references resolve in docs/; the JSON Schema and the bindings' generated files are current"
+  stage "docs and contract: references resolve in docs/; the JSON Schema and the bindings' generated files are current; deploy/ manifests are well-formed"
   scripts/check-doc-refs.sh
   scripts/check-doc-paths.py
   cargo test --locked -q -p idaas --features json-schema --test contract
   python3 scripts/gen-contract.py --check
+  python3 scripts/check-deploy.py
 fi
 
 if want supply; then
