@@ -2,7 +2,7 @@
 //!
 //! A [`Client`] replaces the reference's process-wide factory singleton: build one per
 //! configuration and share it (it is `Clone` + `Send` + `Sync`, clones share everything). Creating
-//! it does no network I/O. Providers are created lazily, one per **exact** scope string (§3.3: `a|x
+//! it does no network I/O. Providers are created lazily, one per **exact** scope string (core.md §3.3: `a|x
 //! a|y` and `a|y a|x` are two providers), and shared; the first token is fetched on first use (the
 //! reference fetches eagerly in `init()`; a lazy fetch keeps construction infallible on the
 //! network and the first call reports the error).
@@ -47,6 +47,7 @@
 //! Beyond the references: token requests are retried (≤ 3 attempts, jittered backoff, within the
 //! read-timeout budget) on transport errors, 429 and 5xx ([`crate::token`]).
 
+use crate::agent::AgentClient;
 use crate::alibaba::AlibabaCloudOptions;
 use crate::auth::ClientAuth;
 use crate::cache::{CachePolicy, Fetched, RefreshCache};
@@ -65,6 +66,8 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 struct Inner {
     config: Config,
+    /// Agent mode (agent.md §6, core.md §2.9): the host agent, instead of the token endpoint.
+    agent: Option<AgentClient>,
     diag: Diag,
     http: HttpClient,
     clock: SharedClock,
@@ -222,7 +225,14 @@ impl ClientBuilder {
         }
         let diag = Diag::new(self.log_sink);
         let clock = self.clock.unwrap_or_else(crate::clock::system_clock);
-        let plugin: Option<SharedPlugin> = if config.authn.authn_method == AuthnMethod::Plugin {
+        let agent = config
+            .agent_socket
+            .as_deref()
+            .map(|p| AgentClient::new(p, http.options().clone()));
+        // In agent mode the agent authenticates: no plugin is needed or used (D-71).
+        let plugin: Option<SharedPlugin> = if agent.is_some() {
+            None
+        } else if config.authn.authn_method == AuthnMethod::Plugin {
             let name = config.authn.plugin_name.clone().unwrap_or_default();
             match self.plugins.get(&name) {
                 // A plugin the application registered wins, also under the built-in name (D-44).
@@ -260,6 +270,7 @@ impl ClientBuilder {
         let client = Client {
             inner: Arc::new(Inner {
                 config,
+                agent,
                 diag,
                 http,
                 clock,
@@ -318,6 +329,17 @@ impl Client {
         &self.inner.http
     }
 
+    /// The host agent in agent mode (the PAM client asks it too).
+    pub(crate) fn agent(&self) -> Option<&AgentClient> {
+        self.inner.agent.as_ref()
+    }
+
+    /// True when this client asks the host agent instead of the IDaaS endpoints (agent.md §6,
+    /// core.md §2.9: `agentSocket` or `IDAAS_AGENT_SOCKET`).
+    pub fn is_agent_mode(&self) -> bool {
+        self.inner.agent.is_some()
+    }
+
     /// The client's log sink (the PAM client logs to it too).
     pub(crate) fn diag(&self) -> &Diag {
         &self.inner.diag
@@ -338,7 +360,7 @@ impl Client {
         Ok(self.default_provider()?.clone())
     }
 
-    /// The provider for `scope` (validated first, §3.2), created once per exact string and shared.
+    /// The provider for `scope` (validated first, core.md §3.2), created once per exact string and shared.
     pub fn provider_for_scope(&self, scope: &str) -> Result<SharedProvider> {
         Ok(self.cached_provider_for_scope(scope)?)
     }
@@ -346,7 +368,7 @@ impl Client {
     /// The concrete provider for `scope`.
     ///
     /// Lookup of an existing provider takes a shared read lock only (the map holds validated scopes
-    /// only, so a hit needs no re-validation); creation validates (§3.2) and takes the write lock.
+    /// only, so a hit needs no re-validation); creation validates (core.md §3.2) and takes the write lock.
     pub fn cached_provider_for_scope(&self, scope: &str) -> Result<Arc<CachedProvider>> {
         if scope == self.inner.config.scope {
             return Ok(self.default_provider()?.clone());
@@ -452,6 +474,10 @@ impl Client {
     /// RFC 8693 token exchange (core.md §7): one request, never cached.
     pub fn exchange_token(&self, req: &TokenExchangeRequest) -> Result<Credential> {
         req.validate()?;
+        if let Some(agent) = &self.inner.agent {
+            // Agent mode: `POST /v1/token/exchange` (agent.md §2.1), never cached either.
+            return agent.exchange(req, &self.inner.config.scope);
+        }
         if self.inner.config.authn.authn_method == AuthnMethod::Plugin {
             return Err(Error::config(
                 "UnsupportedAuthenticationMethod",
@@ -550,7 +576,26 @@ impl Client {
         let i = &self.inner;
         let name = format!("IDaaS token for scope {scope}");
         let scope_owned = scope.to_string();
-        let cache = if let Some(plugin) = &i.plugin {
+        let cache = if let Some(agent) = &i.agent {
+            // Agent mode (agent.md §2.2, D-73): what the agent returns is cached here until this
+            // client's own refresh-ahead instants, computed from the token's absolute expiry.
+            let agent = agent.clone();
+            let clock = i.clock.clone();
+            RefreshCache::with_diag(
+                name,
+                move || {
+                    let c = agent.token(&scope_owned)?;
+                    let expires_at_ms = agent_expiry_ms(&c, clock.now_millis());
+                    Ok(Fetched {
+                        value: c,
+                        expires_at_ms,
+                    })
+                },
+                i.clock.clone(),
+                i.cache_policy.clone(),
+                i.diag.clone(),
+            )
+        } else if let Some(plugin) = &i.plugin {
             let plugin = plugin.clone();
             let clock = i.clock.clone();
             RefreshCache::with_diag(
@@ -626,7 +671,21 @@ pub fn cache_expiry_ms(c: &Credential, now_ms: u64) -> u64 {
     }
 }
 
-/// The client-credentials request of §5.2: authentication fields, `grant_type`, `scope`.
+/// When the cache must consider a credential from the host agent expired, in ms since the epoch
+/// (D-73): its `expires_at`, which the agent computed on this host's clock, so no skew correction
+/// applies (its `expires_in` is the lifetime the server first gave, not what is left); without
+/// one, `now + expires_in`; neither → 0 (not cached).
+fn agent_expiry_ms(c: &Credential, now_ms: u64) -> u64 {
+    if c.expires_at > 0 {
+        c.expires_at.saturating_mul(1000)
+    } else if c.expires_in > 0 {
+        now_ms.saturating_add(c.expires_in.saturating_mul(1000))
+    } else {
+        0
+    }
+}
+
+/// The client-credentials request of core.md §5.2: authentication fields, `grant_type`, `scope`.
 /// `aud` is the audience of client assertions ([`Config::client_assertion_audience`]).
 pub fn client_credentials_request(
     auth: &ClientAuth,

@@ -199,22 +199,10 @@ impl HttpClient {
         let tls = ureq::tls::TlsConfig::builder()
             .root_certs(ureq::tls::RootCerts::Specific(Arc::new(roots)))
             .build();
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            .timeout_connect(Some(opts.connect_timeout))
-            // The reply must start within the read timeout, and the body may not take longer
-            // either; the whole attempt is bounded again by `timeout_global` (set per request).
-            .timeout_recv_response(Some(opts.read_timeout))
-            .timeout_recv_body(Some(opts.read_timeout))
-            .timeout_global(Some(opts.attempt_timeout()))
-            .user_agent(opts.user_agent.as_str())
-            .accept(ureq::config::AutoHeaderValue::None)
+        let config = base_config(&opts)
             .tls_config(tls)
             // Read once, here; plain-http and loopback requests switch it off per request.
             .proxy(proxy.clone())
-            .max_idle_connections_per_host(64)
             .build();
         let agent =
             ureq::Agent::with_parts(config, DefaultConnector::new(), LoopbackGuard::default());
@@ -223,6 +211,23 @@ impl HttpClient {
             opts: Arc::new(opts),
             proxied: proxy.is_some(),
         })
+    }
+
+    /// A client whose every request goes to the Unix socket at `path`, whatever the URL's host
+    /// (agent mode, agent.md §6, decision D-72): no name lookup, no proxy, no TLS; the timeouts and
+    /// bounds of `opts` apply as to any client. Send requests to `http://localhost/…`.
+    pub(crate) fn over_unix_socket(opts: HttpOptions, path: &std::path::Path) -> Self {
+        let config = base_config(&opts).proxy(None).build();
+        let agent = ureq::Agent::with_parts(
+            config,
+            crate::agent::UnixConnector::new(path),
+            crate::agent::NoLookup,
+        );
+        HttpClient {
+            agent,
+            opts: Arc::new(opts),
+            proxied: false,
+        }
     }
 
     /// The options this client was built with.
@@ -384,6 +389,24 @@ impl HttpClient {
             body,
         })
     }
+}
+
+/// The settings every client's agent shares (TLS and proxy are set by the caller): status codes are
+/// not errors, no redirects (D-12), the timeouts of `opts` (D-4), the User-Agent (D-21).
+fn base_config(opts: &HttpOptions) -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .timeout_connect(Some(opts.connect_timeout))
+        // The reply must start within the read timeout, and the body may not take longer
+        // either; the whole attempt is bounded again by `timeout_global` (set per request).
+        .timeout_recv_response(Some(opts.read_timeout))
+        .timeout_recv_body(Some(opts.read_timeout))
+        .timeout_global(Some(opts.attempt_timeout()))
+        .user_agent(opts.user_agent.as_str())
+        .accept(ureq::config::AutoHeaderValue::None)
+        .max_idle_connections_per_host(64)
 }
 
 /// The name resolver of every client: for a plain-`http://` URL whose host is a name (only
@@ -595,6 +618,14 @@ fn map_ureq_error(e: ureq::Error, url: &str) -> Error {
             "TlsError",
             format!("TLS failure talking to {target}: {msg}"),
         ),
+        ureq::Error::Io(io)
+            if io
+                .get_ref()
+                .is_some_and(|i| i.is::<crate::agent::AgentUnreachable>()) =>
+        {
+            // The host agent's socket (agent mode, D-74): the message names the socket path.
+            Error::new(ErrorKind::Transport, "AgentUnreachable", io.to_string())
+        }
         ureq::Error::Io(io) => {
             let kind = if io.kind() == std::io::ErrorKind::TimedOut
                 || io.kind() == std::io::ErrorKind::WouldBlock

@@ -90,6 +90,7 @@
 //! [`is_sensitive_log_record`] is false: at `TRACE` level they dump raw requests.
 #![deny(unsafe_code)]
 
+mod agent;
 mod alibaba;
 mod auth;
 mod cache;
@@ -112,6 +113,7 @@ mod secret;
 mod server_text;
 mod token;
 
+pub use agent::AGENT_SOCKET_ENV;
 pub use alibaba::{
     AlibabaCloudOptions, ECS_METADATA_ENDPOINT_ENV as ALIBABA_CLOUD_ECS_METADATA_ENDPOINT_ENV,
     PLUGIN_NAME as ALIBABA_CLOUD_PLUGIN_NAME, STS_ENDPOINT_ENV as ALIBABA_CLOUD_STS_ENDPOINT_ENV,

@@ -31,6 +31,7 @@ pub struct ConfigBuilder {
     open_api_endpoint: Option<String>,
     authn: AuthnConfig,
     http: HttpConfig,
+    agent_socket: Option<String>,
 }
 
 impl ConfigBuilder {
@@ -183,6 +184,13 @@ impl ConfigBuilder {
         self
     }
 
+    /// `agentSocket` (core.md §2.9, D-71): ask the host agent at this Unix socket. `""` turns
+    /// agent mode off even when `IDAAS_AGENT_SOCKET` is set; not called: that variable decides.
+    pub fn agent_socket(mut self, path: impl Into<String>) -> Self {
+        self.agent_socket = Some(path.into());
+        self
+    }
+
     /// Validate and normalise (core.md §2.7).
     ///
     /// A client-secret method without a supplier or env var name falls back to the environment
@@ -208,6 +216,7 @@ impl ConfigBuilder {
             open_api_endpoint: self.open_api_endpoint,
             authn: self.authn,
             http: self.http,
+            agent_socket: super::env::agent_socket(self.agent_socket),
             source: None,
             load_warnings: Vec::new(),
         }

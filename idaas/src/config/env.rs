@@ -29,3 +29,15 @@ pub(crate) fn read_secret_env(field: &str, name: &str) -> Result<SecretString> {
         format!("{field}: environment variable {name} {problem}"),
     ))
 }
+
+/// The agent socket in effect (core.md §2.9, decision D-71): the configuration's `agentSocket`
+/// when it has the member (`""` turns agent mode off whatever the environment says), else the
+/// environment variable [`crate::agent::AGENT_SOCKET_ENV`] when set and not empty; `~` expanded.
+pub(crate) fn agent_socket(member: Option<String>) -> Option<std::path::PathBuf> {
+    let raw = match member {
+        Some(m) => m,
+        None => std::env::var(crate::agent::AGENT_SOCKET_ENV).unwrap_or_default(),
+    };
+    let raw = raw.trim();
+    (!raw.is_empty()).then(|| super::lookup::expand_tilde(std::path::Path::new(raw)))
+}

@@ -380,6 +380,10 @@ pub struct Config {
     pub authn: AuthnConfig,
     /// `httpConfiguration`.
     pub http: HttpConfig,
+    /// `agentSocket`, else the environment variable `IDAAS_AGENT_SOCKET` (core.md §2.9, D-71):
+    /// the host agent's Unix socket (`~` expanded). `Some`: agent mode — tokens and the served
+    /// PAM operations come from the agent, and the authentication keys are not required.
+    pub agent_socket: Option<PathBuf>,
     /// The file this configuration was read from (None for JSON text / builder).
     pub source: Option<PathBuf>,
     /// Warnings about the file, logged when it was read and again, once, to the log sink of a
@@ -424,6 +428,11 @@ impl Config {
             extra_ca_pem,
             ..HttpOptions::default()
         })
+    }
+
+    /// True in agent mode ([`Config::agent_socket`] set).
+    pub fn is_agent_mode(&self) -> bool {
+        self.agent_socket.is_some()
     }
 
     /// The authentication method.

@@ -325,6 +325,7 @@ pub(super) fn read(value: &Value, path: Option<&Path>) -> Result<(Config, bool)>
         open_api_endpoint: top.string("openApiEndpoint")?,
         authn,
         http,
+        agent_socket: super::env::agent_socket(top.string("agentSocket")?),
         source: path.map(Path::to_path_buf),
         load_warnings: Vec::new(),
     };

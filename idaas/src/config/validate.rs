@@ -46,7 +46,8 @@ impl Config {
 /// Validate and normalise what the parser read; `authn_present`: the file had an
 /// `authnConfiguration` object (step 7).
 pub(super) fn validate_parsed(cfg: Config, authn_present: bool) -> Result<Config> {
-    if !authn_present {
+    // Agent mode (core.md §2.9, D-71): the agent authenticates; the object is optional.
+    if !authn_present && !cfg.is_agent_mode() {
         // Step 7 is reported only after steps 1-6 have had their say (the order of §2.7).
         let path = cfg.source.as_deref();
         validate_steps_1_to_6(&cfg, path)?;
@@ -71,46 +72,57 @@ fn missing(file: &str, code: &str, field: &str, text: &str, fix: &str) -> Error 
 
 fn validate_steps_1_to_6(cfg: &Config, path: Option<&Path>) -> Result<()> {
     let file = file_prefix(path);
-    for (value, code, field, text, fix) in [
-        (
-            &cfg.idaas_instance_id,
-            "IDaaSInstanceIdNotFound",
-            "idaasInstanceId",
-            "IDaaS Instance ID not found.",
-            "Set it to the EIAM instance id (idaas_...).",
-        ),
-        (
-            &cfg.client_id,
-            "ClientIdNotFound",
-            "clientId",
-            "Client ID not found.",
-            "Set it to the M2M application's client id (app_...).",
-        ),
-        (
-            &cfg.issuer,
-            "IssuerEndpointNotFound",
-            "issuer",
-            "Issuer Endpoint not found.",
-            "Set it to the instance's issuer URL.",
-        ),
-        (
-            &cfg.token_endpoint,
-            "TokenEndpointNotFound",
-            "tokenEndpoint",
-            "Token Endpoint not found.",
-            "Set it to the instance's OAuth2 token endpoint URL.",
-        ),
-    ] {
+    // Agent mode (core.md §2.9, D-71): the identity keys are the agent's; present ones are still
+    // normalised and checked (step 10).
+    let required: &[_] = if cfg.is_agent_mode() {
+        &[]
+    } else {
+        &[
+            (
+                &cfg.idaas_instance_id,
+                "IDaaSInstanceIdNotFound",
+                "idaasInstanceId",
+                "IDaaS Instance ID not found.",
+                "Set it to the EIAM instance id (idaas_...).",
+            ),
+            (
+                &cfg.client_id,
+                "ClientIdNotFound",
+                "clientId",
+                "Client ID not found.",
+                "Set it to the M2M application's client id (app_...).",
+            ),
+            (
+                &cfg.issuer,
+                "IssuerEndpointNotFound",
+                "issuer",
+                "Issuer Endpoint not found.",
+                "Set it to the instance's issuer URL.",
+            ),
+            (
+                &cfg.token_endpoint,
+                "TokenEndpointNotFound",
+                "tokenEndpoint",
+                "Token Endpoint not found.",
+                "Set it to the instance's OAuth2 token endpoint URL.",
+            ),
+        ]
+    };
+    for &(value, code, field, text, fix) in required {
         if value.trim().is_empty() {
             return Err(missing(&file, code, field, text, fix));
         }
     }
+    check_agent_socket(cfg, &file)?;
     crate::scope::validate(&cfg.scope).map_err(|e| {
         Error::config(
             e.code().to_string(),
             format!("{file}scope: {}", e.message()),
         )
     })?;
+    if cfg.is_agent_mode() {
+        return Ok(());
+    }
     if cfg.authn.identity_type == IdentityType::Human {
         if cfg
             .authn
@@ -139,11 +151,32 @@ fn validate_steps_1_to_6(cfg: &Config, path: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
+/// `agentSocket` / `IDAAS_AGENT_SOCKET` must name an absolute path (core.md §2.9): a relative
+/// one would depend on each process's working directory.
+fn check_agent_socket(cfg: &Config, file: &str) -> Result<()> {
+    match &cfg.agent_socket {
+        Some(p) if !p.is_absolute() => Err(Error::config(
+            "InvalidAgentSocket",
+            format!(
+                "{file}agentSocket (or the environment variable {}): {} is not an absolute path; name the host agent's Unix socket by its absolute path",
+                crate::agent::AGENT_SOCKET_ENV,
+                p.display()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn validate_and_normalise(cfg: &mut Config, path: Option<&Path>) -> Result<()> {
     validate_steps_1_to_6(cfg, path)?;
     let file = file_prefix(path);
     let a = &cfg.authn;
-    let m = a.authn_method;
+    // Agent mode (D-71): step 8's keys are the agent's business.
+    let m = if cfg.is_agent_mode() {
+        AuthnMethod::None
+    } else {
+        a.authn_method
+    };
     // Step 8: per-method keys.
     if m.uses_client_secret()
         && a.client_secret_supplier.is_none()

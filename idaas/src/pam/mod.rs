@@ -179,6 +179,7 @@ pub struct PamClientBuilder {
     api_key_cache: Option<ApiKeyCacheOptions>,
     user_agent: Option<String>,
     diag: Diag,
+    agent: Option<crate::agent::AgentClient>,
 }
 
 impl PamClientBuilder {
@@ -248,7 +249,14 @@ impl PamClientBuilder {
 
     /// Build the client. Errors ([`crate::ErrorKind::Config`]): missing or invalid endpoint, missing
     /// or blank instance id, missing provider; an unusable default HTTP client.
-    pub fn build(self) -> Result<PamClient> {
+    pub fn build(mut self) -> Result<PamClient> {
+        if self.agent.is_some() {
+            // Agent mode (core.md §2.9): the agent knows the endpoint and the instance; the
+            // transport below only ever refuses the operations the agent does not serve.
+            self.endpoint.get_or_insert_with(|| "localhost".to_string());
+            self.instance_id
+                .get_or_insert_with(|| "agent-mode".to_string());
+        }
         let endpoint = self.endpoint.ok_or_else(|| {
             Error::config(
                 "DeveloperApiEndpointNotFound",
@@ -300,6 +308,7 @@ impl PamClientBuilder {
                     user_agent: self.user_agent.unwrap_or_else(user_agent),
                     retry: self.retry.unwrap_or_default(),
                     diag: self.diag,
+                    agent: self.agent,
                 },
                 instance_id,
                 endpoint: origin,
@@ -402,6 +411,7 @@ impl PamClient {
             .shared_http(client.http().clone())
             .clock(client.clock().clone());
         b.diag = client.diag().clone();
+        b.agent = client.agent().cloned();
         if let Some(e) = &config.developer_api_endpoint {
             b = b.endpoint(e.clone());
         }
@@ -446,7 +456,23 @@ impl PamClient {
         &self,
         credential_identifier: &str,
     ) -> Result<Option<SecretString>> {
+        if let Some(agent) = self.agent() {
+            return ops::agent_api_key(agent, credential_identifier);
+        }
         ops::obtain_api_key(self.transport(), credential_identifier)
+    }
+
+    /// The host agent in agent mode (a client made from a core client in agent mode).
+    pub(crate) fn agent(&self) -> Option<&crate::agent::AgentClient> {
+        self.inner.transport.agent.as_ref()
+    }
+
+    /// True when this client asks the host agent (agent.md §6): only `get_api_key`,
+    /// `fetch_oauth_authentication_token_v2` with flow `m2m`, `validate_authentication_token` and
+    /// `obtain_jwt_authentication_token` are served; the others fail with an
+    /// [`crate::ErrorKind::Config`] error (code `NotServedByAgent`).
+    pub fn is_agent_mode(&self) -> bool {
+        self.agent().is_some()
     }
 }
 

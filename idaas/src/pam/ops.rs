@@ -181,6 +181,23 @@ pub(crate) fn obtain_api_key(
     Ok(key)
 }
 
+/// `ObtainCredential` through the host agent (`GET /v1/api-keys/{id}`, agent.md §2.1), with the
+/// checks of [`obtain_api_key`].
+pub(crate) fn agent_api_key(
+    agent: &crate::agent::AgentClient,
+    credential_identifier: &str,
+) -> Result<Option<SecretString>> {
+    require("credentialIdentifier", credential_identifier)?;
+    let key = agent.api_key(credential_identifier)?;
+    check_value(
+        Op::ObtainCredential,
+        "apiKey",
+        key.as_ref().map(SecretString::expose),
+        TextRule::Visible,
+    )?;
+    Ok(key)
+}
+
 impl PamClient {
     /// `ObtainCredential` (pam.md §4.1): the API key of credential `credential_identifier`, or `None`
     /// when that credential has no `apiKeyContent` (e.g. an OAuth-client credential; logged at info
@@ -246,6 +263,28 @@ impl PamClient {
         if let Some(p) = &options.custom_parameters {
             check_unique_keys("customParameters", p.iter().map(|(k, _)| k.as_str()))?;
         }
+        if let Some(agent) = self.agent() {
+            // Agent mode: flow m2m only, and no forced re-authentication of a shared token
+            // (agent.md §2.1); anything else reaches the transport, which refuses it.
+            if flow == AuthorizationFlow::M2m && options.force_authentication != Some(true) {
+                let reply = agent.oauth_token(
+                    credential_provider_identifier,
+                    options.scope.as_deref(),
+                    options.custom_parameters.as_deref(),
+                )?;
+                check_oauth_token(&reply)?;
+                if reply.has_oauth_authorization_session() {
+                    return Err(flow_mismatch());
+                }
+                return Ok(reply);
+            }
+            let what = if flow == AuthorizationFlow::M2m {
+                "FetchOAuthAuthenticationToken with forceAuthentication"
+            } else {
+                "FetchOAuthAuthenticationToken with flow user_federation"
+            };
+            return Err(agent.not_served(what));
+        }
         let reply: OAuthAuthenticationTokenResponse = self.transport().call_json(
             Op::FetchOAuthAuthenticationToken,
             &Payload::Json(fetch_oauth_body(
@@ -257,11 +296,7 @@ impl PamClient {
         )?;
         check_oauth_token(&reply)?;
         if flow == AuthorizationFlow::M2m && reply.has_oauth_authorization_session() {
-            return Err(Error::new(
-                ErrorKind::Client,
-                "authorization_flow_mismatch",
-                "authorization_flow 'm2m' does not match the CredentialProvider configuration, which requires user authorization (user_federation)",
-            ));
+            return Err(flow_mismatch());
         }
         Ok(reply)
     }
@@ -355,6 +390,15 @@ impl PamClient {
     ) -> Result<JwtContent> {
         require("consumerId", consumer_id)?;
         require("authenticationTokenId", authentication_token_id)?;
+        if let Some(agent) = self.agent() {
+            let op = Op::ObtainJwtAuthenticationToken;
+            let content = agent.obtain_jwt(consumer_id, authentication_token_id)?;
+            if content.jwt_value.is_empty() {
+                return Err(missing_jwt(op));
+            }
+            check_jwt_content(op, &content)?;
+            return Ok(content);
+        }
         let body = JsonWriter::new()
             .str("authenticationTokenId", authentication_token_id)
             .str("consumerId", consumer_id)
@@ -448,6 +492,9 @@ impl PamClient {
         token_type_hint: Option<&str>,
     ) -> Result<bool> {
         require("token", token.expose())?;
+        if let Some(agent) = self.agent() {
+            return agent.validate(token, token_type_hint);
+        }
         let op = Op::ValidateAuthenticationToken;
         let reply: ValidateReply = self
             .transport()
@@ -554,6 +601,14 @@ fn check_oauth_token(r: &OAuthAuthenticationTokenResponse) -> Result<()> {
             .as_ref()
             .map(|c| c.access_token_value.expose()),
         TextRule::B64Token,
+    )
+}
+
+fn flow_mismatch() -> Error {
+    Error::new(
+        ErrorKind::Client,
+        "authorization_flow_mismatch",
+        "authorization_flow 'm2m' does not match the CredentialProvider configuration, which requires user authorization (user_federation)",
     )
 }
 

@@ -189,6 +189,8 @@ pub(crate) struct Transport {
     pub(crate) retry: RetryPolicy,
     /// Where this client's log records go.
     pub(crate) diag: crate::diag::Diag,
+    /// Agent mode: the operations that reach this transport are not served (agent.md §2.1).
+    pub(crate) agent: Option<crate::agent::AgentClient>,
 }
 
 impl Transport {
@@ -253,6 +255,10 @@ impl Transport {
 
     /// Send `op` with retries (see [`RetryPolicy`]) and the 401 refresh; returns a 2xx reply.
     pub(crate) fn execute(&self, op: Op, payload: &Payload) -> Result<HttpResponse> {
+        if let Some(agent) = &self.agent {
+            // The served operations went to the agent before they got here (ops.rs).
+            return Err(agent.not_served(op.action()));
+        }
         let _diag = self.diag.enter();
         let (url, body) = match payload {
             Payload::Query(q) => (self.url(op, Some(q)), None),
