@@ -78,8 +78,12 @@ impl Env {
     }
 
     fn start(&self, extra: &[&str]) -> Agent {
-        let mut child = self
-            .command(extra)
+        self.spawn(self.command(extra), extra)
+    }
+
+    /// Starts `command` (made by [`Env::command`] with `extra`) and waits until it listens.
+    fn spawn(&self, mut command: Command, extra: &[&str]) -> Agent {
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -156,8 +160,9 @@ impl Agent {
         self.log.lock().unwrap().matches(what).count()
     }
 
-    fn signal(&self, sig: i32) {
-        assert_eq!(unsafe { libc::kill(self.child.id() as i32, sig) }, 0);
+    fn signal(&self, sig: rustix::process::Signal) {
+        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).expect("a child pid");
+        rustix::process::kill_process(pid, sig).expect("kill");
     }
 
     fn wait(&mut self) -> ExitStatus {
@@ -692,7 +697,7 @@ fn reload_keeps_caches_when_unchanged_and_swaps_clients_when_changed() {
     assert_eq!(agent.get("/v1/token").status, 200);
     assert_eq!(env.token_requests(), 1);
 
-    agent.signal(libc::SIGHUP);
+    agent.signal(rustix::process::Signal::HUP);
     agent.wait_log("configuration unchanged");
     assert_eq!(agent.get("/readyz").status, 200);
     assert_eq!(agent.get("/v1/token").status, 200);
@@ -706,7 +711,7 @@ fn reload_keeps_caches_when_unchanged_and_swaps_clients_when_changed() {
     env.write_config(|c| {
         c["httpConfiguration"]["readTimeout"] = serde_json::json!(9000);
     });
-    agent.signal(libc::SIGHUP);
+    agent.signal(rustix::process::Signal::HUP);
     agent.wait_log("configuration changed");
     assert_eq!(agent.get("/readyz").status, 503);
     assert_eq!(agent.get("/v1/token").status, 200);
@@ -715,7 +720,7 @@ fn reload_keeps_caches_when_unchanged_and_swaps_clients_when_changed() {
 
     // An invalid configuration: logged, the previous one keeps serving.
     std::fs::write(&env.config, "{ not json").unwrap();
-    agent.signal(libc::SIGHUP);
+    agent.signal(rustix::process::Signal::HUP);
     agent.wait_log("reload failed");
     assert_eq!(agent.get("/v1/token").status, 200);
     assert_eq!(env.token_requests(), 2);
@@ -755,7 +760,7 @@ fn shutdown_lets_requests_in_flight_finish() {
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(200));
-    agent.signal(libc::SIGTERM);
+    agent.signal(rustix::process::Signal::TERM);
     agent.wait_log("shutting down");
     // No new connections.
     assert!(UnixStream::connect(&agent.socket).is_err());
@@ -808,7 +813,8 @@ sys.stdout.write(data.decode())
 #[test]
 fn peers_outside_the_allow_list_are_refused() {
     // SAFETY: geteuid cannot fail.
-    if unsafe { libc::geteuid() } != 0 || Command::new("python3").arg("-V").output().is_err() {
+    if !rustix::process::geteuid().is_root() || Command::new("python3").arg("-V").output().is_err()
+    {
         eprintln!("skipped: needs root (to run a client as another uid) and python3");
         return;
     }
@@ -872,4 +878,82 @@ fn rss_with_many_cached_entries() {
         metric(&agent, "idaas_agent_cache_entries{kind=\"token\"}"),
         Some(1000)
     );
+}
+
+/// A core client in agent mode (agent.md §6) against the real agent: same tokens, same API key,
+/// same errors; 8 threads × 50 reads make one token request at the emulator.
+#[test]
+fn clients_in_agent_mode_use_the_agent() {
+    let env = Env::new();
+    let agent = env.start(&[]);
+    let cfg = idaas::Config::from_json_str(
+        &serde_json::json!({ "agentSocket": agent.socket.to_str().unwrap() }).to_string(),
+    )
+    .unwrap();
+    assert!(cfg.is_agent_mode());
+    let client = idaas::Client::new(cfg).unwrap();
+    let tokens: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut last = String::new();
+                    for _ in 0..50 {
+                        last = client.bearer_token().unwrap().expose().to_owned();
+                    }
+                    last
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(tokens.iter().all(|t| t == &tokens[0] && !t.is_empty()));
+    assert_eq!(
+        env.token_requests(),
+        1,
+        "one token request for the whole host"
+    );
+
+    let pam = idaas::pam::PamClient::from_client(&client).unwrap();
+    assert!(pam.is_agent_mode());
+    let key = pam.get_api_key("openai_prod_key").unwrap().unwrap();
+    assert_eq!(key.expose(), "sk-EXAMPLE0123456789abcdef");
+    let e = pam.get_api_key("no_such_credential").unwrap_err();
+    assert_eq!(e.kind(), idaas::ErrorKind::Client);
+    assert_eq!(e.http_status(), Some(404));
+    assert!(e.request_id().is_some());
+
+    // An upstream failure comes back as the same kind of error, with the upstream's status.
+    env.emu.set_fault(FaultRule {
+        route: Route::Token,
+        fault: Fault::Status {
+            status: 400,
+            retry_after: None,
+            body: None,
+        },
+        times: None,
+    });
+    let e = client
+        .bearer_token_for_scope("api.example.com|read:file")
+        .unwrap_err();
+    assert_eq!(e.http_status(), Some(400), "{e}");
+    assert!(!e.to_string().contains(env.emu.client_secret()));
+}
+
+/// The agent never asks itself: `IDAAS_AGENT_SOCKET` in its environment is ignored, and a
+/// configuration that sets `agentSocket` is refused at start.
+#[test]
+fn the_agent_never_runs_in_agent_mode() {
+    let env = Env::new();
+    let mut command = env.command(&[]);
+    command.env(idaas::AGENT_SOCKET_ENV, env.dir.join("elsewhere.sock"));
+    let agent = env.spawn(command, &[]);
+    let r = agent.get("/v1/token");
+    assert_eq!(r.status, 200, "{}", r.body);
+    drop(agent);
+
+    env.write_config(|cfg| cfg["agentSocket"] = Value::String("/run/idaas/agent.sock".into()));
+    let out = env.command(&[]).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("agentSocket"), "{stderr}");
 }

@@ -142,7 +142,7 @@ pub fn load_or_create_token(path: &Path, euid: u32) -> idaas::Result<SecretStrin
                 .write(true)
                 .create_new(true)
                 .mode(0o600)
-                .custom_flags(libc::O_NOFOLLOW)
+                .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
                 .open(path)
                 .map_err(|e| {
                     cfg(format!(
@@ -314,7 +314,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("idaas-agent-unit-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let euid = unsafe { libc::geteuid() };
+        let euid = rustix::process::geteuid().as_raw();
         let p = dir.join("agent.token");
         let t = load_or_create_token(&p, euid).unwrap();
         assert_eq!(t.expose().len(), 43);

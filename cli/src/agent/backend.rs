@@ -41,6 +41,13 @@ fn config_path(explicit: Option<&Path>) -> Option<PathBuf> {
 /// Loads the configuration and its fingerprint.
 pub fn load_config(explicit: Option<&Path>) -> idaas::Result<(Config, Fingerprint)> {
     let config = Config::load(explicit)?;
+    if config.is_agent_mode() {
+        return Err(Error::config(
+            "AgentConfigInAgentMode",
+            "the agent's configuration sets agentSocket: the agent would send its own requests to \
+             itself; remove agentSocket from the configuration the agent reads",
+        ));
+    }
     let bytes = config_path(explicit)
         .and_then(|p| std::fs::read(p).ok())
         .unwrap_or_default();

@@ -92,6 +92,10 @@ impl Shared {
 
 /// Runs the agent until `SIGTERM`/`SIGINT`.
 pub fn run(config: Option<&PathBuf>, args: AgentArgs) -> idaas::Result<()> {
+    // The agent never runs in agent mode (agent.md §6): it would ask itself. The variable is
+    // meant for the host's other processes; it is dropped here, before any thread starts, and a
+    // configuration file that sets `agentSocket` is refused by `backend::load_config`.
+    std::env::remove_var(idaas::AGENT_SOCKET_ENV);
     // agent.md §1: refused before anything is bound (exit status 2: invalid_argument).
     let http_addr = args
         .http
@@ -101,8 +105,7 @@ pub fn run(config: Option<&PathBuf>, args: AgentArgs) -> idaas::Result<()> {
     if args.max_entries == 0 {
         return Err(Error::invalid_argument("--max-entries must be at least 1"));
     }
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let euid = unsafe { libc::geteuid() };
+    let euid = rustix::process::geteuid().as_raw();
     let socket = args.socket.clone().unwrap_or_else(|| {
         access::default_socket_path(std::env::var_os("XDG_RUNTIME_DIR").as_deref(), euid)
     });
@@ -165,10 +168,9 @@ fn bind_socket(
     access::clear_stale_socket(path)?;
     let mode = if group_access { 0o660 } else { 0o600 };
     // The umask covers the instant between bind and chmod.
-    // SAFETY: umask has no preconditions; the previous mask is restored right after.
-    let old = unsafe { libc::umask(0o777 & !mode) };
+    let old = rustix::process::umask(rustix::fs::Mode::from_bits_truncate(0o777 & !mode));
     let bound = std::os::unix::net::UnixListener::bind(path);
-    unsafe { libc::umask(old) };
+    rustix::process::umask(old);
     let std_listener = bound.map_err(|e| {
         Error::config(
             "AgentSocket",
@@ -178,14 +180,8 @@ fn bind_socket(
     use std::os::unix::fs::PermissionsExt;
     let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
     if let [gid] = allow_gid {
-        use std::os::unix::ffi::OsStrExt;
-        let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap_or_default();
-        // SAFETY: a valid NUL-terminated path; uid -1 keeps the owner.
-        if unsafe { libc::chown(c.as_ptr(), u32::MAX, *gid) } != 0 {
-            log::warn!(
-                "agent: cannot give the socket to group {gid}: {}",
-                std::io::Error::last_os_error()
-            );
+        if let Err(e) = std::os::unix::fs::chown(path, None, Some(*gid)) {
+            log::warn!("agent: cannot give the socket to group {gid}: {e}");
         }
     }
     std_listener

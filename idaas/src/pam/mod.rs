@@ -253,9 +253,17 @@ impl PamClientBuilder {
         if self.agent.is_some() {
             // Agent mode (core.md §2.9): the agent knows the endpoint and the instance; the
             // transport below only ever refuses the operations the agent does not serve.
-            self.endpoint.get_or_insert_with(|| "localhost".to_string());
-            self.instance_id
-                .get_or_insert_with(|| "agent-mode".to_string());
+            // (A configuration in agent mode may leave both out, or blank.)
+            if self.endpoint.as_deref().is_none_or(|e| e.trim().is_empty()) {
+                self.endpoint = Some("localhost".to_string());
+            }
+            if self
+                .instance_id
+                .as_deref()
+                .is_none_or(|i| i.trim().is_empty())
+            {
+                self.instance_id = Some("agent-mode".to_string());
+            }
         }
         let endpoint = self.endpoint.ok_or_else(|| {
             Error::config(
