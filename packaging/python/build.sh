@@ -16,8 +16,11 @@
 # a wheel pip says so instead of trying to compile Rust.
 #
 # The wheels are built from the sources (not from $DIST/<triple>): the extension module links
-# the idaas crate directly, not libidaas. SOURCE_DATE_EPOCH (default: the last commit's time)
-# fixes the time stamps inside the wheel.
+# the idaas crate directly, not libidaas. The time stamps inside a wheel are then set to
+# SOURCE_DATE_EPOCH (default: the last commit's time), so a rebuild of the same commit is
+# byte-identical. Not by exporting it to maturin: the cc crate reruns ring's build script whenever
+# SOURCE_DATE_EPOCH changes, so every commit would rebuild everything, and dist.sh's builds of the
+# same triples (without it) would rebuild again.
 #
 #   packaging/python/build.sh [TRIPLE...]   (default: every triple of packaging/platforms.json)
 #   MATURIN_VENV=DIR                        where maturin is installed (default:
@@ -30,8 +33,7 @@ PY_DIR=$PKG_ROOT/bindings/python
 triples=${*:-$(all_triples)}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PKG_ROOT/target}
 export CARGO_TERM_COLOR=never
-SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$PKG_ROOT" log -1 --format=%ct 2>/dev/null || date +%s)}
-export SOURCE_DATE_EPOCH
+epoch=${SOURCE_DATE_EPOCH:-$(git -C "$PKG_ROOT" log -1 --format=%ct 2>/dev/null || date +%s)}
 
 fail() { echo "packaging/python/build.sh: $*" >&2; exit 1; }
 
@@ -77,7 +79,19 @@ for triple in $triples; do
   )
   built=$(cd "$out" && ls)
   [ "$built" = "$whl" ] || fail "$triple: maturin wrote '$built', want $whl"
-  mv "$out/$whl" "$DIST/python/$whl"
+  # The same members, in the same order and compression, with the time stamp of $epoch (RECORD
+  # holds hashes of the contents only, so it stays valid).
+  python3 - "$out/$whl" "$DIST/python/$whl" "$epoch" <<'PY'
+import sys, time, zipfile
+src, dst, epoch = sys.argv[1], sys.argv[2], int(sys.argv[3])
+stamp = time.gmtime(max(epoch, 315532800))[:6]  # a zip time stamp starts in 1980
+with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+    for info in zin.infolist():
+        out = zipfile.ZipInfo(info.filename, stamp)
+        out.compress_type, out.external_attr, out.create_system = info.compress_type, info.external_attr, info.create_system
+        zout.writestr(out, zin.read(info.filename), compresslevel=9 if info.compress_type == zipfile.ZIP_DEFLATED else None)
+PY
+  rm "$out/$whl"
   rmdir "$out"
   record_size "python $whl" "$DIST/python/$whl"
 done

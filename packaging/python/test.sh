@@ -70,7 +70,6 @@ loader_of() {
 # Where the Python sources are, relative to the package directory (no caches, no dev build's .so).
 src_files=$(cd "$PY_SRC" && find . -type f ! -path '*/__pycache__/*' ! -name '*.so' | sed 's|^\./||' | sort)
 py_imports_ref=""
-host_tags=""
 [ -z "$(find "$WHEELS" -maxdepth 1 -type f ! -name '*.whl' -print -quit)" ] ||
   fail "$WHEELS holds more than wheels: $(ls "$WHEELS")"
 
@@ -273,7 +272,6 @@ for py in $pythons; do
   done
   accepted=${accepted# }
   [ -n "$accepted" ] && [ "${accepted// /}" = "$accepted" ] || fail "python $v: pip accepts [$accepted], want exactly one wheel"
-  host_tags="$host_tags $accepted"
   out=$(cd "$work/consumer" && as_user pip install --no-index --find-links "$WHEELS" idaas 2>&1) ||
     fail "python $v: pip install --no-index --find-links: $out"
   ! grep -Eiq 'building wheel|preparing metadata|setup\.py|running command|build backend|\.tar\.gz' <<<"$out" ||
