@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # VERSION, STRIP, BUNDLE_UNWIND: for the scripts that source this
 # Shell helpers of the packaging tests (sourced by scripts/packaging-test.sh and the per-language
 # scripts under packaging/): the platform list, the emulator a consumer runs against, and a PATH
 # without a compiler or cargo (what a user of a prebuilt package has).
@@ -24,6 +25,38 @@ all_triples() {
     "$PKG_ROOT/packaging/platforms.json"
 }
 
+# triple_env TRIPLE (in a subshell: it exports): the C toolchain of a triple, from
+# packaging/platforms.json, for cargo and the cc crate: its C compiler links and compiles ring's C
+# and assembly (with the matching binutils' ar when there is one); sets STRIP, and BUNDLE_UNWIND
+# for musl (below).
+triple_env() {
+  local cc up low
+  cc=$(platform_field "$1" cc)
+  STRIP=$(platform_field "$1" strip)
+  BUNDLE_UNWIND=""
+  up=$(echo "$1" | tr 'a-z-' 'A-Z_')
+  low=${1//-/_}
+  if [ "$1" != "$(rustc -vV | sed -n 's/^host: //p')" ]; then
+    export "CARGO_TARGET_${up}_LINKER=$cc" "CC_${low}=$cc"
+    if command -v "${cc%gcc}ar" >/dev/null 2>&1; then export "AR_${low}=${cc%gcc}ar"; fi
+  fi
+  case "$1" in
+    *-linux-musl)
+      # rustc links a musl cdylib with -lgcc_s, the shared unwinder: Debian's musl-tools has no
+      # musl build of it (GCC's libgcc_eh.a needs glibc's _dl_find_object), and Alpine has it only
+      # with the libgcc package. The Rust toolchain ships LLVM's libunwind built for musl: a linker
+      # script named libgcc_s.so, in a directory searched first, links it statically instead, and
+      # the static library carries it too (BUNDLE_UNWIND), so that both need nothing but musl's
+      # libc (D-53).
+      BUNDLE_UNWIND=$(rustc --print sysroot)/lib/rustlib/$1/lib/self-contained/libunwind.a
+      [ -f "$BUNDLE_UNWIND" ] || { echo "triple_env: $BUNDLE_UNWIND missing (rustup target add $1)" >&2; exit 1; }
+      local shim=${CARGO_TARGET_DIR:-$PKG_ROOT/target}/musl-unwind-shim/$1
+      mkdir -p "$shim"
+      echo "INPUT($BUNDLE_UNWIND)" > "$shim/libgcc_s.so"
+      export "CARGO_TARGET_${up}_RUSTFLAGS=-C target-feature=-crt-static -L native=$shim" ;;
+  esac
+}
+
 # record_size LABEL FILE: prints the file's size and records it in $DIST/sizes.txt under LABEL,
 # replacing the line an earlier run wrote for that label.
 record_size() {
@@ -41,10 +74,10 @@ record_size() {
 # a free loopback port; writes DIR/client-config.json (CLIENT_SECRET_POST) and exports
 # CLOUD_IDAAS_CONFIG_PATH and IDAAS_CLIENT_SECRET. The caller's EXIT trap calls stop_emulator.
 start_emulator() {
-  local dir=$1 bin=${IDAAS_EMULATOR_BIN:-$PKG_ROOT/target/debug/idaas-emulator}
+  local dir=$1 bin=${IDAAS_EMULATOR_BIN:-${CARGO_TARGET_DIR:-$PKG_ROOT/target}/debug/idaas-emulator}
   if [ ! -x "$bin" ]; then
     (cd "$PKG_ROOT" && cargo build ${CARGO_FLAGS:-} -q -p idaas-emulator)
-    bin=$PKG_ROOT/target/debug/idaas-emulator
+    bin=${CARGO_TARGET_DIR:-$PKG_ROOT/target}/debug/idaas-emulator
   fi
   "$bin" --port 0 --ready-file "$dir/ready.json" >"$dir/emulator.log" 2>&1 &
   EMULATOR_PID=$!

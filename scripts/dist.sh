@@ -9,6 +9,7 @@
 #   dist/native-static-libs.<triple>       the system libraries the static library needs
 #   dist/sizes.txt                         the artifact sizes (also printed)
 #   dist/goproxy/, dist/npm/, dist/maven-repo/  the Go module, npm and Maven packages
+#   dist/python/                           the Python wheels (built from the sources by maturin)
 #                                          (packaging/<language>/build.sh, when every triple is built)
 #
 # Usage: scripts/dist.sh                  every platform of packaging/platforms.json, then the packages
@@ -23,7 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 # DIST, VERSION, all_triples (packaging/platforms.json: the one list every packaging script reads),
-# record_size.
+# triple_env (a triple's C toolchain for cargo), record_size.
 . packaging/lib.sh
 TRIPLES_GIVEN=${TRIPLES:-}
 TRIPLES=${TRIPLES:-$(all_triples)}
@@ -33,36 +34,6 @@ MAJOR=${VERSION%%.*}
 MINOR=$(echo "$VERSION" | cut -d. -f2)
 HOST=$(rustc -vV | sed -n 's/^host: //p')
 URL=$(sed -n 's/^repository *= *"\(.*\)"/\1/p' Cargo.toml | head -n1)
-
-# The C toolchain of a triple, from packaging/platforms.json: its C compiler links and compiles
-# ring's C and assembly (with the matching binutils' ar when there is one), its strip strips.
-triple_env() {
-  local cc up low
-  cc=$(platform_field "$1" cc)
-  STRIP=$(platform_field "$1" strip)
-  BUNDLE_UNWIND=""
-  up=$(echo "$1" | tr 'a-z-' 'A-Z_')
-  low=${1//-/_}
-  if [ "$1" != "$HOST" ]; then
-    export "CARGO_TARGET_${up}_LINKER=$cc" "CC_${low}=$cc"
-    if command -v "${cc%gcc}ar" >/dev/null 2>&1; then export "AR_${low}=${cc%gcc}ar"; fi
-  fi
-  case "$1" in
-    *-linux-musl)
-      # rustc links a musl cdylib with -lgcc_s, the shared unwinder: Debian's musl-tools has no
-      # musl build of it (GCC's libgcc_eh.a needs glibc's _dl_find_object), and Alpine has it only
-      # with the libgcc package. The Rust toolchain ships LLVM's libunwind built for musl: a linker
-      # script named libgcc_s.so, in a directory searched first, links it statically instead, and
-      # the static library carries it too (BUNDLE_UNWIND), so that both need nothing but musl's
-      # libc (D-53).
-      BUNDLE_UNWIND=$(rustc --print sysroot)/lib/rustlib/$1/lib/self-contained/libunwind.a
-      [ -f "$BUNDLE_UNWIND" ] || { echo "dist.sh: $BUNDLE_UNWIND missing (rustup target add $1)" >&2; exit 1; }
-      local shim=$CARGO_TARGET_DIR/musl-unwind-shim/$1
-      mkdir -p "$shim"
-      echo "INPUT($BUNDLE_UNWIND)" > "$shim/libgcc_s.so"
-      export "CARGO_TARGET_${up}_RUSTFLAGS=-C target-feature=-crt-static -L native=$shim" ;;
-  esac
-}
 
 check_tools() {
   local missing=0
@@ -142,7 +113,7 @@ done
 # The language packages, from the native builds above (each reads packaging/platforms.json).
 # Only when every platform was built (TRIPLES not narrowed): each package carries them all.
 if [ -z "${TRIPLES_GIVEN:-}" ]; then
-  for lang in go java node; do
+  for lang in go java node python; do
     if [ -x "packaging/$lang/build.sh" ]; then
       echo "=== $lang packages"
       DIST=$DIST "packaging/$lang/build.sh"
