@@ -602,7 +602,8 @@ def notes(r):
                  f"API-key reads, {r['errors']} errors; {r['api_key_fetches']} API-key fetch(es) at the emulator; "
                  f"slowest token read {fmt_ns(r['worst_token_read_ns'])}")
     if r["name"] == "agent_cached_read" and r.get("max_ns") is not None:
-        n.append(f"max {fmt_ns(r['max_ns'])}; {r['samples']:,} samples")
+        n.append(f"max {fmt_ns(r['max_ns'])}; {r['samples']:,} samples"
+                 + (f"; load average {r['loadavg_1m']:.2f} before the agent bench" if r.get("loadavg_1m") is not None else ""))
     if r["name"] == "agent_rss":
         n.append(f"{r['rss_start_mib']:.2f} MiB at start, {r['rss_first_token_mib']:.2f} MiB after the first "
                  f"token; peak {r['vm_hwm_mib']:.2f} MiB; {r.get('agent_threads')} threads")

@@ -59,6 +59,7 @@ fn main() {
         (30, 100, 50_000)
     };
     let t0 = Instant::now();
+    let load_before = loadavg();
     let emu = idaas_emulator::start(EmulatorOptions {
         token_lifetime_secs: lifetime,
         ..EmulatorOptions::default()
@@ -75,7 +76,7 @@ fn main() {
     );
 
     // 2. Latency of a cached read.
-    latency(&agent, lat_n);
+    latency(&agent, lat_n, load_before);
     drop(agent);
     eprintln!(
         "agent bench: latency done at {:.1} s",
@@ -521,7 +522,16 @@ where
     (all, ops)
 }
 
-fn latency(agent: &Agent, n: usize) {
+fn loadavg() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn latency(agent: &Agent, n: usize, load_before: Option<f64>) {
     // Warm the caches (token of the configured scope, the API key).
     agent.unix().get_json("/v1/token");
     agent.unix().get_json(&format!("/v1/api-keys/{API_KEY_ID}"));
@@ -562,6 +572,9 @@ fn latency(agent: &Agent, n: usize) {
             "transport": transport, "route": what,
             "threads": clients, "median_ns": p50, "p99_ns": p99, "max_ns": max,
             "ops_per_sec": ops.round(), "samples": count,
+            // Other work on the machine shows in the tail: the 1-minute load average before this
+            // program started anything (later, its own 512 client threads would still weigh in it).
+            "loadavg_1m": load_before,
         }));
     }
 }
