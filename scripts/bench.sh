@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark suite, one command: builds what it needs, runs every benchmark (Rust API, C ABI, the
 # Go/Java/Node/Python bindings — Python beside the reference Python SDK, installed from PyPI —,
-# network calls against the emulator, refresh storm, start-up, RSS, library sizes), collects their
-# `BENCH {json}` lines and writes
+# network calls against the emulator, refresh storm, start-up, RSS, library sizes; the host agent
+# and the fleet simulation), collects their `BENCH {json}` lines and writes
 #   bench-results/bench.json   every figure (median, p99, throughput, extra fields) + machine + targets
 #   BENCHMARKS.md              the table with targets and met/missed (full runs only)
 #
@@ -10,7 +10,7 @@
 #        scripts/bench.sh --quick    reduced iterations (CI smoke run): figures printed, written to
 #                                    bench-results/bench-quick.json; no timed assertions and
 #                                    BENCHMARKS.md is left alone
-#        BENCH_ONLY="rust c" scripts/bench.sh   a subset of: rust c go java node python
+#        BENCH_ONLY="rust c" scripts/bench.sh   a subset of: rust c go java node python agent
 #
 # Uses CARGO_TARGET_DIR when set, else ./target (the same build as `make lib` and the bindings: the
 # C and binding figures are of $CARGO_TARGET_DIR/release/libidaas.a as `make lib` builds it). The Rust
@@ -28,7 +28,7 @@ for a in "$@"; do
     *) echo "bench.sh: unknown argument $a" >&2; exit 2 ;;
   esac
 done
-ONLY=${BENCH_ONLY:-"rust c go java node python"}
+ONLY=${BENCH_ONLY:-"rust c go java node python agent"}
 want() { [[ " $ONLY " == *" $1 "* ]]; }
 
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -80,6 +80,12 @@ run build cargo build --locked --release -p idaas-emulator || { echo "build fail
 if want rust; then
   # shellcheck disable=SC2046
   run build cargo bench --locked "${BENCH_ARGS[@]}" $(printf -- '--bench %s ' $BENCHES) --no-run || { echo "build failed" >&2; exit 1; }
+fi
+# The agent's benchmarks (cli/benches/agent.rs, fleet_sim.rs): the same profile; cargo builds the
+# `idaas` binary they start (CARGO_BIN_EXE_idaas) with it — the release settings.
+AGENT_BENCH_ARGS=(-p idaas-cli --profile bench-suite)
+if want agent; then
+  run build cargo bench --locked "${AGENT_BENCH_ARGS[@]}" --bench agent --bench fleet_sim --no-run || { echo "build failed" >&2; exit 1; }
 fi
 
 if want rust; then
@@ -199,6 +205,15 @@ if want python && [ -f bindings/python/pyproject.toml ]; then
   [ $QUICK = 1 ] && PY_ARGS+=(--quick)
   run build_python build_python &&
     run python "$PY" bindings/python/bench.py --ours "$PYB/venv-ours/bin/python" "${PY_ARGS[@]}"
+fi
+
+if want agent; then
+  # 64 client processes x 8 threads through one agent over a few token lifetimes (30 s; --quick:
+  # 8 s), cached-read latency over the Unix socket and loopback HTTP, RSS with 1,000 entries.
+  step "Host agent: cli/benches/agent.rs"
+  run agent cargo bench --locked -q "${AGENT_BENCH_ARGS[@]}" --bench agent
+  step "Fleet simulation: cli/benches/fleet_sim.rs"
+  run fleet_sim cargo bench --locked -q "${AGENT_BENCH_ARGS[@]}" --bench fleet_sim
 fi
 
 step "report"
