@@ -1,5 +1,5 @@
 //! Benchmarks of the host agent (`idaas agent`, docs/protocol/agent.md), run by scripts/bench.sh
-//! (member `agent`); prints `BENCH {json}` lines for scripts/bench_report.py (decision D-95).
+//! (member `agent`); prints `BENCH {json}` lines for scripts/bench_report.py (decision D-78).
 //!
 //! An in-process emulator with a short token lifetime (30 s, `--quick` 8 s) so that a run spans
 //! several refreshes, and the `idaas` binary of this build (the bench profile: the release

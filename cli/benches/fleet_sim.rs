@@ -1,5 +1,5 @@
 //! Fleet simulation (no network): token requests per minute at the IdP for N hosts, with and
-//! without one `idaas agent` per host (decision D-96).
+//! without one `idaas agent` per host (decision D-79).
 //!
 //! Model, per host:
 //! * M long-lived processes (default 64), all started at t = 0 (every host at once: the cold
