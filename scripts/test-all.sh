@@ -106,6 +106,11 @@ if want packaging; then
   scripts/packaging-test.sh
   # The crates as crates.io receives them: packaged, then built from the package alone.
   # (--allow-dirty: a developer runs the tests before committing; CI's clone is clean anyway.)
+  # cargo verifies each crate against the others as packaged, through a local overlay registry
+  # whose sources it extracts under $CARGO_HOME/registry/src/-<hash>/ (keyed by the checkout's
+  # path) and then reuses: an extraction left by an earlier run of the same version is stale, so
+  # those directories (only the overlay's names start with '-') are removed first.
+  rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/
   cargo package --locked --workspace --exclude idaas-emulator --exclude idaas-python --allow-dirty
 fi
 
