@@ -435,17 +435,7 @@ impl Client {
         scope: Option<&str>,
         f: impl FnOnce(&str, u64) -> R,
     ) -> Option<R> {
-        self.try_fresh_credential(scope, |c, v| f(c.access_token.expose(), v))
-    }
-
-    /// [`Client::try_fresh_bearer_token`] with the whole credential (expiry included).
-    #[inline]
-    pub fn try_fresh_credential<R>(
-        &self,
-        scope: Option<&str>,
-        f: impl FnOnce(&Credential, u64) -> R,
-    ) -> Option<R> {
-        let fresh = |p: &CachedProvider| p.cache().with_fresh(|c, v| f(c, v));
+        let fresh = |p: &CachedProvider| p.cache().with_fresh(|c, v| f(c.access_token.expose(), v));
         match scope {
             None => fresh(self.inner.default_provider.get()?),
             Some(s) if s == self.inner.config.scope => fresh(self.inner.default_provider.get()?),

@@ -161,18 +161,6 @@ impl Backend {
         })
     }
 
-    /// `GET /v1/token` when the scope's token is cached and fresh: the reply without blocking, so
-    /// the runtime thread answers it itself (D-80); `None`: [`Backend::token`] on the blocking pool.
-    pub fn fresh_token(&self, scope: Option<&str>) -> Option<idaas::Result<Reply>> {
-        let reply = self
-            .client
-            .try_fresh_credential(scope, |c, _| credential_json(c))?;
-        Some(reply.map(|json| Reply {
-            json,
-            cache_hit: Some(true),
-        }))
-    }
-
     /// `POST /v1/token/exchange` (never cached).
     pub fn exchange(&self, req: &TokenExchangeRequest) -> idaas::Result<Reply> {
         let c = self.client.exchange_token(req)?;

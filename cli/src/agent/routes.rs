@@ -242,16 +242,10 @@ async fn dispatch(req: Request<Incoming>, peer: Peer, shared: &Arc<Shared>) -> R
         None
     };
 
-    // Parse on the runtime thread (cheap, bounded), run the core call on the blocking pool —
-    // except a fresh cached token, which never blocks (D-80).
+    // Parse on the runtime thread (cheap, bounded), run the core call on the blocking pool.
     let op: Operation = match route {
         Route::Token => match token_query(query.as_deref()) {
-            Ok(scope) => {
-                if let Some(fresh) = shared.backend().fresh_token(scope.as_deref()) {
-                    return reply(shared, route, fresh);
-                }
-                Box::new(move |b: &Backend| b.token(scope.as_deref()))
-            }
+            Ok(scope) => Box::new(move |b: &Backend| b.token(scope.as_deref())),
             Err(e) => return error_reply(shared, &e, false),
         },
         Route::ApiKey => {
@@ -287,11 +281,6 @@ async fn dispatch(req: Request<Incoming>, peer: Peer, shared: &Arc<Shared>) -> R
     let result = tokio::task::spawn_blocking(move || op(&backend))
         .await
         .unwrap_or_else(|e| Err(Error::internal(format!("the agent's worker failed: {e}"))));
-    reply(shared, route, result)
-}
-
-/// The reply of a route's core operation: its JSON, or the error body (agent.md §2.3).
-fn reply(shared: &Shared, route: Route, result: idaas::Result<Reply>) -> Resp {
     match result {
         Ok(reply) => {
             if let Some(hit) = reply.cache_hit {
