@@ -226,26 +226,6 @@ struct ErrorFields {
     request_id: Option<String>,
 }
 
-/// The kind named by agent.md §2.3 (the spellings of [`ErrorKind::as_str`]).
-fn parse_kind(s: &str) -> Option<ErrorKind> {
-    use ErrorKind::*;
-    [
-        InvalidArgument,
-        Config,
-        Credential,
-        Auth,
-        Client,
-        Server,
-        UnexpectedResponse,
-        Transport,
-        Timeout,
-        Cancelled,
-        Internal,
-    ]
-    .into_iter()
-    .find(|k| k.as_str() == s)
-}
-
 /// The kind of an agent error whose `kind` this version does not know, from the agent's status
 /// (the table of agent.md §2.3 read backwards).
 fn kind_of_status(status: u16) -> ErrorKind {
@@ -381,7 +361,8 @@ impl AgentClient {
     fn error_reply(&self, what: &str, resp: &HttpResponse) -> Error {
         match serde_json::from_slice::<ErrorBody>(&resp.body) {
             Ok(ErrorBody { error: f }) => {
-                let kind = parse_kind(&f.kind).unwrap_or_else(|| kind_of_status(resp.status));
+                let kind =
+                    ErrorKind::from_name(&f.kind).unwrap_or_else(|| kind_of_status(resp.status));
                 let message = f.message.filter(|m| !m.is_empty()).unwrap_or_else(|| {
                     format!("the host agent refused {what} (HTTP {})", resp.status)
                 });
@@ -565,9 +546,9 @@ mod tests {
     #[test]
     fn kinds_round_trip() {
         for k in ["auth", "client", "server", "timeout", "transport", "config"] {
-            assert_eq!(parse_kind(k).unwrap().as_str(), k);
+            assert_eq!(ErrorKind::from_name(k).unwrap().as_str(), k);
         }
-        assert_eq!(parse_kind("nope"), None);
+        assert_eq!(ErrorKind::from_name("nope"), None);
         assert_eq!(kind_of_status(504), ErrorKind::Timeout);
     }
 }

@@ -66,6 +66,42 @@ impl ErrorKind {
             ErrorKind::Internal => "internal",
         }
     }
+
+    /// Every kind, in catalogue order.
+    pub const ALL: [ErrorKind; 11] = [
+        ErrorKind::InvalidArgument,
+        ErrorKind::Config,
+        ErrorKind::Credential,
+        ErrorKind::Auth,
+        ErrorKind::Client,
+        ErrorKind::Server,
+        ErrorKind::UnexpectedResponse,
+        ErrorKind::Transport,
+        ErrorKind::Timeout,
+        ErrorKind::Cancelled,
+        ErrorKind::Internal,
+    ];
+
+    /// The kind named `name` (the spelling of [`ErrorKind::as_str`]), e.g. read back from the
+    /// host agent's error body.
+    pub fn from_name(name: &str) -> Option<ErrorKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// The class of the C ABI's catalogue (`idaas_class` in include/idaas.h) this kind belongs
+    /// to: `ARGUMENT`, `CONFIG`, `AUTHENTICATION`, `SERVER_REPLY`, `NETWORK`, `CANCELLED` or
+    /// `INTERNAL`.
+    pub fn class_name(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidArgument => "ARGUMENT",
+            ErrorKind::Config => "CONFIG",
+            ErrorKind::Credential | ErrorKind::Auth => "AUTHENTICATION",
+            ErrorKind::Client | ErrorKind::Server | ErrorKind::UnexpectedResponse => "SERVER_REPLY",
+            ErrorKind::Transport | ErrorKind::Timeout => "NETWORK",
+            ErrorKind::Cancelled => "CANCELLED",
+            ErrorKind::Internal => "INTERNAL",
+        }
+    }
 }
 
 /// The error of every fallible operation of this crate.
@@ -269,3 +305,20 @@ impl fmt::Display for StringError {
 }
 
 impl std::error::Error for StringError {}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorKind;
+
+    #[test]
+    fn kind_names_round_trip_and_classes_follow_the_catalogue() {
+        for k in ErrorKind::ALL {
+            assert_eq!(ErrorKind::from_name(k.as_str()), Some(k));
+        }
+        assert_eq!(ErrorKind::from_name("Auth"), None);
+        assert_eq!(ErrorKind::Auth.class_name(), "AUTHENTICATION");
+        assert_eq!(ErrorKind::Timeout.class_name(), "NETWORK");
+        assert_eq!(ErrorKind::UnexpectedResponse.class_name(), "SERVER_REPLY");
+        assert_eq!(ErrorKind::Internal.class_name(), "INTERNAL");
+    }
+}

@@ -5,7 +5,7 @@
 //! sockets (the tests run as one uid; the allow-list is tested on numbers).
 
 use base64::Engine;
-use idaas::{Error, ErrorKind, SecretString};
+use idaas::{Error, SecretString};
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -214,22 +214,10 @@ pub fn clear_stale_socket(path: &Path) -> idaas::Result<()> {
     }
 }
 
-/// The class name of the C ABI for an error kind (agent.md §2.3, include/idaas.h `idaas_class`).
-pub fn class_name(kind: ErrorKind) -> &'static str {
-    match kind {
-        ErrorKind::InvalidArgument => "ARGUMENT",
-        ErrorKind::Config => "CONFIG",
-        ErrorKind::Credential | ErrorKind::Auth => "AUTHENTICATION",
-        ErrorKind::Client | ErrorKind::Server | ErrorKind::UnexpectedResponse => "SERVER_REPLY",
-        ErrorKind::Transport | ErrorKind::Timeout => "NETWORK",
-        ErrorKind::Cancelled => "CANCELLED",
-        _ => "INTERNAL",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use idaas::ErrorKind;
 
     #[test]
     fn only_loopback_literals_are_accepted() {

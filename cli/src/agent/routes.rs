@@ -1,7 +1,7 @@
 //! Requests and replies (agent.md §2): the checks of agent.md §3 first, then the route, then the
 //! core operation on the blocking pool, then the reply (JSON, `Cache-Control: no-store`).
 
-use super::access::{class_name, is_browser_request, token_matches, TOKEN_HEADER};
+use super::access::{is_browser_request, token_matches, TOKEN_HEADER};
 use super::backend::{Backend, Reply};
 use super::Shared;
 use http_body_util::{BodyExt, Full, Limited};
@@ -342,7 +342,7 @@ pub fn status_of(e: &Error) -> StatusCode {
 pub fn error_body(e: &Error) -> Value {
     json!({"error": {
         "kind": e.kind().as_str(),
-        "class": class_name(e.kind()),
+        "class": e.kind().class_name(),
         "code": (!e.code().is_empty()).then(|| e.code()),
         "message": e.message(),
         "httpStatus": e.http_status(),
