@@ -106,12 +106,14 @@ if want packaging; then
   scripts/packaging-test.sh
   # The crates as crates.io receives them: packaged, then built from the package alone.
   # (--allow-dirty: a developer runs the tests before committing; CI's clone is clean anyway.)
-  # cargo verifies each crate against the others as packaged, through a local overlay registry
-  # whose sources it extracts under $CARGO_HOME/registry/src/-<hash>/ (keyed by the checkout's
-  # path) and then reuses: an extraction left by an earlier run of the same version is stale, so
-  # those directories (only the overlay's names start with '-') are removed first.
-  rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/
-  cargo package --locked --workspace --exclude idaas-emulator --exclude idaas-python --allow-dirty
+  # cargo verifies each crate against the others as packaged, through a local overlay registry.
+  # It treats those packages like any registry's: their extracted sources (under
+  # $CARGO_HOME/registry/src/-<hash>/, keyed by the checkout's path; only the overlay's names
+  # start with '-') and their builds are reused by the next run of the same version, and are then
+  # stale. Both are removed first: the verification builds in a target directory of its own.
+  rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/ target/package-verify
+  CARGO_TARGET_DIR=$ROOT/target/package-verify \
+    cargo package --locked --workspace --exclude idaas-emulator --exclude idaas-python --allow-dirty
 fi
 
 if want bench && [ -x scripts/bench.sh ]; then
